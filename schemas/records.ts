@@ -1,0 +1,139 @@
+import { z } from "zod";
+import { Id, Lineage } from "./common.ts";
+
+/** One seed function mined from a corpus. Key: id. */
+export const Seed = z.object({
+  id: Id,
+  code: z.string().min(1).describe("verbatim source of the function"),
+  standalone: z.string().min(1).describe("the code with its inferred imports: what later stages see"),
+  name: z.string(),
+  path: z.string(),
+  start_line: z.number().int().positive(),
+  end_line: z.number().int().positive(),
+  repo: z.string(),
+  license: z.string(),
+  lineage: Lineage,
+});
+export type Seed = z.infer<typeof Seed>;
+
+/** Provenance every generated record carries so the dataset row needs no joins. */
+export const SeedRef = z.object({
+  seed_id: Id,
+  seed: z.string().describe("the standalone seed code"),
+  path: z.string(),
+  repo: z.string(),
+  license: z.string(),
+});
+export type SeedRef = z.infer<typeof SeedRef>;
+
+/** S→C: concepts extracted from one seed. Key: seed id. */
+export const Concepts = z.object({
+  id: Id,
+  seed: SeedRef,
+  concepts: z.array(z.string().min(1)).min(1),
+  raw: z.string().describe("the raw completion"),
+  lineage: Lineage,
+});
+export type Concepts = z.infer<typeof Concepts>;
+
+export const Category = z.enum(["function implementation", "class implementation", "program implementation"]);
+export const Difficulty = z.enum(["easy", "medium", "hard"]);
+
+/** C→I: one generated task. Key: instruction id. */
+export const Instruction = z.object({
+  id: Id,
+  seed: SeedRef,
+  concepts_id: Id,
+  concepts: z.array(z.string()),
+  category: Category,
+  language: z.string(),
+  difficulty: Difficulty,
+  instruction: z.string().min(1),
+  raw: z.string(),
+  lineage: Lineage,
+});
+export type Instruction = z.infer<typeof Instruction>;
+
+/** I→R: ONE sampled response with its own tests (sample i of n). Key: instruction id. */
+export const Response = z.object({
+  id: Id,
+  instruction_id: Id,
+  sample_index: z.number().int().nonnegative(),
+  n_samples: z.number().int().positive(),
+  instruction: z.string(),
+  seed: SeedRef,
+  concepts: z.array(z.string()),
+  category: Category,
+  difficulty: Difficulty,
+  response: z.string().describe("the response text the dataset will hold"),
+  code: z.string().describe("code extracted from the response"),
+  tests: z.string().describe("the test code block"),
+  raw: z.string(),
+  finish_reason: z.string().nullable(),
+  lineage: Lineage,
+});
+export type Response = z.infer<typeof Response>;
+
+export const VerdictStatus = z.enum(["pass", "fail", "timeout", "memory", "crash", "sandbox_error"]);
+export type VerdictStatus = z.infer<typeof VerdictStatus>;
+
+/** The sandbox result of one response; carries the response so the selector needs no join. Key: instruction id. */
+export const Verdict = z.object({
+  id: Id,
+  instruction_id: Id,
+  response_id: Id,
+  sample_index: z.number().int().nonnegative(),
+  n_samples: z.number().int().positive(),
+  status: VerdictStatus,
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  duration_ms: z.number().nonnegative(),
+  stdout_tail: z.string(),
+  stderr_tail: z.string(),
+  backend: z.string(),
+  response: Response,
+  lineage: Lineage,
+});
+export type Verdict = z.infer<typeof Verdict>;
+
+/** One selected instruction–response pair with full lineage. Key: instruction id. */
+export const DatasetSample = z.object({
+  id: Id,
+  instruction_id: Id,
+  response_id: Id,
+  instruction: z.string(),
+  response: z.string(),
+  tests: z.string(),
+  seed_id: Id,
+  seed: z.string(),
+  seed_path: z.string(),
+  seed_repo: z.string(),
+  seed_license: z.string(),
+  concepts: z.array(z.string()),
+  category: Category,
+  difficulty: Difficulty,
+  model: z.string(),
+  prompt_hash: z.string(),
+  selection_policy: z.string(),
+  n_samples: z.number().int(),
+  n_passed: z.number().int(),
+  created_at: z.string(),
+  lineage: Lineage,
+});
+export type DatasetSample = z.infer<typeof DatasetSample>;
+
+/** A record a stage could not process: original bytes + why. Key: original key. */
+export const DlqEnvelope = z.object({
+  source_topic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  key: z.string().nullable(),
+  value_base64: z.string(),
+  stage: z.string(),
+  reason: z.enum(["schema_invalid", "undecodable", "poison", "retries_exhausted", "unparsable_output"]),
+  error: z.string(),
+  attempts: z.number().int(),
+  failed_at: z.string(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type DlqEnvelope = z.infer<typeof DlqEnvelope>;

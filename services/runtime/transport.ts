@@ -1,0 +1,106 @@
+/**
+ * The one interface both transports (kafka, embedded) implement. The stage runner and the CLI only
+ * see this; a shared contract test suite (test/contract/) runs against both implementations.
+ */
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A record as read from the log. Offsets are decimal strings, as kafkajs hands them out. */
+export interface LogRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+/** A record to append; the transport chooses the partition from the key (murmur2, as Kafka does). */
+export interface OutRecord {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** "Everything below `offset` is done" for one input partition (the Kafka convention: next offset to read). */
+export interface OffsetCommit extends TopicPartition {
+  offset: string;
+}
+
+export interface TopicConfig {
+  name: string;
+  partitions: number;
+  retentionMs?: number;
+  compacted?: boolean;
+}
+
+export interface PartitionInfo extends TopicPartition {
+  /** first available offset */
+  low: string;
+  /** next offset to be written */
+  high: string;
+}
+
+export interface Admin {
+  createTopics(topics: TopicConfig[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  describeTopic(topic: string): Promise<PartitionInfo[]>;
+  /** Committed offsets of a group on a topic; partitions without a commit are absent. */
+  groupOffsets(groupId: string, topic: string): Promise<OffsetCommit[]>;
+  /** Overwrite a group's committed offsets (replay). The group must have no live members. */
+  setGroupOffsets(groupId: string, offsets: OffsetCommit[]): Promise<void>;
+  /** Offset of the first record with timestamp >= ts, per partition (the high offset where none). */
+  offsetsForTime(topic: string, ts: number): Promise<OffsetCommit[]>;
+  deleteGroup(groupId: string): Promise<void>;
+}
+
+/** Plain (non-consuming) producer: ingest, tests. Each send is atomic. */
+export interface Producer {
+  send(records: OutRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConsumerHandlers {
+  /** Called with records in offset order per partition. Must return quickly: the runner queues work. */
+  onRecords(records: LogRecord[]): Promise<void>;
+  /** Partitions newly owned by this consumer, with the offset it resumes from. */
+  onAssigned?(partitions: OffsetCommit[]): void;
+  /** Partitions taken away: in-flight work on them must be dropped, not committed. */
+  onRevoked?(partitions: TopicPartition[]): void;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topic: string;
+  /** Where a group with no committed offset starts. Default: earliest. */
+  fromBeginning?: boolean;
+  /** Identifies this member across restarts (Kafka: the transactional id suffix, for zombie fencing). */
+  instanceId?: string;
+}
+
+/**
+ * A consume–transform–produce session: reads one topic as a member of a group and commits its
+ * outputs together with its input offsets, atomically (Kafka: a transaction with sendOffsets;
+ * embedded: one journal frame). Consumers read committed data only.
+ */
+export interface StreamConsumer {
+  start(handlers: ConsumerHandlers): Promise<void>;
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
+  /** Atomically append `outputs` and commit `offsets` for this consumer's group. */
+  commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly kind: "kafka" | "embedded";
+  admin(): Admin;
+  producer(): Promise<Producer>;
+  consumer(opts: ConsumerOptions): Promise<StreamConsumer>;
+  close(): Promise<void>;
+}
