@@ -1,9 +1,8 @@
 import type { Logger } from "pino";
-import type { TopicName } from "../../schemas/topics.ts";
 
 /** One output of processing a record; the value is validated against the topic's schema on produce. */
 export interface Emit {
-  topic: TopicName;
+  topic: string;
   key: string;
   value: unknown;
 }
@@ -23,8 +22,8 @@ export interface StageContext {
  */
 export interface StageDef<In = unknown> {
   name: string;
-  input: TopicName;
-  outputs: TopicName[];
+  input: string;
+  outputs: string[];
   /** Max records processed concurrently by one consumer (default from runner config). */
   concurrency?: number;
   process(input: In, ctx: StageContext): Promise<Emit[]>;

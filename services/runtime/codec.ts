@@ -1,0 +1,59 @@
+import type { z } from "zod";
+import { schemaFor } from "../../schemas/topics.ts";
+
+/** Why bytes could not become a record: the DLQ reason. */
+export class CodecError extends Error {
+  constructor(
+    readonly kind: "undecodable" | "schema_invalid",
+    message: string,
+  ) {
+    super(message);
+    this.name = "CodecError";
+  }
+}
+
+/** Encodes records for a topic and decodes them back; both directions validate against the topic's schema. */
+export interface Codec {
+  encode(topic: string, value: unknown): Promise<Buffer>;
+  decode(topic: string, bytes: Buffer): Promise<unknown>;
+}
+
+export type SchemaLookup = (topic: string) => z.ZodType;
+
+/** "field.path: message (got value)" for each issue: names the field and the value, never just a stack. */
+export function describeZodError(err: z.ZodError, value: unknown): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => {
+      let v: unknown = value;
+      for (const k of i.path) v = v != null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+      const shown = v === undefined ? "missing" : JSON.stringify(v)?.slice(0, 80);
+      return `${i.path.join(".") || "(root)"}: ${i.message} (got ${shown})`;
+    })
+    .join("; ");
+}
+
+export function validate(schema: z.ZodType, topic: string, value: unknown): unknown {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new CodecError("schema_invalid", `record for topic "${topic}" is invalid: ${describeZodError(r.error, value)}`);
+  return r.data;
+}
+
+/** Plain JSON with schema validation: the embedded transport's codec (no registry on one machine). */
+export class JsonCodec implements Codec {
+  constructor(private readonly schemas: SchemaLookup = schemaFor) {}
+
+  async encode(topic: string, value: unknown): Promise<Buffer> {
+    return Buffer.from(JSON.stringify(validate(this.schemas(topic), topic, value)));
+  }
+
+  async decode(topic: string, bytes: Buffer): Promise<unknown> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString("utf8"));
+    } catch (e) {
+      throw new CodecError("undecodable", `bytes on topic "${topic}" are not JSON: ${(e as Error).message}; first bytes: ${JSON.stringify(bytes.subarray(0, 40).toString("latin1"))}`);
+    }
+    return validate(this.schemas(topic), topic, parsed);
+  }
+}
