@@ -1,0 +1,2 @@
+export { EmbeddedLog } from "./log.ts";
+export { EmbeddedTransport } from "./transport.ts";
