@@ -118,9 +118,35 @@ export const DatasetSample = z.object({
   n_samples: z.number().int(),
   n_passed: z.number().int(),
   created_at: z.string(),
+  /** Set when a re-judgement or re-selection withdraws a row emitted earlier: sinks delete the instruction's row. */
+  retracted: z.boolean().optional(),
   lineage: Lineage,
 });
 export type DatasetSample = z.infer<typeof DatasetSample>;
+
+/**
+ * The selector's per-instruction aggregation state, one record per update. Key: instruction id.
+ * Restored on start (last record per key wins), emitted in the same commit as the verdict that
+ * changed it, so state and input offsets never disagree after a crash.
+ */
+export const SelectorState = z.object({
+  instruction_id: Id,
+  n_samples: z.number().int().positive(),
+  category: Category,
+  difficulty: Difficulty,
+  policy: z.string(),
+  /** The latest verdict per sample index. */
+  samples: z.array(z.object({ sample_index: z.number().int().nonnegative(), verdict_id: Id, status: VerdictStatus, contaminated: z.boolean() })),
+  /** Sample indices reported since the last decision: the round in progress. */
+  pending: z.array(z.number().int().nonnegative()),
+  pending_since: z.string().nullable(),
+  /** The policy's favourite among the round's eligible samples so far, as the row it would become. */
+  best: z.object({ score: z.number(), row: DatasetSample }).nullable(),
+  /** The row currently in the dataset for this instruction, if any. */
+  emitted: DatasetSample.nullable(),
+  last_decision: z.object({ outcome: z.enum(["selected", "no_pass", "contaminated"]), n_passed: z.number().int(), decided_at: z.string(), complete: z.boolean() }).nullable(),
+});
+export type SelectorState = z.infer<typeof SelectorState>;
 
 /** A record a stage could not process: original bytes + why. Key: original key. */
 export const DlqEnvelope = z.object({

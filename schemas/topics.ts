@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Concepts, DatasetSample, DlqEnvelope, Instruction, Response, Seed, Verdict } from "./records.ts";
+import { Concepts, DatasetSample, DlqEnvelope, Instruction, Response, SelectorState, Seed, Verdict } from "./records.ts";
 
 export interface TopicSpec {
   name: string;
@@ -24,6 +24,7 @@ export const TOPICS = {
   responses: { name: "responses", key: "instruction id", schema: Response, partitions: 12, retentionMs: FOREVER, compacted: false, producedBy: "responses", consumedBy: ["verdicts"] },
   verdicts: { name: "verdicts", key: "instruction id", schema: Verdict, partitions: 12, retentionMs: FOREVER, compacted: false, producedBy: "verdicts", consumedBy: ["selector"] },
   dataset: { name: "dataset", key: "instruction id", schema: DatasetSample, partitions: 12, retentionMs: FOREVER, compacted: true, producedBy: "selector", consumedBy: ["sink"] },
+  "selector.state": { name: "selector.state", key: "instruction id", schema: SelectorState, partitions: 12, retentionMs: FOREVER, compacted: true, producedBy: "selector", consumedBy: [] },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicName = keyof typeof TOPICS;
