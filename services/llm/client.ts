@@ -1,0 +1,197 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import OpenAI, { APIError } from "openai";
+import type { Registry } from "prom-client";
+import { Agent, fetch as undiciFetch } from "undici";
+import { z } from "zod";
+import { stableJson } from "../../schemas/common.ts";
+import { describeZodError } from "../runtime/codec.ts";
+import { AdaptiveLimit } from "./adaptive-limit.ts";
+import { backoffMs, parseRetryAfter } from "./backoff.ts";
+import type { LlmConfig } from "./config.ts";
+import { classify, LlmError } from "./errors.ts";
+import { llmMetrics, type LlmMetrics } from "./metrics.ts";
+
+export interface CompletionRequest {
+  prompt: string;
+  n: number;
+  max_tokens: number;
+  temperature: number;
+  stop?: string[];
+  seed?: number;
+  top_p?: number;
+}
+
+export interface CompletionChoice {
+  text: string;
+  finish_reason: string | null;
+}
+
+export interface CompletionResult {
+  /** in request order: choice i is sample i. */
+  choices: CompletionChoice[];
+  promptTokens: number;
+  completionTokens: number;
+}
+
+const Usage = z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish();
+const CompletionBody = z.object({
+  choices: z.array(z.object({ index: z.number().int(), text: z.string(), finish_reason: z.string().nullable() })).min(1),
+  usage: Usage,
+});
+const ChatBody = z.object({
+  choices: z.array(z.object({ index: z.number().int(), message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullable() })).min(1),
+  usage: Usage,
+});
+
+export interface LlmClientOptions {
+  registry?: Registry;
+  /** share one limit between clients that talk to the same server */
+  limit?: AdaptiveLimit;
+  random?: () => number;
+}
+
+/**
+ * Completions against an OpenAI-compatible server (vLLM, TGI, SGLang, llama.cpp, Ollama) with the
+ * SDK's own retries and timeouts switched off: ours add jitter, feed the adaptive concurrency limit
+ * and count every attempt.
+ */
+export class LlmClient {
+  readonly limit: AdaptiveLimit;
+  private readonly sdk: OpenAI;
+  private readonly metrics: LlmMetrics;
+  private readonly random: () => number;
+
+  constructor(
+    readonly config: LlmConfig,
+    opts: LlmClientOptions = {},
+  ) {
+    this.metrics = llmMetrics(opts.registry);
+    this.random = opts.random ?? Math.random;
+    this.limit =
+      opts.limit ??
+      new AdaptiveLimit({
+        initial: config.initialConcurrency,
+        min: config.minConcurrency,
+        max: config.maxConcurrency,
+        onChange: ({ limit, inFlight }) => {
+          this.metrics.concurrencyLimit.set(limit);
+          this.metrics.inFlight.set(inFlight);
+        },
+      });
+    this.metrics.concurrencyLimit.set(this.limit.limit);
+    // Node's fetch gives up on headers after 300 s; a long generation behind a queue needs longer,
+    // and our own deadline is the one that should fire.
+    const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0, connections: null });
+    this.sdk = new OpenAI({
+      baseURL: config.baseURL,
+      apiKey: config.apiKey,
+      maxRetries: 0,
+      timeout: 2 ** 31 - 1,
+      fetch: ((url: string, init: object) => undiciFetch(url, { ...init, dispatcher } as never)) as unknown as typeof fetch,
+    });
+  }
+
+  /** One request for `n` samples; retries transient failures up to `maxAttempts` attempts in all. */
+  async complete(req: CompletionRequest, opts: { stage: string; signal?: AbortSignal }): Promise<CompletionResult> {
+    const { stage, signal } = opts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.attempt(req, stage, signal);
+        this.metrics.requests.inc({ stage, outcome: "ok" });
+        return result;
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        const err = classify(e, false);
+        this.metrics.errors.inc({ stage, kind: err.kind });
+        if (!err.retryable || attempt >= this.config.maxAttempts) {
+          this.metrics.requests.inc({ stage, outcome: "error" });
+          throw new LlmError(err.kind, `${err.message} (after ${attempt} attempt${attempt > 1 ? "s" : ""})`, err.status);
+        }
+        this.metrics.retries.inc({ stage });
+        const retryAfterMs = e instanceof APIError ? parseRetryAfter(e.headers?.get("retry-after")) : undefined;
+        await sleep(backoffMs(attempt, { baseMs: this.config.retryBaseMs, maxMs: this.config.retryMaxMs, retryAfterMs, random: this.random }), undefined, { signal });
+      }
+    }
+  }
+
+  private async attempt(req: CompletionRequest, stage: string, signal?: AbortSignal): Promise<CompletionResult> {
+    const ticket = await this.limit.acquire(signal);
+    const deadline = AbortSignal.timeout(this.config.timeoutMs);
+    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const started = performance.now();
+    const stopTimer = this.metrics.duration.startTimer({ stage });
+    let result: CompletionResult | undefined;
+    let failure: LlmError | undefined;
+    try {
+      result = this.config.api === "chat" ? await this.chat(req, both) : await this.text(req, both);
+      return result;
+    } catch (e) {
+      failure = classify(e, deadline.aborted && !signal?.aborted);
+      throw failure;
+    } finally {
+      stopTimer();
+      if (result) {
+        const elapsed = performance.now() - started;
+        // Sequences of one request decode in parallel: time per decode step is elapsed / tokens per sequence.
+        const perSequence = Math.max(1, result.completionTokens / Math.max(1, result.choices.length));
+        this.limit.release(ticket, { kind: "ok", msPerToken: elapsed / perSequence });
+        this.account(stage, result);
+      } else {
+        this.limit.release(ticket, { kind: failure?.overload && !signal?.aborted ? "overload" : "ignore" });
+      }
+    }
+  }
+
+  private account(stage: string, r: CompletionResult): void {
+    this.metrics.promptTokens.inc({ stage }, r.promptTokens);
+    this.metrics.completionTokens.inc({ stage }, r.completionTokens);
+    for (const c of r.choices) this.metrics.finishReasons.inc({ stage, reason: finishLabel(c.finish_reason) });
+  }
+
+  private async text(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
+    const body = await this.sdk.completions.create(
+      { model: this.config.model, prompt: req.prompt, n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p },
+      { signal },
+    );
+    const parsed = parseBody(CompletionBody, body);
+    return toResult(parsed.choices.map((c) => ({ index: c.index, text: c.text, finish_reason: c.finish_reason })), parsed.usage, req.n);
+  }
+
+  private async chat(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
+    const body = await this.sdk.chat.completions.create(
+      { model: this.config.model, messages: [{ role: "user", content: req.prompt }], n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p },
+      { signal },
+    );
+    const parsed = parseBody(ChatBody, body);
+    return toResult(parsed.choices.map((c) => ({ index: c.index, text: c.message.content ?? "", finish_reason: c.finish_reason })), parsed.usage, req.n);
+  }
+}
+
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new LlmError("invalid_response", `LLM server sent an unexpected body: ${describeZodError(r.error, body)}`);
+  return r.data;
+}
+
+function toResult(choices: Array<CompletionChoice & { index: number }>, usage: z.infer<typeof Usage>, n: number): CompletionResult {
+  if (choices.length !== n) throw new LlmError("invalid_response", `LLM server returned ${choices.length} choices for n=${n}`);
+  const ordered = [...choices].sort((a, b) => a.index - b.index).map(({ text, finish_reason }) => ({ text, finish_reason }));
+  // Servers that omit usage still need token counts for metrics and the limiter: ~4 chars a token.
+  const completionTokens = usage?.completion_tokens ?? Math.ceil(ordered.reduce((s, c) => s + c.text.length, 0) / 4);
+  return { choices: ordered, promptTokens: usage?.prompt_tokens ?? 0, completionTokens };
+}
+
+const FINISH = new Set(["stop", "length", "content_filter"]);
+function finishLabel(r: string | null): string {
+  return r && FINISH.has(r) ? r : "other";
+}
+
+const shared = new Map<string, LlmClient>();
+
+/** One client (hence one adaptive limit) per server and model in a process, whatever the stage count. */
+export function sharedLlmClient(config: LlmConfig, registry?: Registry): LlmClient {
+  const key = stableJson(config);
+  let c = shared.get(key);
+  if (!c) shared.set(key, (c = new LlmClient(config, { registry })));
+  return c;
+}

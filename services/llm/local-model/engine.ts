@@ -1,0 +1,129 @@
+import { randomInt } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { basename } from "node:path";
+import { getLlama, type Llama, LlamaCompletion, type LlamaContext, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
+import type { FinishReason, SampleParams } from "./completion-request.ts";
+import { SlotPool } from "./slot-pool.ts";
+
+export interface EngineOptions {
+  modelPath: string;
+  /** CPU threads for llama.cpp; default: every core. */
+  threads?: number;
+  /** Parallel sequences decoded in one batch; requests beyond this wait in a FIFO queue. */
+  sequences?: number;
+  /** Tokens per sequence (prompt + completion). */
+  contextSize?: number;
+  /** llama.cpp's own log lines (warnings about the GGUF and such). */
+  onLog?: (level: string, message: string) => void;
+}
+
+export interface Sample {
+  text: string;
+  finishReason: FinishReason;
+  completionTokens: number;
+}
+
+interface Slot {
+  completion: LlamaCompletion;
+  meter: () => { usedInputTokens: number; usedOutputTokens: number };
+}
+
+/**
+ * One GGUF model on CPU with a fixed number of context sequences. llama.cpp decodes the busy
+ * sequences together in one batch, so two parallel requests cost little more than one on 2 cores.
+ */
+export class LocalModelEngine {
+  private constructor(
+    readonly id: string,
+    readonly contextSize: number,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly pool: SlotPool<Slot>,
+  ) {}
+
+  static async load(opts: EngineOptions): Promise<LocalModelEngine> {
+    const threads = opts.threads ?? availableParallelism();
+    const llama = await getLlama({
+      gpu: false,
+      // Never build from source or fetch binaries at run time: only the prebuilt npm package is allowed.
+      build: "never",
+      skipDownload: true,
+      progressLogs: false,
+      maxThreads: threads,
+      logLevel: LlamaLogLevel.error,
+      logger: (level, message) => opts.onLog?.(level, message.trimEnd()),
+    });
+    try {
+      const model = await llama.loadModel({ modelPath: opts.modelPath });
+      const sequences = opts.sequences ?? 2;
+      const context = await model.createContext({ sequences, contextSize: opts.contextSize ?? 8192, threads });
+      const slots: Slot[] = [];
+      for (let i = 0; i < sequences; i++) {
+        const seq = context.getSequence();
+        slots.push({ completion: new LlamaCompletion({ contextSequence: seq }), meter: () => seq.tokenMeter.getState() });
+      }
+      return new LocalModelEngine(basename(opts.modelPath).replace(/\.gguf$/i, ""), context.contextSize, llama, model, context, new SlotPool(slots));
+    } catch (e) {
+      await llama.dispose();
+      throw e;
+    }
+  }
+
+  get sequences(): number {
+    return this.pool.size;
+  }
+
+  stats(): { sequences: number; busy: number; waiting: number } {
+    return { sequences: this.pool.size, busy: this.pool.busy, waiting: this.pool.waiting };
+  }
+
+  /** Tokens as the model will see them, BOS included when the model wants one. */
+  tokenize(prompt: string): Token[] {
+    // Same tokenization LlamaCompletion applies to a string (it prepends BOS itself).
+    return this.model.tokenize(prompt, false, "trimLeadingSpace");
+  }
+
+  promptTokenCount(tokens: Token[]): number {
+    return tokens.length + (this.model.tokens.shouldPrependBosToken && this.model.tokens.bos != null ? 1 : 0);
+  }
+
+  /** One sample; waits for a free sequence first. Rejects with the signal's reason when aborted. */
+  async sample(tokens: Token[], p: SampleParams, signal?: AbortSignal): Promise<Sample> {
+    const slot = await this.pool.acquire(signal);
+    try {
+      const before = slot.meter();
+      const r = await slot.completion.generateCompletionWithMeta(tokens, {
+        signal,
+        maxTokens: p.maxTokens,
+        temperature: p.temperature,
+        topP: p.topP,
+        // OpenAI/vLLM semantics: no top-k cut and no repetition penalty unless asked for.
+        topK: 0,
+        repeatPenalty: false,
+        // llama.cpp seeds unseeded samplers with the current second: identical samples within a second.
+        seed: p.seed ?? randomInt(0, 2 ** 31),
+        customStopTriggers: p.stop.length > 0 ? p.stop : undefined,
+        // Like vLLM: never drop the start of the prompt to make room; cut the completion at the context end.
+        disableContextShift: true,
+        // Only consulted to fit the prompt; the server has already refused prompts that do not fit.
+        contextShiftSize: 1,
+      });
+      const after = slot.meter();
+      return {
+        text: r.response,
+        finishReason: r.metadata.stopReason === "maxTokens" ? "length" : "stop",
+        completionTokens: after.usedOutputTokens - before.usedOutputTokens,
+      };
+    } finally {
+      this.pool.release(slot);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.pool.rejectAll(new Error("model server is shutting down"));
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+}
