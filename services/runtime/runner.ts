@@ -1,0 +1,465 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { pino, type Logger } from "pino";
+import { Registry } from "prom-client";
+import { z } from "zod";
+import type { DlqEnvelope } from "../../schemas/records.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from "./backoff.ts";
+import { type Codec, CodecError } from "./codec.ts";
+import { dlqEnvelope, dlqTopicName } from "./dlq.ts";
+import { isPoison } from "./errors.ts";
+import { RuntimeMetrics } from "./metrics.ts";
+import { OffsetTracker } from "./offset-tracker.ts";
+import type { Emit, StageDef } from "./stage.ts";
+import type { Admin, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition, Transport } from "./transport.ts";
+
+const Tuning = z.object({
+  groupId: z.string().min(1).optional(),
+  instanceId: z.string().min(1).optional(),
+  concurrency: z.number().int().positive().optional(),
+  maxBuffered: z.number().int().positive().optional(),
+  maxAttempts: z.number().int().positive().default(5),
+  commitIntervalMs: z.number().int().positive().default(100),
+  shutdownTimeoutMs: z.number().int().nonnegative().default(30_000),
+  lagIntervalMs: z.number().int().positive().default(5_000),
+  fromBeginning: z.boolean().default(true),
+});
+
+export interface RunnerOptions extends z.input<typeof Tuning> {
+  transport: Transport;
+  codec: Codec;
+  stage: StageDef;
+  /** Retry delays for transient errors (and for re-opening the consumer after a failed commit). */
+  backoff?: BackoffPolicy;
+  registry?: Registry;
+  log?: Logger;
+}
+
+export const DEFAULT_CONCURRENCY = 16;
+
+/** One input partition this runner owns; replaced wholesale when the partition is revoked or reassigned. */
+class PartitionState {
+  readonly tracker = new OffsetTracker<OutRecord[]>();
+  readonly abort = new AbortController();
+  dead = false;
+  /** Next offset to read as far as the group's committed state goes: the base of the lag. */
+  committed: bigint | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+interface Job {
+  state: PartitionState;
+  record: LogRecord;
+  offset: bigint;
+  attempts: number;
+  decoded?: { value: unknown };
+}
+
+type Outcome = { outputs: OutRecord[] } | { retryInMs: number };
+
+/**
+ * Runs one stage: consumes its input topic as a group member, keeps up to `concurrency` records in
+ * process at once even on a single partition, and commits per partition only the prefix of records
+ * that are all done, with their outputs, in one atomic `commit(outputs, offsets)`. A crash at any
+ * point therefore neither loses an input nor duplicates an output: uncommitted work is redone,
+ * and its outputs were never released.
+ */
+export class StageRunner {
+  private readonly stage: StageDef;
+  private readonly transport: Transport;
+  private readonly codec: Codec;
+  private readonly groupId: string;
+  private readonly instanceId: string | undefined;
+  private readonly concurrency: number;
+  private readonly maxBuffered: number;
+  private readonly maxAttempts: number;
+  private readonly commitIntervalMs: number;
+  private readonly shutdownTimeoutMs: number;
+  private readonly lagIntervalMs: number;
+  private readonly fromBeginning: boolean;
+  private readonly backoff: BackoffPolicy;
+  private readonly metrics: RuntimeMetrics;
+  private readonly log: Logger;
+  private readonly dlqTopic: string;
+
+  private consumer: StreamConsumer | undefined;
+  private admin: Admin | undefined;
+  private readonly parts = new Map<number, PartitionState>();
+  private readonly queue: Job[] = [];
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private running = 0;
+  private paused = false;
+  private started = false;
+  private closing = false;
+  private closed = false;
+  private restarting = false;
+  private committing: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: RunnerOptions) {
+    const t = Tuning.parse({ ...opts, transport: undefined, codec: undefined, stage: undefined, registry: undefined, log: undefined, backoff: undefined });
+    this.stage = opts.stage;
+    this.transport = opts.transport;
+    this.codec = opts.codec;
+    this.groupId = t.groupId ?? opts.stage.name;
+    this.instanceId = t.instanceId;
+    this.concurrency = t.concurrency ?? opts.stage.concurrency ?? DEFAULT_CONCURRENCY;
+    // Done-but-held records wait behind the oldest unfinished one; twice the concurrency keeps the
+    // workers busy past a slow head record while still bounding memory.
+    this.maxBuffered = Math.max(t.maxBuffered ?? 2 * this.concurrency, this.concurrency);
+    this.maxAttempts = t.maxAttempts;
+    this.commitIntervalMs = t.commitIntervalMs;
+    this.shutdownTimeoutMs = t.shutdownTimeoutMs;
+    this.lagIntervalMs = t.lagIntervalMs;
+    this.fromBeginning = t.fromBeginning;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.metrics = RuntimeMetrics.for(opts.registry ?? new Registry());
+    this.log = (opts.log ?? pino({ name: "sca" })).child({ stage: opts.stage.name });
+    this.dlqTopic = dlqTopicName(opts.stage.input);
+  }
+
+  /** Consumer running and able to commit: what /readyz reports. */
+  get ready(): boolean {
+    return this.started && !this.closing && !this.restarting && this.consumer !== undefined;
+  }
+
+  /** Input records held now (queued, processing, or done awaiting commit). */
+  get inFlight(): number {
+    let n = 0;
+    for (const st of this.parts.values()) n += st.tracker.size;
+    return n;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error(`runner for stage "${this.stage.name}" already started`);
+    this.admin = this.transport.admin();
+    await this.openSession();
+    this.started = true;
+    this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
+    this.lagTimer = setInterval(() => void this.updateLag(), this.lagIntervalMs);
+    this.log.info({ input: this.stage.input, outputs: this.stage.outputs, group: this.groupId, concurrency: this.concurrency, maxBuffered: this.maxBuffered }, "stage started");
+  }
+
+  /**
+   * Graceful stop: fetch nothing more, let the records already taken finish (up to the shutdown
+   * timeout), commit what is done, then leave the group. Unfinished work is simply redone by the
+   * next owner: it was never committed.
+   */
+  async close(): Promise<void> {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    this.pauseAll();
+    const deadline = Date.now() + this.shutdownTimeoutMs;
+    while (!this.allDone() && Date.now() < deadline) await sleep(20);
+    clearInterval(this.commitTimer);
+    clearInterval(this.lagTimer);
+    // A commit already running took its snapshot before the last records finished: commit again after it.
+    await this.commit();
+    await this.commit();
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    this.dropAll();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.close();
+    this.closed = true;
+    this.log.info("stage stopped");
+  }
+
+  private async openSession(): Promise<void> {
+    const consumer = await this.transport.consumer({ groupId: this.groupId, topic: this.stage.input, fromBeginning: this.fromBeginning, instanceId: this.instanceId });
+    this.consumer = consumer;
+    this.paused = false;
+    // Callbacks from a consumer this runner has since replaced must not touch the new session's state.
+    await consumer.start({
+      onRecords: async (records) => {
+        if (this.consumer === consumer) this.onRecords(records);
+      },
+      onAssigned: (partitions) => {
+        if (this.consumer === consumer) this.onAssigned(partitions);
+      },
+      onRevoked: (partitions) => {
+        if (this.consumer === consumer) this.onRevoked(partitions);
+      },
+    });
+  }
+
+  private onAssigned(partitions: OffsetCommit[]): void {
+    for (const p of partitions) {
+      if (p.topic !== this.stage.input) continue;
+      this.kill(p.partition);
+      this.partition(p.partition).committed = BigInt(p.offset);
+    }
+    this.log.info({ partitions: partitions.map((p) => `${p.partition}@${p.offset}`) }, "partitions assigned");
+  }
+
+  private onRevoked(partitions: TopicPartition[]): void {
+    for (const p of partitions) if (p.topic === this.stage.input) this.kill(p.partition);
+    this.log.info({ partitions: partitions.map((p) => p.partition) }, "partitions revoked");
+    this.afterChange();
+  }
+
+  private onRecords(records: LogRecord[]): void {
+    if (this.closing) return;
+    for (const record of records) {
+      if (record.topic !== this.stage.input) continue;
+      const st = this.partition(record.partition);
+      const offset = BigInt(record.offset);
+      // A transport may hand a record out twice (e.g. re-fetch after pause): track each offset once.
+      const last = st.tracker.lastOffset;
+      if ((last !== undefined && offset <= last) || (st.committed !== undefined && offset < st.committed)) continue;
+      st.committed ??= offset;
+      st.tracker.add(offset);
+      this.queue.push({ state: st, record, offset, attempts: 0 });
+      this.metrics.recordsIn.inc({ stage: this.stage.name });
+    }
+    this.pump();
+    this.afterChange();
+  }
+
+  private partition(partition: number): PartitionState {
+    let st = this.parts.get(partition);
+    if (!st) {
+      st = new PartitionState(this.stage.input, partition);
+      this.parts.set(partition, st);
+      if (this.paused) this.consumer?.pause([{ topic: st.topic, partition }]);
+    }
+    return st;
+  }
+
+  /** Drops a partition's work: its results are never committed, its running calls are told to stop. */
+  private kill(partition: number): void {
+    const st = this.parts.get(partition);
+    if (!st) return;
+    st.dead = true;
+    st.abort.abort(new Error(`partition ${st.topic}[${partition}] revoked`));
+    this.parts.delete(partition);
+  }
+
+  private dropAll(): void {
+    for (const p of [...this.parts.keys()]) this.kill(p);
+    this.queue.length = 0;
+    this.afterChange();
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift() as Job;
+      if (job.state.dead) continue;
+      this.running++;
+      void this.runJob(job).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    job.attempts++;
+    const outcome = await this.attempt(job);
+    if (job.state.dead) return;
+    if ("retryInMs" in outcome) {
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        if (job.state.dead) return;
+        this.queue.push(job);
+        this.pump();
+      }, outcome.retryInMs);
+      this.retryTimers.add(timer);
+      return;
+    }
+    job.state.tracker.complete(job.offset, outcome.outputs);
+    if (this.doneCount() >= this.maxBuffered / 2) void this.commit();
+  }
+
+  /** One try at a record; never throws: every failure becomes a retry or a DLQ record. */
+  private async attempt(job: Job): Promise<Outcome> {
+    const { stage } = this;
+    if (!job.decoded) {
+      try {
+        job.decoded = { value: await this.codec.decode(stage.input, job.record.value) };
+      } catch (e) {
+        if (e instanceof CodecError) return this.toDlq(job, e.kind, e.message);
+        return this.transient(job, e, "decode");
+      }
+    }
+    let emits: Emit[];
+    const endTimer = this.metrics.processDuration.startTimer({ stage: stage.name });
+    try {
+      emits = await stage.process(job.decoded.value, { log: this.log, attempt: job.attempts, signal: job.state.abort.signal });
+    } catch (e) {
+      if (isPoison(e)) return this.toDlq(job, e.reason, e.message, e.detail);
+      return this.transient(job, e, "process");
+    } finally {
+      endTimer();
+    }
+    if (!Array.isArray(emits)) return this.toDlq(job, "poison", `stage "${stage.name}" returned ${typeof emits} instead of an array of outputs`);
+    const outputs: OutRecord[] = [];
+    for (const emit of emits) {
+      if (!stage.outputs.includes(emit.topic)) {
+        return this.toDlq(job, "poison", `stage "${stage.name}" emitted to topic "${emit.topic}", which is not one of its outputs (${stage.outputs.join(", ")})`);
+      }
+      try {
+        outputs.push({ topic: emit.topic, key: emit.key, value: await this.codec.encode(emit.topic, emit.value) });
+      } catch (e) {
+        // The input was fine; the stage produced a record its output schema refuses: a bug in the stage,
+        // and retrying would produce it again.
+        if (e instanceof CodecError) return this.toDlq(job, "poison", `stage "${stage.name}" produced an invalid output: ${e.message}`);
+        return this.transient(job, e, "encode");
+      }
+    }
+    return { outputs };
+  }
+
+  private async transient(job: Job, e: unknown, step: string): Promise<Outcome> {
+    const message = errorMessage(e);
+    if (job.attempts >= this.maxAttempts) return this.toDlq(job, "retries_exhausted", `${step} failed ${job.attempts} times; last error: ${message}`);
+    this.metrics.retries.inc({ stage: this.stage.name });
+    const retryInMs = backoffDelay(job.attempts, this.backoff);
+    this.log.warn({ partition: job.record.partition, offset: job.record.offset, attempt: job.attempts, retryInMs: Math.round(retryInMs), err: message }, `${step} failed, will retry`);
+    return { retryInMs };
+  }
+
+  private async toDlq(job: Job, reason: DlqEnvelope["reason"], error: string, detail?: Record<string, unknown>): Promise<Outcome> {
+    const { record } = job;
+    const envelope = dlqEnvelope(record, this.stage.name, reason, error, job.attempts, detail);
+    try {
+      const value = await this.codec.encode(this.dlqTopic, envelope);
+      this.metrics.recordsFailed.inc({ stage: this.stage.name, reason });
+      this.log.warn({ partition: record.partition, offset: record.offset, key: record.key, reason, err: error }, "record sent to DLQ");
+      return { outputs: [{ topic: this.dlqTopic, key: record.key, value }] };
+    } catch (e) {
+      // Without a DLQ record the input cannot be committed; waiting (e.g. for the registry) is the only safe choice.
+      const retryInMs = backoffDelay(Math.min(job.attempts, 10), this.backoff);
+      this.log.error({ partition: record.partition, offset: record.offset, err: errorMessage(e) }, "could not encode the DLQ record, will retry");
+      job.attempts--;
+      return { retryInMs };
+    }
+  }
+
+  private doneCount(): number {
+    let n = 0;
+    for (const st of this.parts.values()) n += st.tracker.doneCount;
+    return n;
+  }
+
+  private allDone(): boolean {
+    for (const st of this.parts.values()) if (st.tracker.doneCount < st.tracker.size) return false;
+    return true;
+  }
+
+  /** Commits are serialised: one in flight at a time, the next picks up whatever became ready meanwhile. */
+  private commit(): Promise<void> {
+    this.committing ??= this.commitReady().finally(() => {
+      this.committing = undefined;
+    });
+    return this.committing;
+  }
+
+  private async commitReady(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || this.restarting) return;
+    const outputs: OutRecord[] = [];
+    const offsets: OffsetCommit[] = [];
+    const batch: Array<[PartitionState, bigint]> = [];
+    for (const st of this.parts.values()) {
+      const r = st.tracker.ready();
+      if (!r) continue;
+      for (const outs of r.results) outputs.push(...outs);
+      offsets.push({ topic: st.topic, partition: st.partition, offset: r.commitOffset.toString() });
+      batch.push([st, r.commitOffset]);
+    }
+    if (batch.length === 0) return;
+    const endTimer = this.metrics.commitDuration.startTimer({ stage: this.stage.name });
+    try {
+      await consumer.commit(outputs, offsets);
+    } catch (e) {
+      // Whether a failed commit landed is unknown (Kafka: the transaction may or may not have
+      // committed). The only safe state is the group's committed one: drop everything and re-read.
+      this.log.error({ err: errorMessage(e), offsets }, "commit failed; reopening the consumer from the committed offsets");
+      void this.restartSession();
+      return;
+    }
+    endTimer();
+    this.metrics.commits.inc({ stage: this.stage.name });
+    for (const o of outputs) this.metrics.recordsOut.inc({ stage: this.stage.name, topic: o.topic });
+    for (const [st, offset] of batch) {
+      if (st.dead) continue;
+      st.tracker.release(offset);
+      st.committed = offset;
+    }
+    this.afterChange();
+  }
+
+  private async restartSession(): Promise<void> {
+    if (this.restarting || this.closing) return;
+    this.restarting = true;
+    const old = this.consumer;
+    this.consumer = undefined;
+    this.dropAll();
+    try {
+      await old?.close();
+    } catch (e) {
+      this.log.warn({ err: errorMessage(e) }, "closing the failed consumer");
+    }
+    for (let attempt = 1; !this.closing; attempt++) {
+      await sleep(backoffDelay(Math.min(attempt, 10), this.backoff));
+      if (this.closing) break;
+      try {
+        await this.openSession();
+        this.log.info({ attempt }, "consumer reopened");
+        break;
+      } catch (e) {
+        this.log.error({ err: errorMessage(e), attempt }, "reopening the consumer failed");
+      }
+    }
+    this.restarting = false;
+  }
+
+  /** Backpressure and the in-flight gauge, after anything that changes how much is held. */
+  private afterChange(): void {
+    const held = this.inFlight;
+    this.metrics.inFlight.set({ stage: this.stage.name }, held);
+    if (this.closing) return;
+    if (!this.paused && held >= this.maxBuffered) this.pauseAll();
+    else if (this.paused && held < this.maxBuffered) {
+      this.paused = false;
+      this.consumer?.resume(this.assigned());
+    }
+  }
+
+  private pauseAll(): void {
+    this.paused = true;
+    this.consumer?.pause(this.assigned());
+  }
+
+  private assigned(): TopicPartition[] {
+    return [...this.parts.values()].map((st) => ({ topic: st.topic, partition: st.partition }));
+  }
+
+  private async updateLag(): Promise<void> {
+    if (!this.admin || this.parts.size === 0) {
+      this.metrics.consumerLag.set({ stage: this.stage.name }, 0);
+      return;
+    }
+    try {
+      const infos = await this.admin.describeTopic(this.stage.input);
+      let lag = 0n;
+      for (const info of infos) {
+        const st = this.parts.get(info.partition);
+        if (st?.committed !== undefined) lag += BigInt(info.high) - st.committed;
+      }
+      this.metrics.consumerLag.set({ stage: this.stage.name }, Number(lag));
+    } catch (e) {
+      this.log.debug({ err: errorMessage(e) }, "lag update failed");
+    }
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
