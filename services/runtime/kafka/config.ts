@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { describeZodError } from "../codec.ts";
+
+const Broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "a broker is host:port");
+
+export const KafkaOptions = z.object({
+  brokers: z.array(Broker).min(1, "at least one broker (host:port) is needed"),
+  clientId: z.string().min(1).default("sca"),
+  /** A member that stops heartbeating loses its partitions after this; short, so a SIGKILLed member is replaced quickly. */
+  sessionTimeoutMs: z.number().int().min(6_000).default(10_000),
+  heartbeatIntervalMs: z.number().int().positive().default(1_000),
+  /** Longest a fetch waits on the broker for data; bounds how late close() and pause() take effect. */
+  maxWaitMs: z.number().int().positive().default(500),
+  /** How long a commit keeps retrying through broker outages before it gives up and throws. */
+  commitRetryMs: z.number().int().positive().default(120_000),
+  /** Broker-side transaction timeout: a dead producer's open transaction is aborted after this. */
+  transactionTimeoutMs: z.number().int().positive().default(60_000),
+});
+export type KafkaOptions = z.input<typeof KafkaOptions>;
+export type KafkaConfig = z.output<typeof KafkaOptions>;
+
+/** "host:port,host:port" (KAFKA_BROKERS, --brokers) to a list, with an error naming the bad entry. */
+export function parseBrokers(list: string | undefined, source = "KAFKA_BROKERS"): string[] {
+  if (!list?.trim()) throw new Error(`${source} is not set: give the brokers as host:port[,host:port...]`);
+  const brokers = list.split(",").map((b) => b.trim()).filter(Boolean);
+  for (const b of brokers) {
+    const r = Broker.safeParse(b);
+    if (!r.success) throw new Error(`${source}: "${b}" is not host:port`);
+  }
+  return brokers;
+}
+
+export function parseKafkaOptions(opts: KafkaOptions): KafkaConfig {
+  const r = KafkaOptions.safeParse(opts);
+  if (!r.success) throw new Error(`invalid kafka options: ${describeZodError(r.error, opts)}`);
+  return r.data;
+}

@@ -1,0 +1,161 @@
+import kafkajs from "kafkajs";
+import type { Logger } from "pino";
+import type { ConsumerHandlers, ConsumerOptions, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition } from "../transport.ts";
+import type { KafkaAdmin } from "./admin.ts";
+import type { KafkaConfig } from "./config.ts";
+import { TransactionalProducer } from "./transactional-producer.ts";
+
+function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key === null ? null : m.key.toString(),
+    value: m.value ?? Buffer.alloc(0),
+    timestamp: Number(m.timestamp),
+    headers,
+  };
+}
+
+/** Identifies a member's transactional producer: stable across restarts of the same instance, so the successor fences it. */
+export function transactionalIdFor(groupId: string, instanceId: string): string {
+  return `sca-${groupId}-${instanceId}`;
+}
+
+/**
+ * A kafkajs consumer (read_committed, no auto-commit) paired with a transactional producer whose
+ * id derives from the instance id: commit() is one transaction holding the outputs and the input
+ * offsets.
+ *
+ * kafkajs rebalances eagerly and, after every rejoin, restarts each assigned partition from the
+ * group's committed offset. Partitions this member keeps across a rebalance are therefore not
+ * reported as revoked, and the records it already delivered on them are filtered out, so the
+ * runner's in-flight work stays valid and nothing is handed over twice.
+ */
+export class KafkaStreamConsumer implements StreamConsumer {
+  private readonly consumer: kafkajs.Consumer;
+  private readonly producer: TransactionalProducer;
+  /** Per owned partition: the next offset not yet handed to onRecords. */
+  private readonly delivered = new Map<number, bigint>();
+  private owned = new Set<number>();
+  private readonly paused = new Set<number>();
+  private assignment: Promise<void> = Promise.resolve();
+  private crashed?: Error;
+  private closing = false;
+
+  constructor(
+    kafka: kafkajs.Kafka,
+    private readonly admin: KafkaAdmin,
+    private readonly opts: ConsumerOptions & { instanceId: string },
+    cfg: KafkaConfig,
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      readUncommitted: false,
+      sessionTimeout: cfg.sessionTimeoutMs,
+      heartbeatInterval: cfg.heartbeatIntervalMs,
+      maxWaitTimeInMs: cfg.maxWaitMs,
+      allowAutoTopicCreation: false,
+      retry: {
+        // a retriable crash (broker gone) restarts the consumer; keep doing so until closed
+        restartOnFailure: async () => !this.closing,
+      },
+    });
+    this.producer = new TransactionalProducer(kafka, transactionalIdFor(opts.groupId, opts.instanceId), {
+      log,
+      retryForMs: cfg.commitRetryMs,
+      transactionTimeoutMs: cfg.transactionTimeoutMs,
+      offsetsCommitted: async ({ groupId, offsets }) => {
+        const committed = new Map((await admin.groupOffsets(groupId, opts.topic)).map((o) => [o.partition, BigInt(o.offset)]));
+        return offsets.every((o) => o.topic === opts.topic && (committed.get(o.partition) ?? -1n) >= BigInt(o.offset));
+      },
+    });
+  }
+
+  async start(handlers: ConsumerHandlers): Promise<void> {
+    const { topic } = this.opts;
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      const partitions = e.payload.memberAssignment[topic] ?? [];
+      // later batches wait for this, so onAssigned always precedes the partition's first records
+      this.assignment = this.assignment.then(() => this.onAssignment(partitions, handlers)).catch((err) => {
+        this.log.error({ err: (err as Error).message, topic }, "handling a partition assignment failed");
+      });
+    });
+    this.consumer.on(CRASH, (e) => {
+      if (e.payload.restart || this.closing) return;
+      this.crashed = e.payload.error;
+      this.log.error({ err: e.payload.error.message, groupId: this.opts.groupId, topic }, "consumer crashed and will not restart");
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, isStale }) => {
+        await this.assignment;
+        if (isStale() || !this.owned.has(batch.partition)) return;
+        const next = this.delivered.get(batch.partition) ?? 0n;
+        const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next);
+        if (!fresh.length) return;
+        this.delivered.set(batch.partition, BigInt(fresh[fresh.length - 1].offset) + 1n);
+        await handlers.onRecords(fresh.map((m) => toLogRecord(batch.topic, batch.partition, m)));
+      },
+    });
+  }
+
+  private async onAssignment(partitions: number[], handlers: ConsumerHandlers): Promise<void> {
+    const { topic, groupId } = this.opts;
+    const now = new Set(partitions);
+    const revoked = [...this.owned].filter((p) => !now.has(p));
+    const added = partitions.filter((p) => !this.owned.has(p));
+    for (const p of revoked) this.delivered.delete(p);
+    this.owned = now;
+    if (revoked.length) handlers.onRevoked?.(revoked.map((partition) => ({ topic, partition })));
+    // kafkajs forgets pauses across a rejoin; the runner's backpressure must not be
+    const stillPaused = [...this.paused].filter((p) => now.has(p));
+    if (stillPaused.length) this.consumer.pause([{ topic, partitions: stillPaused }]);
+    if (!added.length) return;
+    const committed = new Map((await this.admin.groupOffsets(groupId, topic)).map((o) => [o.partition, o.offset]));
+    const bounds = new Map((await this.admin.describeTopic(topic)).map((p) => [p.partition, p]));
+    const resumes: OffsetCommit[] = added.map((partition) => {
+      const b = bounds.get(partition);
+      const start = committed.get(partition) ?? ((this.opts.fromBeginning ?? true) ? b?.low : b?.high) ?? "0";
+      return { topic, partition, offset: start };
+    });
+    // Only a committed offset is a safe floor: without one kafkajs looks up the log end itself,
+    // possibly before the high watermark read above, and a floor above its start would drop records.
+    for (const p of added) this.delivered.set(p, BigInt(committed.get(p) ?? "0"));
+    handlers.onAssigned?.(resumes);
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    const mine = partitions.filter((p) => p.topic === this.opts.topic).map((p) => p.partition);
+    if (!mine.length) return;
+    for (const p of mine) this.paused.add(p);
+    this.consumer.pause([{ topic: this.opts.topic, partitions: mine }]);
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    const mine = partitions.filter((p) => p.topic === this.opts.topic).map((p) => p.partition);
+    if (!mine.length) return;
+    for (const p of mine) this.paused.delete(p);
+    this.consumer.resume([{ topic: this.opts.topic, partitions: mine }]);
+  }
+
+  async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void> {
+    if (this.crashed) throw new Error(`consumer of "${this.opts.topic}" (group ${this.opts.groupId}) crashed: ${this.crashed.message}`);
+    const foreign = offsets.find((o) => o.topic !== this.opts.topic);
+    if (foreign) throw new Error(`commit: offset for topic "${foreign.topic}" but this consumer reads "${this.opts.topic}"`);
+    await this.producer.run(outputs, { groupId: this.opts.groupId, offsets });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.consumer.disconnect();
+    await this.producer.close();
+  }
+}

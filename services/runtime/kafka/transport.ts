@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import kafkajs from "kafkajs";
+import type { Logger } from "pino";
+import type { Admin, ConsumerOptions, Producer, StreamConsumer, Transport } from "../transport.ts";
+import { KafkaAdmin } from "./admin.ts";
+import { type KafkaConfig, type KafkaOptions, parseKafkaOptions } from "./config.ts";
+import { defaultLogger, kafkajsLevel, kafkajsLogCreator } from "./log.ts";
+import { KafkaProducer } from "./producer.ts";
+import { KafkaStreamConsumer } from "./stream-consumer.ts";
+
+/** The Transport contract on a Kafka cluster, through kafkajs. */
+export class KafkaTransport implements Transport {
+  readonly kind = "kafka" as const;
+  private readonly kafka: kafkajs.Kafka;
+  private readonly cfg: KafkaConfig;
+  private readonly log: Logger;
+  private readonly adminClient: KafkaAdmin;
+  private readonly open = new Set<{ close(): Promise<void> }>();
+
+  constructor(opts: KafkaOptions, log: Logger = defaultLogger()) {
+    this.cfg = parseKafkaOptions(opts);
+    this.log = log;
+    this.kafka = new kafkajs.Kafka({
+      clientId: this.cfg.clientId,
+      brokers: this.cfg.brokers,
+      logLevel: kafkajsLevel(log),
+      logCreator: kafkajsLogCreator(log),
+      // enough patience to ride out a broker restart inside one operation; consumers restart beyond that
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 },
+    });
+    this.adminClient = new KafkaAdmin(this.kafka);
+  }
+
+  admin(): Admin {
+    return this.adminClient;
+  }
+
+  async producer(): Promise<Producer> {
+    return this.track(await KafkaProducer.connect(this.kafka));
+  }
+
+  async consumer(opts: ConsumerOptions): Promise<StreamConsumer> {
+    const instanceId = opts.instanceId ?? randomUUID();
+    return this.track(new KafkaStreamConsumer(this.kafka, this.adminClient, { ...opts, instanceId }, this.cfg, this.log));
+  }
+
+  private track<T extends { close(): Promise<void> }>(x: T): T {
+    const close = x.close.bind(x);
+    this.open.add(x);
+    x.close = async () => {
+      this.open.delete(x);
+      await close();
+    };
+    return x;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.open].map((x) => x.close()));
+    await this.adminClient.close();
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Shared by the JVM components' install/start/stop scripts (Kafka, schema registry): versions,
+# cache locations, and installing java + maven on a machine that has neither.
+# Not named install-*/start-*/stop-* on purpose: the infra hooks must not run it by itself.
+
+export SCA_CACHE=${SCA_CACHE:-$HOME/.cache/selfcodealign-stream}
+KAFKA_VERSION=3.9.2
+APICURIO_VERSION=3.3.3
+
+kafka_home() { echo "$SCA_CACHE/kafka-$KAFKA_VERSION"; }
+registry_home() { echo "$SCA_CACHE/apicurio-registry-$APICURIO_VERSION"; }
+
+ensure_java_and_maven() {
+  local need=()
+  command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || need+=(maven)
+  [ ${#need[@]} -eq 0 ] && return 0
+  echo "installing ${need[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # apt is shared with whatever else installs on this machine: take dpkg's lock politely
+  apt-get update -q >&2
+  apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >&2
+}
+
+# Is something listening on 127.0.0.1:$1?
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# First base port p (p, p+step, ...) such that p and p+1 are both free.
+free_port_pair() {
+  local p=$1 step=$2
+  for _ in $(seq 1 50); do
+    if ! port_in_use "$p" && ! port_in_use $((p + 1)); then echo "$p"; return 0; fi
+    p=$((p + step))
+  done
+  echo "no free port pair found from $1 upwards" >&2
+  return 1
+}
