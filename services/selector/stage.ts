@@ -1,0 +1,116 @@
+import { pino, type Logger } from "pino";
+import type { SelectorState, Verdict } from "../../schemas/records.ts";
+import type { Codec } from "../runtime/codec.ts";
+import type { Emit, StageDef } from "../runtime/stage.ts";
+import type { Transport } from "../runtime/transport.ts";
+import { readTopic } from "../pipeline/read-topic.ts";
+import { applyVerdict, expireRound, isExpired, type SelectorOptions, type Step } from "./aggregate.ts";
+import type { SelectorConfig } from "./config.ts";
+import { getPolicy } from "./policies.ts";
+
+export const STATE_TOPIC = "selector.state";
+
+export interface SelectorEnv {
+  transport: Transport;
+  codec: Codec;
+  config: SelectorConfig;
+  /** The benchmark check; none means nothing counts as contaminated. */
+  isContaminated?: (text: string) => boolean;
+  log?: Logger;
+  clock?: () => Date;
+}
+
+export interface SelectorStage extends StageDef<Verdict> {
+  /** Decides every round whose stragglers are overdue (all open rounds with `force`); returns how many. */
+  expire(force?: boolean): Promise<number>;
+  /** Open rounds: instructions still waiting for samples. */
+  openRounds(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * The selector. Its state (one SelectorState per instruction) lives in memory and in the
+ * `selector.state` changelog: every verdict's state update is emitted in the same commit as the
+ * verdict's offset, so after a crash the restored state (last record per key) covers exactly the
+ * committed verdicts and the uncommitted ones are redelivered. This works unchanged on Kafka (a
+ * compacted topic) and on the embedded log. Holding input offsets instead would not: a partition's
+ * commit point cuts through rounds of different instructions, so a restart would redeliver half a
+ * round. Runs with concurrency 1, so state updates happen in offset order and the last changelog
+ * record of a key is its newest state.
+ *
+ * Straggler expiry cannot ride on an input's commit (no input arrives), so overdue rounds are
+ * decided on a timer and their state and dataset records appended in one atomic send. A crash
+ * before that send simply expires the round again after restart, deterministically.
+ */
+export async function createStage(env: SelectorEnv): Promise<SelectorStage> {
+  const log = (env.log ?? pino({ name: "sca" })).child({ stage: "selector" });
+  const clock = env.clock ?? (() => new Date());
+  const policy = getPolicy(env.config.policy);
+  const isContaminated = env.isContaminated ?? (() => false);
+  const states = new Map<string, SelectorState>();
+  // Only the newest record per key matters: keep its bytes while reading, decode once at the end.
+  const latest = new Map<string, Buffer>();
+  const restored = await readTopic(env.transport, STATE_TOPIC, (r) => {
+    if (r.key) latest.set(r.key, r.value);
+  });
+  for (const [key, bytes] of latest) states.set(key, (await env.codec.decode(STATE_TOPIC, bytes)) as SelectorState);
+  log.info({ restoredRecords: restored, instructions: states.size, policy: policy.name }, "selector state restored");
+
+  const opts = (): SelectorOptions => ({ policy, isContaminated, now: clock() });
+  const emitsOf = (step: Step): Emit[] => {
+    const out: Emit[] = [{ topic: STATE_TOPIC, key: step.state.instruction_id, value: step.state }];
+    if (step.change) out.push({ topic: "dataset", key: step.state.instruction_id, value: step.change.row });
+    return out;
+  };
+
+  let producer: Awaited<ReturnType<Transport["producer"]>> | undefined;
+  let expiring: Promise<number> | undefined;
+  const expireNow = async (force: boolean): Promise<number> => {
+    const now = clock();
+    const steps: Step[] = [];
+    for (const s of states.values()) if (s.pending.length > 0 && (force || isExpired(s, now, env.config.stragglerTimeoutMs))) steps.push(expireRound(s, now));
+    if (steps.length === 0) return 0;
+    const records = [];
+    for (const e of steps.flatMap(emitsOf)) records.push({ topic: e.topic, key: e.key, value: await env.codec.encode(e.topic, e.value) });
+    producer ??= await env.transport.producer();
+    await producer.send(records);
+    for (const s of steps) states.set(s.state.instruction_id, s.state);
+    log.info({ rounds: steps.length, forced: force }, "decided rounds with missing samples");
+    return steps.length;
+  };
+  const expire = (force = false): Promise<number> => {
+    // Serialised so a forced flush never interleaves with a timer-driven one.
+    const run = (expiring ?? Promise.resolve(0)).catch(() => 0).then(() => expireNow(force));
+    expiring = run;
+    return run;
+  };
+  const timer = setInterval(() => {
+    expire().catch((e) => log.error({ err: (e as Error).message }, "straggler expiry failed; will retry"));
+  }, Math.min(env.config.stragglerTimeoutMs, 5_000));
+  timer.unref();
+
+  return {
+    name: "selector",
+    input: "verdicts",
+    outputs: [STATE_TOPIC, "dataset"],
+    concurrency: 1,
+    async process(v: Verdict): Promise<Emit[]> {
+      const prev = states.get(v.instruction_id);
+      const known = prev?.samples.find((s) => s.sample_index === v.sample_index);
+      if (prev && known?.verdict_id === v.id && !prev.pending.includes(v.sample_index)) {
+        // Seen and accounted for (a redelivery after dropped work): repeat the outputs, change nothing.
+        return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "dataset", key: v.instruction_id, value: prev.emitted }] : [])];
+      }
+      const step = applyVerdict(prev, v, opts());
+      states.set(v.instruction_id, step.state);
+      return emitsOf(step);
+    },
+    expire,
+    openRounds: () => [...states.values()].filter((s) => s.pending.length > 0).length,
+    async close() {
+      clearInterval(timer);
+      await expiring?.catch(() => 0);
+      await producer?.close();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DatasetSample, SelectorState } from "../../schemas/records.ts";
+import { allTopicSpecs } from "../../schemas/topics.ts";
+import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { JsonCodec } from "../../services/runtime/codec.ts";
+import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
+import { StageRunner } from "../../services/runtime/runner.ts";
+import type { StageDef } from "../../services/runtime/stage.ts";
+import { createStage, type SelectorStage } from "../../services/selector/stage.ts";
+import { verdict } from "./fixtures.ts";
+
+const silent = pino({ level: "silent" });
+const codec = new JsonCodec();
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "sca-selector-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function open(): Promise<EmbeddedTransport> {
+  const t = EmbeddedTransport.open(dir, { fsync: false });
+  await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: 3 })));
+  return t;
+}
+
+async function produce(t: EmbeddedTransport, vs: ReturnType<typeof verdict>[]): Promise<void> {
+  const p = await t.producer();
+  await p.send(await Promise.all(vs.map(async (v) => ({ topic: "verdicts", key: v.instruction_id, value: await codec.encode("verdicts", v) }))));
+}
+
+async function rows(t: EmbeddedTransport): Promise<DatasetSample[]> {
+  const out: DatasetSample[] = [];
+  await readTopic(t, "dataset", (r) => void out.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
+  return out;
+}
+
+/** Runs the selector until it has committed every verdict in the log, then stops it. */
+async function runSelector(t: EmbeddedTransport, stragglerTimeoutMs = 60_000): Promise<SelectorStage> {
+  const stage = await createStage({ transport: t, codec, config: { policy: "pass-random", stragglerTimeoutMs }, log: silent });
+  const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 10 });
+  await runner.start();
+  const admin = t.admin();
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const highs = await admin.describeTopic("verdicts");
+    const committed = await admin.groupOffsets("selector", "verdicts");
+    const behind = highs.some((h) => h.high !== "0" && committed.find((c) => c.partition === h.partition)?.offset !== h.high);
+    if (!behind) break;
+    if (Date.now() > deadline) throw new Error("selector did not catch up");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await runner.close();
+  return stage;
+}
+
+describe("selector stage on the embedded log", () => {
+  it("keeps a half-aggregated round across a restart and emits each row once", async () => {
+    let t = await open();
+    await produce(t, [verdict("a", 0, 3, "fail"), verdict("a", 1, 3, "pass"), verdict("b", 0, 2, "pass"), verdict("b", 1, 2, "pass"), verdict("c", 0, 1, "fail")]);
+    let stage = await runSelector(t);
+    expect(stage.openRounds()).toBe(1);
+    await stage.close();
+    expect((await rows(t)).map((r) => r.instruction_id)).toEqual([verdict("b", 0, 2, "pass").instruction_id]);
+    await t.close();
+
+    // A fresh process: only the changelog knows that a's samples 0 and 1 were seen.
+    t = await open();
+    await produce(t, [verdict("a", 2, 3, "timeout")]);
+    stage = await runSelector(t);
+    expect(stage.openRounds()).toBe(0);
+    await stage.close();
+    const out = await rows(t);
+    expect(out.map((r) => r.instruction_id).sort()).toEqual([verdict("a", 0, 3, "fail").instruction_id, verdict("b", 0, 2, "pass").instruction_id].sort());
+    const a = out.find((r) => r.instruction_id === verdict("a", 0, 3, "fail").instruction_id)!;
+    expect(a.response_id).toBe(verdict("a", 1, 3, "pass").response_id);
+    expect(a.n_passed).toBe(1);
+
+    const states = new Map<string, SelectorState>();
+    await readTopic(t, "selector.state", (r) => void states.set(r.key!, SelectorState.parse(JSON.parse(r.value.toString()))));
+    expect(states.get(verdict("c", 0, 1, "fail").instruction_id)?.last_decision?.outcome).toBe("no_pass");
+    await t.close();
+  });
+
+  it("re-reading verdicts it already accounted for changes nothing (replay of the selector with the same policy)", async () => {
+    const t = await open();
+    await produce(t, [verdict("a", 0, 2, "pass"), verdict("a", 1, 2, "fail")]);
+    await (await runSelector(t)).close();
+    await t.admin().setGroupOffsets("selector", [0, 1, 2].map((partition) => ({ topic: "verdicts", partition, offset: "0" })));
+    await (await runSelector(t)).close();
+    const out = await rows(t);
+    expect(new Set(out.map((r) => r.id)).size).toBe(1);
+    await t.close();
+  });
+
+  it("decides a round whose stragglers never come, after the timeout, atomically with its state", async () => {
+    const t = await open();
+    await produce(t, [verdict("s", 0, 3, "pass")]);
+    const stage = await runSelector(t, 300);
+    expect(stage.openRounds()).toBe(1);
+    expect(await rows(t)).toEqual([]);
+    const deadline = Date.now() + 5_000;
+    while (stage.openRounds() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(stage.openRounds()).toBe(0);
+    await stage.close();
+    const out = await rows(t);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ response_id: verdict("s", 0, 3, "pass").response_id, n_passed: 1 });
+    await t.close();
+  });
+
+  it("a forced expiry decides every open round at once (the end of a finite run)", async () => {
+    const t = await open();
+    await produce(t, [verdict("x", 0, 2, "pass"), verdict("y", 1, 3, "fail")]);
+    const stage = await runSelector(t);
+    expect(await stage.expire()).toBe(0);
+    expect(await stage.expire(true)).toBe(2);
+    await stage.close();
+    expect((await rows(t)).map((r) => r.response_id)).toEqual([verdict("x", 0, 2, "pass").response_id]);
+    await t.close();
+  });
+});
