@@ -27,6 +27,8 @@ export const CompletionRequest = z
     max_tokens: withDefault(z.number().int().min(1), 16),
     temperature: withDefault(z.number().min(0).max(2), 1),
     top_p: withDefault(z.number().gt(0).max(1), 1),
+    // vLLM's extension; -1 and 0 both mean the whole vocabulary.
+    top_k: withDefault(z.number().int().min(-1), -1),
     n: withDefault(z.number().int().min(1).max(64), 1),
     stop: withDefault(z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]), []).transform((s) => (typeof s === "string" ? [s] : s)),
     seed: z.number().int().nullish(),
@@ -45,6 +47,8 @@ export interface SampleParams {
   maxTokens: number;
   temperature: number;
   topP: number;
+  /** 0 = no cut. */
+  topK: number;
   stop: string[];
   seed?: number;
 }

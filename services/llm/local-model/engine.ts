@@ -98,8 +98,8 @@ export class LocalModelEngine {
         maxTokens: p.maxTokens,
         temperature: p.temperature,
         topP: p.topP,
-        // OpenAI/vLLM semantics: no top-k cut and no repetition penalty unless asked for.
-        topK: 0,
+        topK: p.topK,
+        // OpenAI/vLLM semantics: no repetition penalty (node-llama-cpp applies one by default).
         repeatPenalty: false,
         // llama.cpp seeds unseeded samplers with the current second: identical samples within a second.
         seed: p.seed ?? randomInt(0, 2 ** 31),

@@ -102,7 +102,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
         engine.sample(
           tokens,
           // Distinct seeds per choice: n samples of one seeded request must differ yet stay reproducible.
-          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i },
+          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, topK: Math.max(0, r.top_k), stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i },
           abort.signal,
         ),
       ),

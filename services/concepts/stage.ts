@@ -1,0 +1,24 @@
+import type { Registry } from "prom-client";
+import { Seed } from "../../schemas/records.ts";
+import { LlmStageKit } from "../llm/stage-kit.ts";
+import type { StageDef } from "../runtime/stage.ts";
+import { conceptsRecord, conceptsRequest } from "./logic.ts";
+
+/** `sca service concepts`: seeds → concepts (one record per seed, keyed by seed id). */
+export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Registry; kit?: LlmStageKit } = {}): Promise<StageDef> {
+  const kit = deps.kit ?? LlmStageKit.fromEnv(env, "concepts", deps.registry);
+  return {
+    name: "concepts",
+    input: "seeds",
+    outputs: ["concepts"],
+    concurrency: kit.concurrency,
+    async process(value, ctx) {
+      const seed = kit.input(Seed, value);
+      const req = conceptsRequest(seed, kit.gen);
+      const { choices } = await kit.complete(req, ctx.signal);
+      const out = conceptsRecord(seed, req, choices[0], kit.gen, new Date());
+      if (!out.ok) throw kit.unparsable(out, choices[0]);
+      return [{ topic: "concepts", key: seed.id, value: out.value }];
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { Registry } from "prom-client";
+import { Concepts } from "../../schemas/records.ts";
+import { LlmStageKit } from "../llm/stage-kit.ts";
+import type { StageDef } from "../runtime/stage.ts";
+import { instructionPlan, instructionRecord } from "./logic.ts";
+
+/** `sca service instructions`: concepts → instructions (one task per concepts record, keyed by instruction id). */
+export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Registry; kit?: LlmStageKit } = {}): Promise<StageDef> {
+  const kit = deps.kit ?? LlmStageKit.fromEnv(env, "instructions", deps.registry);
+  return {
+    name: "instructions",
+    input: "concepts",
+    outputs: ["instructions"],
+    concurrency: kit.concurrency,
+    async process(value, ctx) {
+      const concepts = kit.input(Concepts, value);
+      const plan = instructionPlan(concepts, kit.gen);
+      const { choices } = await kit.complete(plan.req, ctx.signal);
+      const out = instructionRecord(concepts, plan, choices[0], kit.gen, new Date());
+      if (!out.ok) throw kit.unparsable(out, choices[0]);
+      return [{ topic: "instructions", key: out.value.id, value: out.value }];
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { type Lineage, SCHEMA_VERSION, type Sampling } from "../../schemas/common.ts";
+import type { CompletionRequest } from "./client.ts";
+import { type FewShotPool, ShotOrder } from "./fewshot/pool.ts";
+import type { Mode } from "./prompts.ts";
+
+/** The knobs of one generation stage, defaulting to the reference's values. */
+export const GenerationSettings = z.object({
+  runId: z.string().min(1),
+  runSeed: z.coerce.number().int(),
+  temperature: z.coerce.number().min(0).max(2),
+  maxTokens: z.coerce.number().int().min(1),
+  shots: z.coerce.number().int().min(0),
+  samples: z.coerce.number().int().min(1),
+  shotOrder: ShotOrder,
+});
+export type GenerationSettings = z.infer<typeof GenerationSettings>;
+
+const DEFAULT_SHOTS: Record<Mode, string> = { concepts: "8", instructions: "8", responses: "1" };
+
+/** Everything pure stage logic needs besides its input record. */
+export interface Generation {
+  mode: Mode;
+  settings: GenerationSettings;
+  model: string;
+  promptHash: string;
+  pool: FewShotPool;
+}
+
+export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): GenerationSettings {
+  const M = mode.toUpperCase();
+  const vars: Record<keyof GenerationSettings, [string, string | undefined]> = {
+    runId: ["SCA_RUN_ID", env.SCA_RUN_ID ?? "local"],
+    runSeed: ["SCA_SEED", env.SCA_SEED ?? "3407"],
+    temperature: ["LLM_TEMPERATURE", env.LLM_TEMPERATURE ?? "0.7"],
+    maxTokens: ["LLM_MAX_TOKENS", env.LLM_MAX_TOKENS ?? "1536"],
+    shots: [`SCA_${M}_SHOTS`, env[`SCA_${M}_SHOTS`] ?? DEFAULT_SHOTS[mode]],
+    // S→C and C→I produce one record per input, keyed by it: only I→R samples several.
+    samples: [`SCA_${M}_SAMPLES`, mode === "responses" ? (env.SCA_RESPONSES_SAMPLES ?? "10") : "1"],
+    shotOrder: ["SCA_SHOT_ORDER", env.SCA_SHOT_ORDER ?? "random"],
+  };
+  const raw = Object.fromEntries(Object.entries(vars).map(([k, [, v]]) => [k, v]));
+  const r = GenerationSettings.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => {
+      const [name, value] = vars[String(i.path[0]) as keyof GenerationSettings];
+      return `${name}: ${i.message} (got ${JSON.stringify(value)})`;
+    });
+    throw new Error(`invalid ${mode} stage settings: ${issues.join("; ")}`);
+  }
+  return r.data;
+}
+
+export function samplingOf(req: CompletionRequest): Sampling {
+  return { temperature: req.temperature, max_tokens: req.max_tokens, seed: req.seed, n: req.n, stop: req.stop };
+}
+
+export function lineageFor(g: Generation, req: CompletionRequest, now: Date): Lineage {
+  return { run_id: g.settings.runId, schema_version: SCHEMA_VERSION, created_at: now.toISOString(), model: g.model, prompt_hash: g.promptHash, sampling: samplingOf(req) };
+}
+
+/** What makes two generations the same: hashed into the output's content id. */
+export function idParams(g: Generation, req: CompletionRequest): Record<string, unknown> {
+  return { model: g.model, prompt_hash: g.promptHash, sampling: samplingOf(req) };
+}

@@ -1,0 +1,74 @@
+import type { Registry } from "prom-client";
+import type { z } from "zod";
+import { describeZodError } from "../runtime/codec.ts";
+import { PoisonError } from "../runtime/errors.ts";
+import { type CompletionChoice, type CompletionRequest, type CompletionResult, sharedLlmClient } from "./client.ts";
+import { llmConfigFromEnv } from "./config.ts";
+import { LlmError } from "./errors.ts";
+import { FewShotPool } from "./fewshot/pool.ts";
+import { type Generation, generationSettingsFromEnv } from "./generation.ts";
+import { llmMetrics, type LlmMetrics } from "./metrics.ts";
+import type { Parsed } from "./parsers.ts";
+import { type Mode, promptHash } from "./prompts.ts";
+
+/** Anything that completes prompts: the real client, or a test double that still speaks HTTP. */
+export interface Completer {
+  complete(req: CompletionRequest, opts: { stage: string; signal?: AbortSignal }): Promise<CompletionResult>;
+}
+
+/** What the three LLM stages share: settings from env, the client, and the error mapping to the runner's terms. */
+export class LlmStageKit {
+  readonly gen: Generation;
+  readonly metrics: LlmMetrics;
+  /** records in flight per consumer: enough to let the adaptive limit fill the server. */
+  readonly concurrency: number;
+
+  constructor(
+    readonly mode: Mode,
+    readonly llm: Completer,
+    gen: Omit<Generation, "mode">,
+    metrics: LlmMetrics,
+    concurrency: number,
+  ) {
+    this.gen = { ...gen, mode };
+    this.metrics = metrics;
+    this.concurrency = concurrency;
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv, mode: Mode, registry?: Registry): LlmStageKit {
+    const config = llmConfigFromEnv(env);
+    const pool = new FewShotPool();
+    const settings = generationSettingsFromEnv(env, mode);
+    return new LlmStageKit(mode, sharedLlmClient(config, registry), { settings, model: config.model, promptHash: promptHash(mode, pool), pool }, llmMetrics(registry), Math.min(config.maxConcurrency, 256));
+  }
+
+  /** Validates the input record: the runner decoded it already, but the stage owns its types. */
+  input<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+    const r = schema.safeParse(value);
+    if (!r.success) throw new PoisonError(`${this.mode}: input record is invalid: ${describeZodError(r.error, value)}`, "schema_invalid");
+    return r.data;
+  }
+
+  /** Transient failures propagate for the runner to retry; a request the server rejects as malformed never succeeds. */
+  async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
+    try {
+      return await this.llm.complete(req, { stage: this.mode, signal });
+    } catch (e) {
+      if (e instanceof LlmError && e.kind === "bad_request") throw new PoisonError(`${this.mode}: ${e.message}`, "poison", { status: e.status });
+      throw e;
+    }
+  }
+
+  /** Counts a parse failure by reason; a completion cut off by max_tokens counts as "truncated", whatever broke. */
+  countParseFailure(failure: Extract<Parsed<unknown>, { ok: false }>, choice: CompletionChoice): string {
+    const reason = choice.finish_reason === "length" ? "truncated" : failure.reason;
+    this.metrics.parseFailures.inc({ stage: this.mode, reason });
+    return reason;
+  }
+
+  /** Counts the failure and builds the error the runner sends to the DLQ with the raw completion. */
+  unparsable(failure: Extract<Parsed<unknown>, { ok: false }>, choice: CompletionChoice): PoisonError {
+    const reason = this.countParseFailure(failure, choice);
+    return new PoisonError(`${this.mode}: unparsable completion (${reason}): ${failure.message}`, "unparsable_output", { reason, raw: choice.text, finish_reason: choice.finish_reason });
+  }
+}
