@@ -84,6 +84,8 @@ export class StageRunner {
   private readonly metrics: RuntimeMetrics;
   private readonly log: Logger;
   private readonly dlqTopic: string;
+  /** Done records that make a commit worth doing before the interval is up. */
+  private readonly commitThreshold: number;
 
   private consumer: StreamConsumer | undefined;
   private admin: Admin | undefined;
@@ -111,6 +113,7 @@ export class StageRunner {
     // Done-but-held records wait behind the oldest unfinished one; twice the concurrency keeps the
     // workers busy past a slow head record while still bounding memory.
     this.maxBuffered = Math.max(t.maxBuffered ?? 2 * this.concurrency, this.concurrency);
+    this.commitThreshold = Math.max(1, Math.floor(this.maxBuffered / 2));
     this.maxAttempts = t.maxAttempts;
     this.commitIntervalMs = t.commitIntervalMs;
     this.shutdownTimeoutMs = t.shutdownTimeoutMs;
@@ -273,7 +276,7 @@ export class StageRunner {
       return;
     }
     job.state.tracker.complete(job.offset, outcome.outputs);
-    if (this.doneCount() >= this.maxBuffered / 2) void this.commit();
+    if (this.doneCount() >= this.commitThreshold) void this.commit();
   }
 
   /** One try at a record; never throws: every failure becomes a retry or a DLQ record. */
@@ -354,15 +357,18 @@ export class StageRunner {
 
   /** Commits are serialised: one in flight at a time, the next picks up whatever became ready meanwhile. */
   private commit(): Promise<void> {
-    this.committing ??= this.commitReady().finally(() => {
+    this.committing ??= this.commitReady().then((didCommit) => {
       this.committing = undefined;
+      // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
+      if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) void this.commit();
     });
     return this.committing;
   }
 
-  private async commitReady(): Promise<void> {
+  /** Commits the ready prefix of every partition; true when something was committed. Never throws. */
+  private async commitReady(): Promise<boolean> {
     const consumer = this.consumer;
-    if (!consumer || this.restarting) return;
+    if (!consumer || this.restarting) return false;
     const outputs: OutRecord[] = [];
     const offsets: OffsetCommit[] = [];
     const batch: Array<[PartitionState, bigint]> = [];
@@ -373,7 +379,7 @@ export class StageRunner {
       offsets.push({ topic: st.topic, partition: st.partition, offset: r.commitOffset.toString() });
       batch.push([st, r.commitOffset]);
     }
-    if (batch.length === 0) return;
+    if (batch.length === 0) return false;
     const endTimer = this.metrics.commitDuration.startTimer({ stage: this.stage.name });
     try {
       await consumer.commit(outputs, offsets);
@@ -382,7 +388,7 @@ export class StageRunner {
       // committed). The only safe state is the group's committed one: drop everything and re-read.
       this.log.error({ err: errorMessage(e), offsets }, "commit failed; reopening the consumer from the committed offsets");
       void this.restartSession();
-      return;
+      return false;
     }
     endTimer();
     this.metrics.commits.inc({ stage: this.stage.name });
@@ -393,6 +399,7 @@ export class StageRunner {
       st.committed = offset;
     }
     this.afterChange();
+    return true;
   }
 
   private async restartSession(): Promise<void> {

@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import { pino } from "pino";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { schemaFor } from "../../../schemas/topics.ts";
+import { type RuntimeFlags, buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
+import { startHealthServer } from "../../runtime/http.ts";
+import { StageRunner } from "../../runtime/runner.ts";
+import { loadStageModule } from "../../runtime/stage-loader.ts";
+
+interface ServiceFlags {
+  stageModule?: string;
+  transport?: string;
+  brokers?: string;
+  registryUrl?: string;
+  stateDir?: string;
+  metricsPort?: string;
+  concurrency?: string;
+  maxAttempts?: string;
+  instanceId?: string;
+  groupId?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("service")
+    .description("run one stage as a long-lived service: consume its input topic, process, produce; /metrics, /healthz, /readyz")
+    .argument("<stage>", "stage name: services/<stage>/stage.ts exports createStage(env)")
+    .option("--stage-module <file>", "load the stage from this file instead (it exports createStage(env), optionally schemaFor(topic))")
+    .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
+    .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
+    .option("--registry-url <url>", "Confluent-compatible schema registry (env SCHEMA_REGISTRY_URL)")
+    .option("--state-dir <dir>", "embedded log location (env SCA_STATE_DIR, default .sca-state)")
+    .option("--metrics-port <port>", "port for /metrics, /healthz, /readyz; 0 = any free port (env SCA_METRICS_PORT, default 9464)")
+    .option("--concurrency <n>", "records in flight per consumer (env SCA_CONCURRENCY, default: the stage's own, else 16)")
+    .option("--max-attempts <n>", "tries for a transient error before the DLQ (env SCA_MAX_ATTEMPTS, default 5)")
+    .option("--instance-id <id>", "stable id of this replica, fences its predecessor's transactions (env SCA_INSTANCE_ID, default hostname)")
+    .option("--group-id <id>", "consumer group (env SCA_GROUP_ID, default the stage name)")
+    .action(async (stageName: string, flags: ServiceFlags) => {
+      const { stageModule, ...rest } = flags;
+      await runService(stageName, stageModule, rest);
+    });
+}
+
+async function runService(stageName: string, stageModule: string | undefined, flags: RuntimeFlags): Promise<void> {
+  const cfg = loadRuntimeConfig(process.env, flags);
+  const log = pino({ name: "sca", level: cfg.logLevel });
+  const mod = await loadStageModule(stageName, stageModule);
+  const stage = await mod.createStage({ ...process.env, SCA_STAGE: stageName });
+  const transport = await buildTransport(cfg);
+  const codec = await buildCodec(cfg, mod.schemaFor ?? schemaFor);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const runner = new StageRunner({
+    transport,
+    codec,
+    stage,
+    registry,
+    log,
+    groupId: cfg.groupId,
+    instanceId: cfg.instanceId,
+    concurrency: cfg.concurrency,
+    maxAttempts: cfg.maxAttempts,
+    commitIntervalMs: cfg.commitIntervalMs,
+    shutdownTimeoutMs: cfg.shutdownTimeoutMs,
+  });
+  const http = await startHealthServer({ port: cfg.metricsPort, registry, ready: () => runner.ready });
+  log.info({ port: http.port, transport: cfg.transport, instanceId: cfg.instanceId }, "health server listening");
+
+  let signalled = false;
+  const stop = new Promise<string>((resolve) => {
+    const onSignal = (signal: string) => {
+      if (signalled) {
+        log.warn({ signal }, "second signal: exiting without waiting");
+        process.exit(1);
+      }
+      signalled = true;
+      resolve(signal);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+
+  await runner.start();
+  const signal = await stop;
+  log.info({ signal }, "stopping: finishing in-flight work");
+  await runner.close();
+  await transport.close();
+  await http.close();
+}

@@ -1,0 +1,38 @@
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { SchemaLookup } from "./codec.ts";
+import type { StageDef } from "./stage.ts";
+
+/** What a stage module exports: `services/<stage>/stage.ts` by convention, or any file given explicitly. */
+export interface StageModule {
+  createStage(env: NodeJS.ProcessEnv): Promise<StageDef>;
+  /** Schemas for topics outside the catalogue (tests, experiments); the catalogue's otherwise. */
+  schemaFor?: SchemaLookup;
+}
+
+const servicesDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Stage names with a `services/<name>/stage.ts`. */
+export function knownStages(): string[] {
+  return readdirSync(servicesDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(servicesDir, d.name, "stage.ts")))
+    .map((d) => d.name)
+    .sort();
+}
+
+export async function loadStageModule(stage: string, file?: string): Promise<StageModule> {
+  let path: string;
+  if (file) {
+    path = resolve(file);
+    if (!existsSync(path)) throw new Error(`stage module ${file} does not exist`);
+  } else {
+    if (!/^[a-z][a-z0-9-]*$/.test(stage)) throw new Error(`stage name "${stage}" is not a lowercase name (known stages: ${knownStages().join(", ") || "none"})`);
+    path = join(servicesDir, stage, "stage.ts");
+    if (!existsSync(path)) throw new Error(`no stage "${stage}": services/${stage}/stage.ts does not exist (known stages: ${knownStages().join(", ") || "none"})`);
+  }
+  const mod = (await import(pathToFileURL(path).href)) as Partial<StageModule>;
+  if (typeof mod.createStage !== "function") throw new Error(`${path} does not export createStage(env)`);
+  if (mod.schemaFor !== undefined && typeof mod.schemaFor !== "function") throw new Error(`${path} exports schemaFor, but not as a function`);
+  return mod as StageModule;
+}
