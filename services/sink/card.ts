@@ -1,0 +1,127 @@
+import type { ExportRow } from "./export-row.ts";
+import type { DatasetStats, Tally } from "./stats.ts";
+
+export interface CardInput {
+  rows: ExportRow[];
+  stats?: DatasetStats;
+  /** The settings of the run that produced the rows (flags, environment), shown verbatim. */
+  config: Record<string, unknown>;
+  generatedAt: Date;
+}
+
+/** Below this many rows the card says plainly that the export is a demonstration, not training data. */
+export const FEW_ROWS = 1000;
+
+const pct = (num: number, den: number) => (den === 0 ? "n/a" : `${((100 * num) / den).toFixed(1)}%`);
+const distinct = (rows: ExportRow[], k: keyof ExportRow) => [...new Set(rows.map((r) => String(r[k])))].sort();
+
+function tallyTable(title: string, m: Record<string, Tally>, rows: ExportRow[], key: "difficulty" | "category"): string {
+  const keys = Object.keys(m).sort();
+  if (keys.length === 0) return "";
+  const lines = [
+    `| ${title} | instructions | with a passing sample | samples judged | samples passed | sample pass rate | rows exported |`,
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...keys.map((k) => {
+      const t = m[k];
+      return `| ${k} | ${t.instructions} | ${t.withPass} (${pct(t.withPass, t.instructions)}) | ${t.samples} | ${t.passed} | ${pct(t.passed, t.samples)} | ${rows.filter((r) => r[key] === k).length} |`;
+    }),
+  ];
+  return lines.join("\n");
+}
+
+function funnel(s: DatasetStats, rows: number): string {
+  const t = s.topics;
+  const v = s.verdicts;
+  const judged = Object.values(v).reduce((a, b) => a + (b ?? 0), 0);
+  const lines = [
+    "| stage | records | note |",
+    "|---|---:|---|",
+    `| seeds | ${t.seeds ?? 0} | seed functions mined from the corpus |`,
+    `| concepts | ${t.concepts ?? 0} | ${t["seeds.dlq"] ?? 0} seeds failed (DLQ) |`,
+    `| instructions | ${t.instructions ?? 0} | ${t["concepts.dlq"] ?? 0} concept records failed (DLQ) |`,
+    `| responses | ${t.responses ?? 0} | ${t["instructions.dlq"] ?? 0} instructions failed (DLQ) |`,
+    `| verdicts | ${t.verdicts ?? 0} | latest per sample: ${judged} judged, ${["pass", "fail", "timeout", "memory", "crash", "sandbox_error"].map((k) => `${k} ${v[k as keyof typeof v] ?? 0}`).join(", ")}; ${t["responses.dlq"] ?? 0} responses failed (DLQ) |`,
+    `| instructions decided | ${s.decided} | ${s.outcomes.selected} selected, ${s.outcomes.no_pass} without a passing sample, ${s.outcomes.contaminated} only contaminated passes; ${s.open} still waiting for samples |`,
+    `| dataset | ${t.dataset ?? 0} | selector outputs (retractions and re-selections included) |`,
+    `| exported rows | ${rows} | after exact-match dedup on the instruction |`,
+  ];
+  return lines.join("\n");
+}
+
+/**
+ * README.md of an export: a Hugging Face dataset card (YAML header naming the data files) with
+ * the counts, the funnel, pass rates by difficulty and category, and the configuration.
+ */
+export function renderCard(input: CardInput): string {
+  const { rows, stats, config } = input;
+  const n = rows.length;
+  const few =
+    n < FEW_ROWS
+      ? `\n> **Only ${n} row${n === 1 ? "" : "s"}.** This is far too few to fine-tune on: it documents a small run (a short corpus, a \`--limit\`, or a small local model that rarely writes a response whose own tests pass), not a training set. SelfCodeAlign's released sets hold about 50k–74k pairs.\n`
+      : "";
+  const models = distinct(rows, "model");
+  const cfg = {
+    models,
+    prompt_hashes: distinct(rows, "prompt_hash"),
+    selection_policies: distinct(rows, "selection_policy"),
+    sandbox_images: distinct(rows, "sandbox_image"),
+    run_ids: distinct(rows, "run_id"),
+    ...config,
+  };
+  return `---
+license: other
+language:
+- en
+- code
+tags:
+- code
+- synthetic
+- selfcodealign
+pretty_name: SelfCodeAlign-style self-generated instruction data
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: train.parquet
+---
+
+# SelfCodeAlign dataset export
+
+Instruction–response pairs generated from seed functions by a base model and kept only when the
+response passed its own tests in a sandbox (SelfCodeAlign, Wei et al., NeurIPS 2024), produced by
+selfcodealign-stream. Generated ${input.generatedAt.toISOString()}.
+
+**${n} row${n === 1 ? "" : "s"}** from ${distinct(rows, "seed_id").length} seed functions; model${models.length === 1 ? "" : "s"}: ${models.join(", ") || "none yet"}.
+${few}
+## Files
+
+- \`train.parquet\`: every row, one file (what the YAML header points \`datasets\` at).
+- \`train.jsonl\`: the same rows, one JSON object per line, appended as rows arrive.
+- \`data/train-NNNNN.parquet\`: the same rows in the shards written by successive exports.
+
+Columns: \`instruction\`, \`response\` (the training pair), \`tests\` (the response's own tests,
+which passed), \`seed\`/\`seed_id\`/\`seed_path\`/\`seed_repo\`/\`seed_license\` (where the task came
+from), \`concepts\`, \`category\`, \`difficulty\`, \`model\`, \`prompt_hash\`, \`selection_policy\`,
+\`n_samples\`/\`n_passed\` (how many of the instruction's sampled responses passed), ids and times.
+
+## Funnel
+
+${stats ? funnel(stats, n) : "(the pipeline's topics were not available to this export)"}
+
+## Pass rates
+
+${stats ? `${tallyTable("difficulty", stats.byDifficulty, rows, "difficulty")}\n\n${tallyTable("category", stats.byCategory, rows, "category")}` : "(not available)"}
+
+## Configuration
+
+\`\`\`json
+${JSON.stringify(cfg, null, 2)}
+\`\`\`
+
+## Licence
+
+Seed code keeps its own licence (\`seed_license\` per row). Generated text is subject to the terms of
+the model that generated it (e.g. the Gemma terms for Gemma models). Check both before you train on or
+redistribute this data.
+`;
+}

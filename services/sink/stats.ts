@@ -1,0 +1,42 @@
+import type { SelectorState, VerdictStatus } from "../../schemas/records.ts";
+
+export interface Tally {
+  instructions: number;
+  withPass: number;
+  samples: number;
+  passed: number;
+}
+
+/** What the dataset card reports about how the rows came to be. */
+export interface DatasetStats {
+  /** Records per topic (DLQs included), as the log holds them: re-judgements count again. */
+  topics: Record<string, number>;
+  decided: number;
+  open: number;
+  outcomes: { selected: number; no_pass: number; contaminated: number };
+  verdicts: Partial<Record<VerdictStatus, number>>;
+  byDifficulty: Record<string, Tally>;
+  byCategory: Record<string, Tally>;
+}
+
+/** Folds the selector's latest state per instruction into the card's numbers. */
+export function statsFrom(states: SelectorState[], topics: Record<string, number>): DatasetStats {
+  const s: DatasetStats = { topics, decided: 0, open: 0, outcomes: { selected: 0, no_pass: 0, contaminated: 0 }, verdicts: {}, byDifficulty: {}, byCategory: {} };
+  const tally = (m: Record<string, Tally>, k: string) => (m[k] ??= { instructions: 0, withPass: 0, samples: 0, passed: 0 });
+  for (const st of states) {
+    if (st.last_decision) {
+      s.decided++;
+      s.outcomes[st.last_decision.outcome]++;
+    }
+    if (st.pending.length > 0) s.open++;
+    const passed = st.samples.filter((x) => x.status === "pass").length;
+    for (const x of st.samples) s.verdicts[x.status] = (s.verdicts[x.status] ?? 0) + 1;
+    for (const t of [tally(s.byDifficulty, st.difficulty), tally(s.byCategory, st.category)]) {
+      t.instructions++;
+      t.withPass += passed > 0 ? 1 : 0;
+      t.samples += st.samples.length;
+      t.passed += passed;
+    }
+  }
+  return s;
+}
