@@ -1,20 +1,24 @@
+import { existsSync } from "node:fs";
 import { pino, type Logger } from "pino";
 import type { SelectorState, Verdict } from "../../schemas/records.ts";
+import { defaultBenchmarksDir, loadBenchmarks } from "../decontam/benchmarks.ts";
+import { Decontaminator } from "../decontam/matcher.ts";
 import type { Codec } from "../runtime/codec.ts";
+import { buildCodec, buildTransport, loadRuntimeConfig } from "../runtime/config.ts";
 import type { Emit, StageDef } from "../runtime/stage.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { readTopic } from "../pipeline/read-topic.ts";
 import { applyVerdict, expireRound, isExpired, type SelectorOptions, type Step } from "./aggregate.ts";
-import type { SelectorConfig } from "./config.ts";
+import { loadSelectorConfig } from "./config.ts";
 import { getPolicy } from "./policies.ts";
 
 export const STATE_TOPIC = "selector.state";
 
-export interface SelectorEnv {
-  transport: Transport;
-  codec: Codec;
-  config: SelectorConfig;
-  /** The benchmark check; none means nothing counts as contaminated. */
+export interface SelectorDeps {
+  /** The transport the runner uses; without one (a Kafka service) the selector opens its own from env. */
+  transport?: Transport;
+  codec?: Codec;
+  /** The benchmark check; by default the decontamination module over SCA_BENCHMARKS_DIR. */
   isContaminated?: (text: string) => boolean;
   log?: Logger;
   clock?: () => Date;
@@ -42,11 +46,13 @@ export interface SelectorStage extends StageDef<Verdict> {
  * decided on a timer and their state and dataset records appended in one atomic send. A crash
  * before that send simply expires the round again after restart, deterministically.
  */
-export async function createStage(env: SelectorEnv): Promise<SelectorStage> {
-  const log = (env.log ?? pino({ name: "sca" })).child({ stage: "selector" });
-  const clock = env.clock ?? (() => new Date());
-  const policy = getPolicy(env.config.policy);
-  const isContaminated = env.isContaminated ?? (() => false);
+export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps = {}): Promise<SelectorStage> {
+  const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "selector" });
+  const config = loadSelectorConfig(envVars);
+  const env = { ...(await ownTransport(envVars, deps)), config };
+  const clock = deps.clock ?? (() => new Date());
+  const policy = getPolicy(config.policy);
+  const isContaminated = deps.isContaminated ?? benchmarkCheck(envVars, log);
   const states = new Map<string, SelectorState>();
   // Only the newest record per key matters: keep its bytes while reading, decode once at the end.
   const latest = new Map<string, Buffer>();
@@ -111,6 +117,29 @@ export async function createStage(env: SelectorEnv): Promise<SelectorStage> {
       clearInterval(timer);
       await expiring?.catch(() => 0);
       await producer?.close();
+      if (env.owned) await env.transport.close();
     },
   };
+}
+
+async function ownTransport(envVars: NodeJS.ProcessEnv, deps: SelectorDeps): Promise<{ transport: Transport; codec: Codec; owned: boolean }> {
+  if (deps.transport && deps.codec) return { transport: deps.transport, codec: deps.codec, owned: false };
+  const cfg = loadRuntimeConfig(envVars);
+  if (cfg.transport === "embedded") {
+    // The embedded log admits one opener per process, and `sca service` opens it after createStage.
+    throw new Error("the selector restores its state through the runner's transport: on the embedded log run it inside `sca run`, or use SCA_TRANSPORT=kafka");
+  }
+  return { transport: await buildTransport(cfg), codec: await buildCodec(cfg), owned: true };
+}
+
+/** Generated pairs are matched case- and whitespace-insensitively against the benchmark problems and solutions. */
+function benchmarkCheck(envVars: NodeJS.ProcessEnv, log: Logger): (text: string) => boolean {
+  const dir = defaultBenchmarksDir(envVars);
+  if (!envVars.SCA_BENCHMARKS_DIR && !existsSync(dir)) {
+    log.warn({ dir }, "no benchmarks folder: selected pairs are NOT decontaminated (set SCA_BENCHMARKS_DIR)");
+    return () => false;
+  }
+  const d = new Decontaminator(loadBenchmarks([dir]), "normalized");
+  log.info({ dir, strings: d.size }, "decontaminating selected pairs against the benchmarks");
+  return (text) => d.isContaminated(text);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -42,7 +42,7 @@ async function rows(t: EmbeddedTransport): Promise<DatasetSample[]> {
 
 /** Runs the selector until it has committed every verdict in the log, then stops it. */
 async function runSelector(t: EmbeddedTransport, stragglerTimeoutMs = 60_000): Promise<SelectorStage> {
-  const stage = await createStage({ transport: t, codec, config: { policy: "pass-random", stragglerTimeoutMs }, log: silent });
+  const stage = await createStage({ SCA_SELECTION_POLICY: "pass-random", SCA_STRAGGLER_TIMEOUT_MS: String(stragglerTimeoutMs) }, { transport: t, codec, log: silent, isContaminated: () => false });
   const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 10 });
   await runner.start();
   const admin = t.admin();
@@ -111,6 +111,24 @@ describe("selector stage on the embedded log", () => {
     const out = await rows(t);
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ response_id: verdict("s", 0, 3, "pass").response_id, n_passed: 1 });
+    await t.close();
+  });
+
+  it("checks selected pairs against the benchmark folder it is given", async () => {
+    const t = await open();
+    const bench = join(dir, "bench");
+    mkdirSync(bench);
+    writeFileSync(join(bench, "mini.jsonl"), JSON.stringify({ task_id: "X/0", prompt: 'def f(x):\n    """Response 0  OF leak"""\n', canonical_solution: "    return x\n" }) + "\n");
+    const stage = await createStage({ SCA_BENCHMARKS_DIR: bench, SCA_SELECTION_POLICY: "pass-first" }, { transport: t, codec, log: silent });
+    const pick = async (name: string) => {
+      const out = [];
+      for (const v of [verdict(name, 0, 2, "pass"), verdict(name, 1, 2, "pass")]) out.push(...(await stage.process(v, { log: silent, attempt: 1, signal: new AbortController().signal })));
+      return out.filter((e) => e.topic === "dataset").map((e) => (e.value as { response_id: string }).response_id);
+    };
+    // "response 0 of leak" (any case and spacing) is benchmark text: sample 1 is chosen instead of the first.
+    expect(await pick("leak")).toEqual([verdict("leak", 1, 2, "pass").response_id]);
+    expect(await pick("clean")).toEqual([verdict("clean", 0, 2, "pass").response_id]);
+    await stage.close();
     await t.close();
   });
 
