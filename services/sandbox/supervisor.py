@@ -173,7 +173,8 @@ def _finish(status, nonce, exc):
 def clean(uid, work):
     """Kills every process of the program's uid and deletes what it wrote. True when nothing is left."""
     ok = True
-    if live_processes_of(uid):
+    reap()
+    if processes_of(uid):
         # Only hostile or sloppy programs leave processes: a helper under their uid kills them all with
         # kill(-1), which reaches even those that escaped into new sessions or process groups.
         pid = os.fork()
@@ -190,7 +191,13 @@ def clean(uid, work):
                 os._exit(1)
         _, st = os.waitpid(pid, 0)
         ok = os.waitstatus_to_exitcode(st) == 0
-        reap()
+        # Killed processes take a moment to die, and their zombies are ours to reap (we are their
+        # subreaper): the verdict waits until none is left.
+        for _ in range(200):
+            reap()
+            if not processes_of(uid):
+                break
+            time.sleep(0.005)
     shutil.rmtree(work, ignore_errors=True)
     for d in ("/tmp", "/dev/shm"):
         try:
@@ -208,11 +215,11 @@ def clean(uid, work):
                         os.unlink(e.path)
                 except OSError:
                     ok = False
-    reap()
-    return ok and not os.path.exists(work) and not live_processes_of(uid)
+    return ok and not os.path.exists(work) and not processes_of(uid)
 
 
-def live_processes_of(uid):
+def processes_of(uid):
+    """Processes of `uid`, zombies included: a zombie still holds a pid and counts against limits."""
     n = 0
     for p in os.listdir("/proc"):
         if not p.isdigit():
@@ -223,13 +230,24 @@ def live_processes_of(uid):
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in st.splitlines() if ":" in line)
-        if fields.get("Uid", "").split()[:1] == [str(uid)] and not fields.get("State", "").strip().startswith("Z"):
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
             n += 1
     return n
 
 
+def become_subreaper():
+    # Orphans of the programs then come to us (as they do anyway when we are a container's PID 1),
+    # so that cleanup can reap them all before it answers.
+    import ctypes
+
+    PR_SET_CHILD_SUBREAPER = 36
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def reap():
-    # As PID 1 of a container the supervisor inherits every orphan: collect them all.
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -351,6 +369,7 @@ def main():
     if os.getuid() == 0 and uid == 0:
         raise SystemExit("supervisor: refusing to run programs as root")
     os.makedirs(WORK_ROOT, mode=0o711, exist_ok=True)
+    become_subreaper()
     reply({"ready": True, "python": sys.version.split()[0], "uid": uid, "separate_uid": uid != os.getuid()})
     seq = 0
     for line in sys.stdin.buffer:

@@ -11,6 +11,8 @@ export const BwrapOptions = z.object({
   bwrap: z.string().default("bwrap"),
   /** A system interpreter under /usr: only /usr is visible inside the sandbox. */
   python: z.string().default("/usr/bin/python3"),
+  /** Size of each sandbox's /tmp (programs' work dirs live there). */
+  tmpMb: z.number().int().positive().default(128),
 });
 export type BwrapOptions = z.input<typeof BwrapOptions>;
 
@@ -53,20 +55,21 @@ export async function createBwrapBackend(input: BwrapOptions = {}): Promise<Back
   return {
     name: "bwrap",
     image: `host:${python}@${version}`,
-    spawn: (limits) => spawnBwrap(opts.bwrap, python, limits, `sca-sandbox-${process.pid}-${++seq}`),
+    spawn: (limits) => spawnBwrap(opts, python, limits, `sca-sandbox-${process.pid}-${++seq}`),
     close: async () => {},
   };
 }
 
-async function spawnBwrap(bwrap: string, python: string, limits: Limits, name: string): Promise<SupervisedWorker> {
+async function spawnBwrap(opts: z.infer<typeof BwrapOptions>, python: string, limits: Limits, name: string): Promise<SupervisedWorker> {
   const uid = programUid();
   const cg = createWorkerCgroups(name, {
     pids: limits.processes + 32,
-    memoryBytes: (limits.memoryMb + SUPERVISOR_MEMORY_MB) * 1024 * 1024,
+    // tmpfs pages are charged to the cgroup of whoever wrote them.
+    memoryBytes: (limits.memoryMb + SUPERVISOR_MEMORY_MB + opts.tmpMb) * 1024 * 1024,
   });
   const args = [
     "--ro-bind", "/usr", "/usr", ...usrLinks(),
-    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+    "--proc", "/proc", "--dev", "/dev", "--size", String(opts.tmpMb * 1024 * 1024), "--tmpfs", "/tmp",
     "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup",
     "--die-with-parent", "--new-session", "--clearenv", "--setenv", "LANG", "C.UTF-8", "--chdir", "/tmp",
     "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER",
@@ -74,7 +77,7 @@ async function spawnBwrap(bwrap: string, python: string, limits: Limits, name: s
   ];
   // The shell joins the cgroups first, so that bwrap and everything under it are counted from the start.
   const join = cg.procs.map((p, i) => `echo $$ > "$${i + 1}"`).join(" && ");
-  const child = spawn("/bin/sh", ["-c", `${join} && shift ${cg.procs.length} && exec "$@"`, "sh", ...cg.procs, bwrap, ...args], {
+  const child = spawn("/bin/sh", ["-c", `${join} && shift ${cg.procs.length} && exec "$@"`, "sh", ...cg.procs, opts.bwrap, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
   });

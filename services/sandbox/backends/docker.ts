@@ -16,6 +16,8 @@ export const DockerOptions = z.object({
 });
 export type DockerOptions = z.input<typeof DockerOptions>;
 
+const RUNSC_PIDS_LIMIT = 1024;
+
 /** Label on every sandbox container, so leftovers of a crashed process can be found and removed. */
 export const SANDBOX_LABEL = "io.selfcodealign.sandbox";
 
@@ -80,7 +82,9 @@ async function spawnContainer(docker: Docker, opts: z.infer<typeof DockerOptions
       CapDrop: ["ALL"],
       CapAdd: ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE", "FOWNER"],
       SecurityOpt: ["no-new-privileges"],
-      PidsLimit: limits.processes + 32,
+      // runc: the programs' processes are host processes. gVisor: guest processes are not, the pids
+      // limit counts the sentry's own threads, which need room (it dies at 64).
+      PidsLimit: runtime === "runsc" ? RUNSC_PIDS_LIMIT : limits.processes + 32,
       Memory: memory,
       MemorySwap: memory,
       NanoCpus: Math.round(opts.cpus * 1e9),
