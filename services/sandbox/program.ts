@@ -23,7 +23,8 @@ export function stripMainTail(block: string): string {
 
 /** The source that runs: the program's code, then its tests, as one file. */
 export function programSource(p: Program): string {
-  return `${p.code.trimEnd()}\n\n${p.tests.trimEnd()}\n`;
+  const tests = p.tests.trimEnd();
+  return tests ? `${p.code.trimEnd()}\n\n${tests}\n` : `${p.code.trimEnd()}\n`;
 }
 
 /**

@@ -1,0 +1,43 @@
+import type { Registry } from "prom-client";
+import { Response } from "../../schemas/records.ts";
+import { describeZodError } from "../runtime/codec.ts";
+import { PoisonError } from "../runtime/errors.ts";
+import { observeVerdict, qualityMetrics } from "../runtime/quality-metrics.ts";
+import type { StageDef } from "../runtime/stage.ts";
+import { createSandbox, programFromResponse, type Sandbox } from "../sandbox/index.ts";
+import { sandboxOptionsFromEnv } from "./config.ts";
+import { type Judge, verdictOf } from "./judge.ts";
+
+export interface VerdictsStage extends StageDef<Response> {
+  close(): Promise<void>;
+}
+
+/**
+ * `sca service verdicts`: responses → verdicts, one per response, keyed by instruction id. A
+ * sandbox_error (our infrastructure, not the code) is thrown as a transient error: the runner retries
+ * it and never emits it as a verdict. Scale by running more replicas; each holds its own warm pool.
+ */
+export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judge & Partial<Pick<Sandbox, "close">>; registry?: Registry } = {}): Promise<VerdictsStage> {
+  const options = sandboxOptionsFromEnv(env);
+  const sandbox = deps.sandbox ?? (await createSandbox(options, env));
+  const metrics = qualityMetrics(deps.registry);
+  return {
+    name: "verdicts",
+    input: "responses",
+    outputs: ["verdicts"],
+    // Every worker busy, plus one record waiting per worker so none idles between programs.
+    concurrency: 2 * (options.concurrency ?? 2),
+    async process(value) {
+      const parsed = Response.safeParse(value);
+      if (!parsed.success) throw new PoisonError(`verdicts: not a Response: ${describeZodError(parsed.error, value)}`, "schema_invalid");
+      const exec = await sandbox.run(programFromResponse(parsed.data));
+      if (exec.status === "sandbox_error") throw new Error(`verdicts: sandbox error on response ${parsed.data.id}: ${exec.error ?? "unknown"}`);
+      const verdict = verdictOf(parsed.data, exec, sandbox, new Date());
+      observeVerdict(metrics, { status: verdict.status, difficulty: parsed.data.difficulty, category: parsed.data.category, durationMs: verdict.duration_ms });
+      return [{ topic: "verdicts", key: verdict.instruction_id, value: verdict }];
+    },
+    close: async () => {
+      await sandbox.close?.();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { Registry } from "prom-client";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
+import { Response, Verdict } from "../../schemas/records.ts";
+import { isPoison } from "../../services/runtime/errors.ts";
+import type { StageContext } from "../../services/runtime/stage.ts";
+import { createSandbox, type Sandbox } from "../../services/sandbox/index.ts";
+import { createStage, type VerdictsStage } from "../../services/verdicts/stage.ts";
+
+const instruction_id = contentId({ parent: "task", stage: "instructions" });
+
+function response(i: number, raw: string): Response {
+  return Response.parse({
+    id: contentId({ parent: instruction_id, stage: "responses", sample: i }),
+    instruction_id,
+    sample_index: i,
+    n_samples: 3,
+    instruction: "Write add(a, b).",
+    seed: { seed_id: contentId({ parent: "seed", stage: "seeds" }), seed: "def add(a, b):\n    return a + b\n", path: "a.py", repo: "r", license: "MIT" },
+    concepts: ["arithmetic"],
+    category: "function implementation",
+    difficulty: "easy",
+    response: raw,
+    code: "",
+    tests: "",
+    raw,
+    finish_reason: "stop",
+    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: "2026-01-01T00:00:00.000Z", model: "m" },
+  });
+}
+
+const fenced = (impl: string, tests: string) => `Sure.\n\`\`\`python\n${impl}\`\`\`\n</response>\n\n<tests>\n\`\`\`python\n${tests}\`\`\`\n`;
+const ctx: StageContext = { log: pino({ level: "silent" }), attempt: 1, signal: new AbortController().signal };
+
+describe("verdicts stage (real sandbox, backend picked from the environment)", () => {
+  let sandbox: Sandbox;
+  let stage: VerdictsStage;
+  const registry = new Registry();
+
+  beforeAll(async () => {
+    sandbox = await createSandbox({ concurrency: 2, limits: { timeoutSeconds: 3 } });
+    stage = await createStage({}, { sandbox, registry });
+  });
+  afterAll(() => stage?.close());
+
+  it("emits one verdict per response, keyed by instruction id, with the sandbox in its lineage", async () => {
+    const r = response(0, fenced("def add(a, b):\n    return a + b\n", "assert add(2, 3) == 5\n"));
+    const out = await stage.process(r, ctx);
+    expect(out).toHaveLength(1);
+    expect(out[0].topic).toBe("verdicts");
+    expect(out[0].key).toBe(instruction_id);
+    const v = Verdict.parse(out[0].value);
+    expect(v.status).toBe("pass");
+    expect(v.response_id).toBe(r.id);
+    expect(v.response).toEqual(r);
+    expect(v.backend).toBe(sandbox.backend);
+    expect(v.lineage.sandbox_image).toBe(sandbox.image);
+    expect(v.lineage.run_id).toBe("run-1");
+    // Same response, same image: same id (re-judging is detectable downstream).
+    const again = Verdict.parse((await stage.process(r, ctx))[0].value);
+    expect(again.id).toBe(v.id);
+    expect(await registry.getSingleMetricAsString("sca_verdicts_total")).toContain('status="pass"');
+  });
+
+  it("fails a response whose own tests fail", async () => {
+    const v = Verdict.parse((await stage.process(response(1, fenced("def add(a, b):\n    return a - b\n", "assert add(2, 3) == 5\n")), ctx))[0].value);
+    expect(v.status).toBe("fail");
+    expect(v.stderr_tail).toContain("AssertionError");
+  });
+
+  it("strips the __main__ tail of a block reading input, as the reference does", async () => {
+    const impl = "def add(a, b):\n    return a + b\n\nif __name__ == '__main__':\n    print(add(int(input()), 1))\n";
+    const v = Verdict.parse((await stage.process(response(2, fenced(impl, "assert add(2, 3) == 5\n")), ctx))[0].value);
+    expect(v.status).toBe("pass");
+  });
+
+  it("sends a record that is not a Response to the DLQ", async () => {
+    await expect(stage.process({ id: "nope" } as unknown as Response, ctx)).rejects.toSatisfy(isPoison);
+  });
+
+  it("retries a sandbox error (throws a transient error) instead of emitting it", async () => {
+    const closed = await createSandbox({ concurrency: 1 });
+    await closed.close();
+    const broken = await createStage({}, { sandbox: closed, registry: new Registry() });
+    const err = await broken.process(response(0, fenced("x = 1\n", "assert x == 1\n")), ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(isPoison(err)).toBe(false);
+    expect((err as Error).message).toMatch(/sandbox error/);
+  });
+
+  it("rejects bad sandbox settings naming the variable and value", async () => {
+    await expect(createStage({ SCA_SANDBOX_TIMEOUT: "ten" })).rejects.toThrow(/SCA_SANDBOX_TIMEOUT="ten"/);
+  });
+});
