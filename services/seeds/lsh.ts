@@ -1,0 +1,88 @@
+import { estimatedJaccard } from "./minhash.ts";
+
+export interface Bands {
+  bands: number;
+  rows: number;
+}
+
+/**
+ * The band/row split that minimises the (equally weighted) probability mass of false positives
+ * below the threshold and false negatives above it, as datasketch's MinHashLSH chooses it.
+ */
+export function optimalBands(threshold: number, numPerm: number): Bands {
+  const integrate = (f: (s: number) => number, a: number, b: number): number => {
+    const n = 100; // Simpson's rule, even n
+    const h = (b - a) / n;
+    let sum = f(a) + f(b);
+    for (let i = 1; i < n; i++) sum += f(a + i * h) * (i % 2 === 1 ? 4 : 2);
+    return (sum * h) / 3;
+  };
+  let best: Bands = { bands: 1, rows: numPerm };
+  let bestError = Infinity;
+  for (let b = 1; b <= numPerm; b++) {
+    for (let r = 1; r <= Math.floor(numPerm / b); r++) {
+      const collide = (s: number) => 1 - (1 - s ** r) ** b;
+      const fp = integrate(collide, 0, threshold);
+      const fn = integrate((s) => 1 - collide(s), threshold, 1);
+      const error = 0.5 * fp + 0.5 * fn;
+      if (error < bestError) {
+        bestError = error;
+        best = { bands: b, rows: r };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Locality-sensitive hashing over MinHash signatures: items sharing any band are candidates, and a
+ * candidate is a near-duplicate when the signatures' estimated Jaccard reaches the threshold.
+ */
+export class LshIndex {
+  private readonly buckets: Map<string, string[]>[];
+  private readonly signatures = new Map<string, Uint32Array>();
+
+  constructor(
+    readonly threshold: number,
+    readonly numPerm: number,
+    readonly bands: Bands = optimalBands(threshold, numPerm),
+  ) {
+    this.buckets = Array.from({ length: bands.bands }, () => new Map());
+  }
+
+  get size(): number {
+    return this.signatures.size;
+  }
+
+  /** The id of an indexed item at or above the threshold, or null. */
+  nearest(sig: Uint32Array): { id: string; jaccard: number } | null {
+    let best: { id: string; jaccard: number } | null = null;
+    const seen = new Set<string>();
+    for (let b = 0; b < this.bands.bands; b++) {
+      for (const id of this.buckets[b].get(this.bandKey(sig, b)) ?? []) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const j = estimatedJaccard(sig, this.signatures.get(id)!);
+        if (j >= this.threshold && (!best || j > best.jaccard)) best = { id, jaccard: j };
+      }
+    }
+    return best;
+  }
+
+  add(id: string, sig: Uint32Array): void {
+    if (sig.length !== this.numPerm) throw new Error(`signature of ${id} has ${sig.length} slots, the index wants ${this.numPerm}`);
+    if (this.signatures.has(id)) return;
+    this.signatures.set(id, sig);
+    for (let b = 0; b < this.bands.bands; b++) {
+      const key = this.bandKey(sig, b);
+      const bucket = this.buckets[b].get(key);
+      if (bucket) bucket.push(id);
+      else this.buckets[b].set(key, [id]);
+    }
+  }
+
+  private bandKey(sig: Uint32Array, band: number): string {
+    const start = band * this.bands.rows;
+    return sig.subarray(start, start + this.bands.rows).join(",");
+  }
+}
