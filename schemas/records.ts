@@ -134,9 +134,19 @@ export const SelectorState = z.object({
   n_samples: z.number().int().positive(),
   category: Category,
   difficulty: Difficulty,
+  /** The policy of the last decision. */
   policy: z.string(),
   /** The latest verdict per sample index. */
-  samples: z.array(z.object({ sample_index: z.number().int().nonnegative(), verdict_id: Id, status: VerdictStatus, contaminated: z.boolean() })),
+  samples: z.array(
+    z.object({
+      sample_index: z.number().int().nonnegative(),
+      verdict_id: Id,
+      /** The verdict's lineage.created_at: a re-judgement keeps the verdict id (same image) but not this. */
+      judged_at: z.string(),
+      status: VerdictStatus,
+      contaminated: z.boolean(),
+    }),
+  ),
   /** Sample indices reported since the last decision: the round in progress. */
   pending: z.array(z.number().int().nonnegative()),
   pending_since: z.string().nullable(),

@@ -53,8 +53,7 @@ export function applyVerdict(prev: SelectorState | undefined, v: Verdict, opts: 
   const state: SelectorState = {
     ...base,
     n_samples: v.n_samples,
-    policy: opts.policy.name,
-    samples: [...base.samples.filter((s) => s.sample_index !== v.sample_index), { sample_index: v.sample_index, verdict_id: v.id, status: v.status, contaminated }].sort(
+    samples: [...base.samples.filter((s) => s.sample_index !== v.sample_index), { sample_index: v.sample_index, verdict_id: v.id, judged_at: v.lineage.created_at, status: v.status, contaminated }].sort(
       (a, b) => a.sample_index - b.sample_index,
     ),
     pending: [...new Set([...base.pending, v.sample_index])].sort((a, b) => a - b),
@@ -62,20 +61,20 @@ export function applyVerdict(prev: SelectorState | undefined, v: Verdict, opts: 
     best,
   };
   const complete = Array.from({ length: state.n_samples }, (_, i) => i).every((i) => state.pending.includes(i));
-  return complete ? decide(state, true, opts.now) : { state };
+  return complete ? decide(state, true, opts.now, opts.policy.name) : { state };
 }
 
 /** Decides a round that did not hear from every sample in time (a response lost to a DLQ, a slow sandbox). */
-export function expireRound(state: SelectorState, now: Date): Step {
+export function expireRound(state: SelectorState, now: Date, policy: string): Step {
   if (state.pending.length === 0) return { state };
-  return decide(state, false, now);
+  return decide(state, false, now, policy);
 }
 
 export function isExpired(state: SelectorState, now: Date, timeoutMs: number): boolean {
   return state.pending_since !== null && now.getTime() - Date.parse(state.pending_since) >= timeoutMs;
 }
 
-function decide(state: SelectorState, complete: boolean, now: Date): Step {
+function decide(state: SelectorState, complete: boolean, now: Date, policy: string): Step {
   const nPassed = state.samples.filter((s) => s.status === "pass").length;
   const outcome = state.best ? "selected" : state.samples.some((s) => s.status === "pass" && s.contaminated) ? "contaminated" : "no_pass";
   const row = state.best ? { ...state.best.row, n_passed: nPassed } : null;
@@ -91,6 +90,7 @@ function decide(state: SelectorState, complete: boolean, now: Date): Step {
   return {
     state: {
       ...state,
+      policy,
       pending: [],
       pending_since: null,
       best: null,

@@ -74,7 +74,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
   const expireNow = async (force: boolean): Promise<number> => {
     const now = clock();
     const steps: Step[] = [];
-    for (const s of states.values()) if (s.pending.length > 0 && (force || isExpired(s, now, env.config.stragglerTimeoutMs))) steps.push(expireRound(s, now));
+    for (const s of states.values()) if (s.pending.length > 0 && (force || isExpired(s, now, env.config.stragglerTimeoutMs))) steps.push(expireRound(s, now, policy.name));
     if (steps.length === 0) return 0;
     const records = [];
     for (const e of steps.flatMap(emitsOf)) records.push({ topic: e.topic, key: e.key, value: await env.codec.encode(e.topic, e.value) });
@@ -103,8 +103,11 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
     async process(v: Verdict): Promise<Emit[]> {
       const prev = states.get(v.instruction_id);
       const known = prev?.samples.find((s) => s.sample_index === v.sample_index);
-      if (prev && known?.verdict_id === v.id && !prev.pending.includes(v.sample_index)) {
-        // Seen and accounted for (a redelivery after dropped work): repeat the outputs, change nothing.
+      const accounted = prev && known?.verdict_id === v.id && known.judged_at === v.lineage.created_at && !prev.pending.includes(v.sample_index);
+      if (prev && accounted && prev.policy === policy.name) {
+        // This very verdict was decided on already, under this policy (a redelivery, or a replay of
+        // the selector with the same policy): repeat the outputs, change nothing. A re-judgement has
+        // the same id but a new judged_at; a replay under a new policy forms a new round.
         return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "dataset", key: v.instruction_id, value: prev.emitted }] : [])];
       }
       const step = applyVerdict(prev, v, opts());

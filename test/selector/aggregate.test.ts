@@ -96,11 +96,11 @@ describe("selector aggregation", () => {
     const { state } = fold([verdict("g", 0, 3, "pass")]);
     expect(isExpired(state!, new Date(now.getTime() + 999), 1000)).toBe(false);
     expect(isExpired(state!, new Date(now.getTime() + 1000), 1000)).toBe(true);
-    const step = expireRound(state!, new Date(now.getTime() + 1000));
+    const step = expireRound(state!, new Date(now.getTime() + 1000), "pass-random");
     expect(step.change?.kind).toBe("select");
     expect(step.state.last_decision).toMatchObject({ complete: false, n_passed: 1 });
     expect(step.state.pending).toEqual([]);
-    expect(expireRound(step.state, now).change).toBeUndefined();
+    expect(expireRound(step.state, now, "pass-random").change).toBeUndefined();
   });
 
   it("rejects an unknown policy by name", () => {

@@ -30,7 +30,8 @@ export function verdict(name: string, i: number, n: number, status: VerdictStatu
     lineage: lineage({ model: "scripted", prompt_hash: "ph" }),
   };
   return {
-    id: contentId({ parent: response_id, stage: "verdicts", params: { round: opts.round ?? 0 } }),
+    // As the verdicts stage does: the id depends on the image, not on when (or with which limits) it ran.
+    id: contentId({ parent: response_id, stage: "verdicts", params: { image: "img" } }),
     instruction_id,
     response_id,
     sample_index: i,
@@ -43,6 +44,6 @@ export function verdict(name: string, i: number, n: number, status: VerdictStatu
     stderr_tail: "",
     backend: "test",
     response,
-    lineage: lineage({ sandbox_image: "img" }),
+    lineage: lineage({ sandbox_image: "img", created_at: new Date(Date.UTC(2026, 0, 1, 0, opts.round ?? 0)).toISOString() }),
   };
 }

@@ -143,3 +143,29 @@ describe("selector stage on the embedded log", () => {
     await t.close();
   });
 });
+
+describe("selector replays", () => {
+  it("a re-judgement (same verdict id, later judgement) re-decides; a new policy re-selects", async () => {
+    const t = await open();
+    await produce(t, [verdict("r", 0, 2, "pass"), verdict("r", 1, 2, "pass")]);
+    await (await runSelector(t)).close();
+    const first = (await rows(t)).at(-1)!;
+    // The sandbox re-judges with a shorter timeout: the chosen sample now times out.
+    const chosen = first.response_id === verdict("r", 0, 2, "pass").response_id ? 0 : 1;
+    await produce(t, [verdict("r", chosen, 2, "timeout", { round: 1 }), verdict("r", 1 - chosen, 2, "pass", { round: 1 })]);
+    await (await runSelector(t)).close();
+    expect((await rows(t)).at(-1)!.response_id).toBe(verdict("r", 1 - chosen, 2, "pass").response_id);
+
+    // Re-select everything from the beginning under another policy.
+    await t.admin().setGroupOffsets("selector", [0, 1, 2].map((partition) => ({ topic: "verdicts", partition, offset: "0" })));
+    const stage = await createStage({ SCA_SELECTION_POLICY: "pass-shortest" }, { transport: t, codec, log: silent, isContaminated: () => false });
+    const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 10 });
+    await runner.start();
+    const deadline = Date.now() + 10_000;
+    while ((await rows(t)).at(-1)?.selection_policy !== "pass-shortest" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await runner.close();
+    await stage.close();
+    expect((await rows(t)).at(-1)).toMatchObject({ selection_policy: "pass-shortest", response_id: verdict("r", 1 - chosen, 2, "pass").response_id });
+    await t.close();
+  });
+});
