@@ -5,7 +5,7 @@
 
 export SCA_CACHE=${SCA_CACHE:-$HOME/.cache/selfcodealign-stream}
 KAFKA_VERSION=3.9.2
-APICURIO_VERSION=3.3.3
+APICURIO_VERSION=3.0.9
 
 kafka_home() { echo "$SCA_CACHE/kafka-$KAFKA_VERSION"; }
 registry_home() { echo "$SCA_CACHE/apicurio-registry-$APICURIO_VERSION"; }
