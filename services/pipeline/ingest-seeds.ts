@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { defaultBenchmarksDir, loadBenchmarks } from "../decontam/benchmarks.ts";
+import { Decontaminator } from "../decontam/matcher.ts";
+import type { Codec } from "../runtime/codec.ts";
+import type { Transport } from "../runtime/transport.ts";
+import { openCorpus } from "../seeds/corpus.ts";
+import { DedupState } from "../seeds/dedup-state.ts";
+import { pythonParser } from "../seeds/grammar.ts";
+import { DEFAULT_MINHASH } from "../seeds/minhash.ts";
+import { ingest } from "../seeds/pipeline.ts";
+import { DEFAULT_PYRIGHT } from "../seeds/pyright.ts";
+import { pythonStdlibDir } from "../seeds/stdlib.ts";
+import { readSeedFile } from "./seed-file.ts";
+import { SeedPublisher } from "./seed-publisher.ts";
+
+export interface IngestSeedsOptions {
+  transport: Transport;
+  codec: Codec;
+  /** A JSONL file of seed records; else the corpus is mined. */
+  seedsFile?: string;
+  /** Folders/files to mine; empty means the local Python standard library. */
+  corpus: string[];
+  limit: number;
+  stateDir: string;
+  typecheck: boolean;
+  runId: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+/** Fills the seeds topic up to `limit` seeds, resuming where an interrupted run stopped. Returns the seeds in the topic. */
+export async function ingestSeeds(o: IngestSeedsOptions): Promise<number> {
+  const publisher = await SeedPublisher.open(o.transport, o.codec, o.limit);
+  try {
+    if (publisher.full) return publisher.published;
+    if (o.seedsFile) {
+      for await (const seed of readSeedFile(o.seedsFile)) if (!(await publisher.write(seed))) break;
+      return publisher.published;
+    }
+    const inputs = o.corpus.length > 0 ? o.corpus : [pythonStdlibDir(o.env)];
+    const benchDir = defaultBenchmarksDir(o.env);
+    const haveBench = o.env.SCA_BENCHMARKS_DIR || existsSync(benchDir);
+    if (!haveBench) o.log.warn({ dir: benchDir }, "no benchmarks folder: seeds are NOT decontaminated (set SCA_BENCHMARKS_DIR)");
+    // The dedup index remembers every seed published before, so a resumed run mines new ones only.
+    const dedup = DedupState.open(join(o.stateDir, "seeds-dedup"), { ...DEFAULT_MINHASH, threshold: 0.5 });
+    try {
+      const funnel = await ingest({
+        parser: await pythonParser(),
+        corpus: openCorpus(inputs),
+        decontaminator: new Decontaminator(haveBench ? loadBenchmarks([benchDir]) : [], "exact"),
+        dedup,
+        sink: { write: async (s) => void (await publisher.write(s)), flush: () => publisher.flush(), close: async () => {} },
+        pyright: o.typecheck ? DEFAULT_PYRIGHT : null,
+        maxLines: 150,
+        // Pyright checks candidates in batches: small limits should not wait for a thousand.
+        batchSize: Math.min(1000, Math.max(32, 4 * (o.limit - publisher.published))),
+        limit: o.limit - publisher.published,
+        run: { run_id: o.runId, created_at: new Date().toISOString() },
+      });
+      o.log.info({ funnel: funnel.toJSON() }, "corpus mined");
+    } finally {
+      dedup.close();
+    }
+    return publisher.published;
+  } finally {
+    await publisher.close();
+  }
+}

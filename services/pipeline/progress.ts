@@ -1,0 +1,62 @@
+import { MultiBar, Presets, type SingleBar } from "cli-progress";
+import type { StageProgress } from "./stage-progress.ts";
+
+export interface ProgressView {
+  update(rows: StageProgress[]): void;
+  stop(): void;
+}
+
+/** One bar per stage with rate and ETA on a terminal. */
+export function barsView(stream: NodeJS.WriteStream): ProgressView {
+  const multi = new MultiBar(
+    {
+      stream,
+      format: " {stage} {bar} {value}/{total} | {rate}/s | ETA {eta_formatted} | DLQ {dlq}",
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 30,
+      etaAsynchronousUpdate: true,
+      fps: 2,
+    },
+    Presets.shades_classic,
+  );
+  const bars = new Map<string, { bar: SingleBar; first: { t: number; done: number } }>();
+  return {
+    update(rows) {
+      const now = Date.now();
+      for (const r of rows) {
+        let b = bars.get(r.stage);
+        if (!b) bars.set(r.stage, (b = { bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: "0.0", dlq: 0 }), first: { t: now, done: r.done } }));
+        const secs = (now - b.first.t) / 1000;
+        const rate = secs > 0 ? (r.done - b.first.done) / secs : 0;
+        b.bar.setTotal(Math.max(r.total, 1));
+        b.bar.update(r.done, { rate: rate.toFixed(1), dlq: r.dlq });
+      }
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
+/** Plain lines every `everyMs` when stderr is not a terminal (CI logs, pipes). */
+export function linesView(write: (line: string) => void, everyMs = 10_000): ProgressView {
+  let last = 0;
+  const first = new Map<string, { t: number; done: number }>();
+  return {
+    update(rows) {
+      const now = Date.now();
+      for (const r of rows) if (!first.has(r.stage)) first.set(r.stage, { t: now, done: r.done });
+      if (now - last < everyMs) return;
+      last = now;
+      const parts = rows.map((r) => {
+        const f = first.get(r.stage)!;
+        const rate = now > f.t ? ((r.done - f.done) * 1000) / (now - f.t) : 0;
+        const eta = rate > 0 && r.lag > 0 ? `${Math.ceil(r.lag / rate)}s` : "-";
+        return `${r.stage} ${r.done}/${r.total} (${rate.toFixed(1)}/s, eta ${eta}${r.dlq ? `, dlq ${r.dlq}` : ""})`;
+      });
+      write(`[progress] ${parts.join(" | ")}`);
+    },
+    stop() {},
+  };
+}
