@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI, { APIError } from "openai";
-import type { Registry } from "prom-client";
+import { register as globalRegistry, type Registry } from "prom-client";
 import { Agent, fetch as undiciFetch } from "undici";
 import { z } from "zod";
 import { stableJson } from "../../schemas/common.ts";
+import { backoffDelay } from "../runtime/backoff.ts";
 import { describeZodError } from "../runtime/codec.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";
-import { backoffMs, parseRetryAfter } from "./backoff.ts";
 import type { LlmConfig } from "./config.ts";
 import { classify, LlmError } from "./errors.ts";
 import { llmMetrics, type LlmMetrics } from "./metrics.ts";
+import { parseRetryAfter } from "./retry-after.ts";
 
 export interface CompletionRequest {
   prompt: string;
@@ -109,7 +110,9 @@ export class LlmClient {
         }
         this.metrics.retries.inc({ stage });
         const retryAfterMs = e instanceof APIError ? parseRetryAfter(e.headers?.get("retry-after")) : undefined;
-        await sleep(backoffMs(attempt, { baseMs: this.config.retryBaseMs, maxMs: this.config.retryMaxMs, retryAfterMs, random: this.random }), undefined, { signal });
+        const delay = backoffDelay(attempt, { baseMs: this.config.retryBaseMs, maxMs: this.config.retryMaxMs }, this.random);
+        // A server's Retry-After is a floor: it knows when it will have room again.
+        await sleep(Math.max(retryAfterMs ?? 0, delay), undefined, { signal });
       }
     }
   }
@@ -186,12 +189,14 @@ function finishLabel(r: string | null): string {
   return r && FINISH.has(r) ? r : "other";
 }
 
-const shared = new Map<string, LlmClient>();
+const shared = new WeakMap<Registry, Map<string, LlmClient>>();
 
 /** One client (hence one adaptive limit) per server and model in a process, whatever the stage count. */
-export function sharedLlmClient(config: LlmConfig, registry?: Registry): LlmClient {
+export function sharedLlmClient(config: LlmConfig, registry: Registry = globalRegistry): LlmClient {
+  let byConfig = shared.get(registry);
+  if (!byConfig) shared.set(registry, (byConfig = new Map()));
   const key = stableJson(config);
-  let c = shared.get(key);
-  if (!c) shared.set(key, (c = new LlmClient(config, { registry })));
+  let c = byConfig.get(key);
+  if (!c) byConfig.set(key, (c = new LlmClient(config, { registry })));
   return c;
 }

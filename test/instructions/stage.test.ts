@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
+import { type Concepts, Instruction } from "../../schemas/records.ts";
+import { instructionPlan } from "../../services/instructions/logic.ts";
+import { createStage } from "../../services/instructions/stage.ts";
+import { BAD, ctx, GOOD, kit, seed } from "../llm/support.ts";
+import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
+
+let srv: ScriptedServer | undefined;
+afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
+});
+
+function concepts(i: number): Concepts {
+  const s = seed(i);
+  return {
+    id: contentId({ parent: s.id, stage: "concepts", params: { i } }),
+    seed: { seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license },
+    concepts: ["generator expressions", "summation"],
+    raw: " generator expressions, summation",
+    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: new Date(0).toISOString() },
+  };
+}
+
+describe("instructions stage (C→I)", () => {
+  it("samples category (function implementation 1/2, class and program 1/4 each) and difficulty (1/3 each) per concepts id, reproducibly", () => {
+    const k = kit("instructions", "http://127.0.0.1:9/v1");
+    const plans = Array.from({ length: 1200 }, (_, i) => instructionPlan(concepts(i), k.gen));
+    const share = (f: (p: (typeof plans)[number]) => boolean) => plans.filter(f).length / plans.length;
+    expect(share((p) => p.category === "function implementation")).toBeCloseTo(0.5, 1);
+    expect(share((p) => p.category === "class implementation")).toBeCloseTo(0.25, 1);
+    expect(share((p) => p.category === "program implementation")).toBeCloseTo(0.25, 1);
+    for (const d of ["easy", "medium", "hard"]) expect(share((p) => p.difficulty === d)).toBeCloseTo(1 / 3, 1);
+    const again = instructionPlan(concepts(7), kit("instructions", "http://127.0.0.1:9/v1").gen);
+    expect(again).toEqual(plans[7]);
+    const otherRun = instructionPlan(concepts(7), kit("instructions", "http://127.0.0.1:9/v1", { SCA_SEED: "1" }).gen);
+    expect(otherRun.req.prompt).not.toBe(plans[7].req.prompt);
+  });
+
+  it("writes one Instruction keyed by its own id, carrying the sampled properties, the concepts and the seed", async () => {
+    srv = await startScriptedServer({ respond: () => ({ text: GOOD.instructions(0) }) });
+    const k = kit("instructions", srv.url);
+    const stage = await createStage({}, { kit: k });
+    expect(stage).toMatchObject({ name: "instructions", input: "concepts", outputs: ["instructions"] });
+    const c = concepts(1);
+    const [out] = await stage.process(c, ctx());
+    const ins = Instruction.parse(out.value);
+    const plan = instructionPlan(c, k.gen);
+    expect(out).toMatchObject({ topic: "instructions", key: ins.id });
+    expect(ins).toMatchObject({ concepts_id: c.id, concepts: c.concepts, seed: c.seed, language: "Python", category: plan.category, difficulty: plan.difficulty });
+    expect(ins.instruction).toBe(GOOD.instructions(0).trim());
+    const prompt = String(srv.requests[0].body.prompt);
+    expect(prompt.endsWith(`### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task\n`)).toBe(true);
+    expect(prompt.match(/^## Example \d+$/gm)).toHaveLength(9);
+  });
+
+  it("sends an empty task to the DLQ with the raw completion", async () => {
+    srv = await startScriptedServer({ respond: () => ({ text: BAD.instructions }) });
+    const stage = await createStage({}, { kit: kit("instructions", srv.url) });
+    await expect(stage.process(concepts(2), ctx())).rejects.toMatchObject({ reason: "unparsable_output", detail: { reason: "empty_instruction", raw: BAD.instructions } });
+  });
+});

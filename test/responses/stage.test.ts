@@ -1,0 +1,86 @@
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
+import { DlqEnvelope, type Instruction, Response } from "../../schemas/records.ts";
+import { createStage } from "../../services/responses/stage.ts";
+import { BAD, ctx, GOOD, kit, metricValue, seed } from "../llm/support.ts";
+import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
+
+let srv: ScriptedServer | undefined;
+afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
+});
+
+function instruction(i: number): Instruction {
+  const s = seed(i);
+  return {
+    id: contentId({ parent: s.id, stage: "instructions", params: { i } }),
+    seed: { seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license },
+    concepts_id: contentId({ parent: s.id, stage: "concepts" }),
+    concepts: ["generator expressions"],
+    category: "function implementation",
+    language: "Python",
+    difficulty: "easy",
+    instruction: GOOD.instructions(i).trim(),
+    raw: GOOD.instructions(i),
+    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: new Date(0).toISOString() },
+  };
+}
+
+describe("responses stage (I→R)", () => {
+  it("asks for n=10 samples with 1 shot and stops at </tests>, and emits one Response per sample keyed by instruction id", async () => {
+    srv = await startScriptedServer({ respond: (r) => ({ texts: Array.from({ length: r.body.n ?? 1 }, (_, i) => GOOD.responses(i)) }) });
+    const stage = await createStage({}, { kit: kit("responses", srv.url) });
+    expect(stage).toMatchObject({ name: "responses", input: "instructions", outputs: ["responses", "instructions.dlq"] });
+    const ins = instruction(1);
+    const out = await stage.process(ins, ctx());
+    expect(out).toHaveLength(10);
+    const rs = out.map((o) => {
+      expect(o).toMatchObject({ topic: "responses", key: ins.id });
+      return Response.parse(o.value);
+    });
+    expect(rs.map((r) => r.sample_index)).toEqual([...Array(10).keys()]);
+    expect(new Set(rs.map((r) => r.id)).size).toBe(10);
+    expect(rs[3]).toMatchObject({ instruction_id: ins.id, n_samples: 10, instruction: ins.instruction, seed: ins.seed, category: ins.category, difficulty: ins.difficulty, finish_reason: "stop" });
+    expect(rs[3].code).toBe("def sum_of_cubes(xs):\n    return sum(x ** 3 for x in xs)");
+    expect(rs[3].tests).toBe("assert sum_of_cubes([1, 2]) == 9");
+    expect(rs[3].response).toContain("(sample 3)");
+    expect(srv.requests[0].body).toMatchObject({ n: 10, stop: ["## Example", "</tests>"], temperature: 0.7, max_tokens: 1536 });
+    expect(String(srv.requests[0].body.prompt).match(/^## Example \d+$/gm)).toHaveLength(2);
+  });
+
+  it("keeps the parsable samples (renumbered, n_samples = how many parsed) and DLQs each unparsable one with its raw text", async () => {
+    const texts = Array.from({ length: 10 }, (_, i) => ([2, 5, 9].includes(i) ? BAD.responses : GOOD.responses(i)));
+    srv = await startScriptedServer({ respond: () => ({ texts }) });
+    const reg = new Registry();
+    const stage = await createStage({}, { kit: kit("responses", srv.url, {}, reg) });
+    const ins = instruction(2);
+    const out = await stage.process(ins, ctx(2));
+    const rs = out.filter((o) => o.topic === "responses").map((o) => Response.parse(o.value));
+    const dlq = out.filter((o) => o.topic === "instructions.dlq").map((o) => DlqEnvelope.parse(o.value));
+    expect(rs.map((r) => [r.sample_index, r.n_samples])).toEqual([...Array(7).keys()].map((i) => [i, 7]));
+    expect(rs.map((r) => r.response.match(/sample (\d)/)?.[1])).toEqual(["0", "1", "3", "4", "6", "7", "8"]);
+    expect(dlq.map((d) => d.detail?.choice_index)).toEqual([2, 5, 9]);
+    expect(dlq[0]).toMatchObject({ source_topic: "instructions", key: ins.id, stage: "responses", reason: "unparsable_output", attempts: 2, detail: { raw: BAD.responses, reason: "missing_response_end" } });
+    expect(JSON.parse(Buffer.from(dlq[0].value_base64, "base64").toString())).toEqual(ins);
+    expect(await metricValue(reg, "sca_llm_parse_failures_total", { stage: "responses", reason: "missing_response_end" })).toBe(3);
+  });
+
+  it("ids depend on the sample's own index, not on which others parsed", async () => {
+    let bad = false;
+    srv = await startScriptedServer({ respond: () => ({ texts: [bad ? BAD.responses : GOOD.responses(0), GOOD.responses(1)] }) });
+    const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_RESPONSES_SAMPLES: "2" }) });
+    const all = (await stage.process(instruction(3), ctx())).map((o) => Response.parse(o.value));
+    bad = true;
+    const some = (await stage.process(instruction(3), ctx())).filter((o) => o.topic === "responses").map((o) => Response.parse(o.value));
+    expect(some).toHaveLength(1);
+    expect(some[0].id).toBe(all[1].id);
+  });
+
+  it("sends the instruction to the DLQ when no sample parses", async () => {
+    srv = await startScriptedServer({ respond: () => ({ text: BAD.responses }) });
+    const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_RESPONSES_SAMPLES: "3" }) });
+    await expect(stage.process(instruction(4), ctx())).rejects.toMatchObject({ name: "PoisonError", reason: "unparsable_output", detail: { raws: [BAD.responses, BAD.responses, BAD.responses] } });
+  });
+});
