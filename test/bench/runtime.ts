@@ -1,0 +1,197 @@
+// `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
+// (a) one partition, process = wait 200 ms, 100 in flight: records/s against the ideal 500, embedded and Kafka.
+// (b) a no-op 3-stage pipeline on Kafka against raw kafkajs produce→consume of the same records, in the same run.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import kafkajs from "kafkajs";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { z } from "zod";
+import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
+import { KafkaTransport, parseBrokers } from "../../services/runtime/kafka/index.ts";
+import { StageRunner } from "../../services/runtime/runner.ts";
+import type { StageDef } from "../../services/runtime/stage.ts";
+import type { Transport } from "../../services/runtime/transport.ts";
+import { type Item, item, itemCodec } from "../runtime/support/items.ts";
+
+const Args = z.object({
+  only: z.enum(["a", "b"]).optional(),
+  nA: z.coerce.number().int().positive().default(3_000),
+  nB: z.coerce.number().int().positive().default(20_000),
+});
+
+function parseArgs(args: string[]): z.output<typeof Args> {
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i];
+    if (!flag.startsWith("--") || args[i + 1] === undefined) throw new Error(`bench runtime: expected --flag value pairs, got "${args.slice(i).join(" ")}"`);
+    raw[flag.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = args[i + 1];
+  }
+  const r = Args.safeParse(raw);
+  if (!r.success) throw new Error(`bench runtime: ${r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join("; ")}`);
+  return r.data;
+}
+
+const log = pino({ level: "warn" }, pino.destination(2));
+const quiet = pino({ level: "fatal" }, pino.destination(2));
+const uid = () => randomBytes(3).toString("hex");
+const encode = (x: Item) => Buffer.from(JSON.stringify(x));
+
+async function produceItems(t: Transport, topic: string, n: number): Promise<void> {
+  const p = await t.producer();
+  for (let i = 0; i < n; i += 1_000) await p.send(Array.from({ length: Math.min(1_000, n - i) }, (_, j) => ({ topic, key: `item-${i + j}`, value: encode(item(i + j)) })));
+  await p.close();
+}
+
+async function committedTotal(t: Transport, group: string, topic: string): Promise<number> {
+  return (await t.admin().groupOffsets(group, topic)).reduce((a, o) => a + Number(o.offset), 0);
+}
+
+/** (a): time from the first process() call to the commit of the last record. */
+async function slowStage(t: Transport, n: number): Promise<{ seconds: number; perSecond: number }> {
+  const input = `bench-a-${uid()}`;
+  const output = `${input}.out`;
+  await t.admin().createTopics([
+    { name: input, partitions: 1 },
+    { name: output, partitions: 1 },
+    { name: `${input}.dlq`, partitions: 1 },
+  ]);
+  await produceItems(t, input, n);
+  let first = 0;
+  const stage: StageDef<Item> = {
+    name: `bench-a-${uid()}`,
+    input,
+    outputs: [output],
+    process: async (x) => {
+      first ||= performance.now();
+      await sleep(200);
+      return [{ topic: output, key: x.id, value: x }];
+    },
+  };
+  const runner = new StageRunner({ transport: t, codec: itemCodec(), stage: stage as StageDef, log, concurrency: 100, commitIntervalMs: 50 });
+  await runner.start();
+  while ((await committedTotal(t, stage.name, input)) < n) await sleep(10);
+  const seconds = (performance.now() - first) / 1_000;
+  await runner.close();
+  return { seconds, perSecond: n / seconds };
+}
+
+async function rawKafka(brokers: string[], n: number): Promise<number> {
+  const topic = `bench-raw-${uid()}`;
+  const kafka = new kafkajs.Kafka({ clientId: "bench-raw", brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId: `bench-raw-${uid()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  let joined!: () => void;
+  const ready = new Promise<void>((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      seen += batch.messages.length;
+      if (seen >= n) done();
+    },
+  });
+  await ready;
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 1_000) await producer.send({ topic, messages: Array.from({ length: Math.min(1_000, n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })) });
+  await all;
+  const seconds = (performance.now() - t0) / 1_000;
+  await producer.disconnect();
+  await consumer.disconnect();
+  return seconds;
+}
+
+/** (b): three no-op runners chained, produce→(a→b→c)→read_committed consumer, same records as rawKafka. */
+async function pipeline(brokers: string[], n: number, registry = new Registry()): Promise<number> {
+  const p = `bench-pipe-${uid()}`;
+  const topics = [`${p}.in`, `${p}.ab`, `${p}.bc`, `${p}.out`];
+  const t = new KafkaTransport({ brokers, clientId: "bench-pipe" }, quiet);
+  await t.admin().createTopics([...topics.map((name) => ({ name, partitions: 4 })), ...topics.slice(0, 3).map((name) => ({ name: `${name}.dlq`, partitions: 1 }))]);
+  const runners = [0, 1, 2].map(
+    (i) =>
+      new StageRunner({
+        transport: t,
+        codec: itemCodec(),
+        stage: { name: `${p}-s${i}`, input: topics[i], outputs: [topics[i + 1]], process: async (x) => [{ topic: topics[i + 1], key: (x as Item).id, value: x }] },
+        log,
+        registry,
+        instanceId: "bench",
+        concurrency: 2_000,
+        commitIntervalMs: 50,
+      }),
+  );
+  for (const r of runners) await r.start();
+  while (!runners.every((r) => r.ready)) await sleep(20);
+  const sink = await t.consumer({ groupId: `${p}-sink`, topic: topics[3], instanceId: "sink" });
+  let seen = 0;
+  let assigned = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  await sink.start({
+    onAssigned: (ps) => (assigned += ps.length),
+    onRecords: async (rs) => {
+      seen += rs.length;
+      if (seen >= n) done();
+    },
+  });
+  // the sink must own its partitions before the clock starts, as the raw consumer does
+  while (assigned < 4) await sleep(20);
+  const t0 = performance.now();
+  await produceItems(t, topics[0], n);
+  await all;
+  const seconds = (performance.now() - t0) / 1_000;
+  for (const r of runners) await r.close();
+  await t.close();
+  return seconds;
+}
+
+export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
+  const opts = parseArgs(args);
+  const env = process.env.KAFKA_BROKERS;
+  if (!env) throw new Error("bench runtime needs KAFKA_BROKERS: run it as `bash test/infra/with-infra.sh npm run bench -- runtime`");
+  const brokers = parseBrokers(env);
+  const rows: string[] = [];
+  const data: Record<string, unknown> = { cpus: (await import("node:os")).cpus().length };
+
+  if (opts.only !== "b") {
+    const dir = mkdtempSync(join(tmpdir(), "sca-bench-"));
+    const embedded = EmbeddedTransport.open(dir);
+    const e = await slowStage(embedded, opts.nA);
+    await embedded.close();
+    rmSync(dir, { recursive: true, force: true });
+    const kafka = new KafkaTransport({ brokers, clientId: "bench-a" }, quiet);
+    const k = await slowStage(kafka, opts.nA);
+    await kafka.close();
+    data.a = { records: opts.nA, ideal: 500, embedded: e, kafka: k };
+    rows.push(
+      `| (a) 1 partition, 200 ms/record, 100 in flight, ${opts.nA} records | embedded | ${e.perSecond.toFixed(0)} rec/s | ${((e.perSecond / 500) * 100).toFixed(1)}% of ideal 500 | target ≥ 90% |`,
+      `| (a) 1 partition, 200 ms/record, 100 in flight, ${opts.nA} records | kafka | ${k.perSecond.toFixed(0)} rec/s | ${((k.perSecond / 500) * 100).toFixed(1)}% of ideal 500 | target ≥ 90% |`,
+    );
+  }
+  if (opts.only !== "a") {
+    const raw = await rawKafka(brokers, opts.nB);
+    const registry = new Registry();
+    const pipe = await pipeline(brokers, opts.nB, registry);
+    if (process.env.BENCH_DEBUG) console.error((await registry.metrics()).split("\n").filter((l) => /sca_commit_duration_seconds_(sum|count)|sca_commits_total/.test(l)).join("\n"));
+    const ratio = raw / pipe;
+    data.b = { records: opts.nB, rawSeconds: raw, rawPerSecond: opts.nB / raw, pipelineSeconds: pipe, pipelinePerSecond: opts.nB / pipe, ratio };
+    rows.push(
+      `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
+      `| (b) no-op 3-stage pipeline (transactions, read_committed), same records | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | ${(ratio * 100).toFixed(1)}% of raw | target ≥ 50% |`,
+    );
+  }
+  const table = ["| case | transport | throughput | vs | target |", "|---|---|---|---|---|", ...rows].join("\n");
+  return { table, data };
+}
