@@ -1,6 +1,25 @@
-import type kafkajs from "kafkajs";
+import kafkajs from "kafkajs";
 import type { Admin, OffsetCommit, PartitionInfo, TopicConfig } from "../transport.ts";
-import { isGroupNotFound } from "./errors.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isGroupNotFound, protocolErrorTypes } from "./errors.ts";
+
+const LEADERSHIP_SETTLING = new Set(["NOT_LEADER_FOR_PARTITION", "LEADER_NOT_AVAILABLE", "UNKNOWN_TOPIC_OR_PARTITION"]);
+
+/**
+ * Runs an offsets lookup, riding out the moments after a topic is created or a broker restarts,
+ * when the partition leaders are not yet known everywhere (kafkajs' admin gives up on these at once).
+ */
+async function whileLeadershipSettles<T>(fn: () => Promise<T>, forMs = 15_000): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline || !protocolErrorTypes(e).some((t) => LEADERSHIP_SETTLING.has(t))) throw e;
+      await sleep(100);
+    }
+  }
+}
 
 /** Topic settings as Kafka config entries (retention, compaction). */
 export function topicConfigEntries(t: TopicConfig): Array<{ name: string; value: string }> {
@@ -14,9 +33,10 @@ export function topicConfigEntries(t: TopicConfig): Array<{ name: string; value:
 export class KafkaAdmin implements Admin {
   private connected?: Promise<kafkajs.Admin>;
 
+  /** replicationFactor: undefined leaves it to the broker's default.replication.factor. */
   constructor(
     private readonly kafka: kafkajs.Kafka,
-    private readonly replicationFactor = 1,
+    private readonly replicationFactor?: number,
   ) {}
 
   private client(): Promise<kafkajs.Admin> {
@@ -46,6 +66,8 @@ export class KafkaAdmin implements Admin {
         configEntries: topicConfigEntries(t),
       })),
     });
+    // created means the controller knows the leaders; wait until the broker serves them too
+    for (const t of missing) await whileLeadershipSettles(() => a.fetchTopicOffsets(t.name));
   }
 
   async listTopics(): Promise<string[]> {
@@ -53,7 +75,8 @@ export class KafkaAdmin implements Admin {
   }
 
   async describeTopic(topic: string): Promise<PartitionInfo[]> {
-    const offsets = await (await this.client()).fetchTopicOffsets(topic);
+    const a = await this.client();
+    const offsets = await whileLeadershipSettles(() => a.fetchTopicOffsets(topic));
     return offsets.map((o) => ({ topic, partition: o.partition, low: o.low, high: o.high })).sort((x, y) => x.partition - y.partition);
   }
 
@@ -74,7 +97,8 @@ export class KafkaAdmin implements Admin {
   }
 
   async offsetsForTime(topic: string, ts: number): Promise<OffsetCommit[]> {
-    const res = await (await this.client()).fetchTopicOffsetsByTimestamp(topic, ts);
+    const a = await this.client();
+    const res = await whileLeadershipSettles(() => a.fetchTopicOffsetsByTimestamp(topic, ts));
     return res.map((o) => ({ topic, partition: o.partition, offset: o.offset })).sort((x, y) => x.partition - y.partition);
   }
 
@@ -84,6 +108,21 @@ export class KafkaAdmin implements Admin {
     } catch (e) {
       if (!isGroupNotFound(e)) throw e;
     }
+  }
+
+  /** Retention and cleanup policy as the cluster has them (Kafka-only: what `sca topics describe` checks). */
+  async topicSettings(topics: string[]): Promise<Map<string, { retentionMs: number; compacted: boolean }>> {
+    if (!topics.length) return new Map();
+    const res = await (await this.client()).describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ["retention.ms", "cleanup.policy"] })),
+    });
+    return new Map(
+      res.resources.map((r) => {
+        const get = (k: string) => r.configEntries.find((e) => e.configName === k)?.configValue;
+        return [r.resourceName, { retentionMs: Number(get("retention.ms")), compacted: (get("cleanup.policy") ?? "").split(",").includes("compact") }];
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -11,10 +11,12 @@ export const KafkaOptions = z.object({
   heartbeatIntervalMs: z.number().int().positive().default(1_000),
   /** Longest a fetch waits on the broker for data; bounds how late close() and pause() take effect. */
   maxWaitMs: z.number().int().positive().default(500),
-  /** How long a commit keeps retrying through broker outages before it gives up and throws. */
+  /** How long a commit (or a plain send) keeps retrying through broker outages before it gives up and throws. */
   commitRetryMs: z.number().int().positive().default(120_000),
   /** Broker-side transaction timeout: a dead producer's open transaction is aborted after this. */
   transactionTimeoutMs: z.number().int().positive().default(60_000),
+  /** For topics this client creates; unset leaves it to the broker's default.replication.factor. */
+  replicationFactor: z.number().int().positive().optional(),
 });
 export type KafkaOptions = z.input<typeof KafkaOptions>;
 export type KafkaConfig = z.output<typeof KafkaOptions>;

@@ -15,6 +15,26 @@ function chain(e: unknown): Array<Record<string, unknown>> {
   return out;
 }
 
+const TRANSIENT_NAMES = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+  "KafkaJSNumberOfRetriesExceeded",
+  "KafkaJSBrokerNotFound",
+  "KafkaJSMetadataNotLoaded",
+  "KafkaJSLockTimeout",
+  "KafkaJSTopicMetadataNotLoaded",
+]);
+
+/**
+ * Worth retrying after kafkajs itself gave up: the broker is unreachable or restarting, or Kafka
+ * marks the error retriable. A missing topic or an oversized record is not, and surfaces at once.
+ */
+export function isTransient(e: unknown): boolean {
+  if (isFenced(e)) return false;
+  return chain(e).some((o) => TRANSIENT_NAMES.has(String(o.name)) || (typeof o.type === "string" && o.retriable === true) || o.code === "ECONNREFUSED" || o.code === "ECONNRESET");
+}
+
 export function protocolErrorTypes(e: unknown): string[] {
   return chain(e).flatMap((o) => (typeof o.type === "string" ? [o.type] : []));
 }

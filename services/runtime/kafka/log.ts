@@ -14,7 +14,10 @@ export function kafkajsLogCreator(log: Logger): kafkajs.logCreator {
     ({ namespace, level, log: entry }) => {
       const { message, timestamp: _ts, logger: _l, ...extra } = entry;
       const fields = { ns: namespace, ...extra };
-      if (level === logLevel.ERROR) log.error(fields, message);
+      // kafkajs logs every error response at ERROR, also those its callers retry or we handle
+      // (leadership moving, CONCURRENT_TRANSACTIONS): whoever gives up reports the error itself
+      if (namespace === "Connection" && message.startsWith("Response ")) log.debug(fields, message);
+      else if (level === logLevel.ERROR) log.error(fields, message);
       else if (level === logLevel.WARN) log.warn(fields, message);
       else if (level === logLevel.INFO) log.info(fields, message);
       else log.debug(fields, message);

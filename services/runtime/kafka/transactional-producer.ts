@@ -3,7 +3,7 @@ import kafkajs from "kafkajs";
 import type { Logger } from "pino";
 import { backoffDelay } from "../backoff.ts";
 import type { OffsetCommit, OutRecord } from "../transport.ts";
-import { FencedError, isConcurrentTransactions, isFenced } from "./errors.ts";
+import { FencedError, isConcurrentTransactions, isFenced, isTransient } from "./errors.ts";
 
 export interface GroupOffsets {
   groupId: string;
@@ -85,7 +85,7 @@ export class TransactionalProducer {
           throw this.fenced;
         }
         await this.discard();
-        if (Date.now() >= deadline) throw e;
+        if (!isTransient(e) || Date.now() >= deadline) throw e;
         const wait = backoffDelay(attempt, RETRY_BACKOFF);
         this.opts.log.warn({ transactionalId: this.transactionalId, attempt, committing, err: (e as Error).message, retryInMs: Math.round(wait) }, "transaction failed; retrying with a new producer");
         await sleep(wait);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Logger } from "pino";
-import type { Admin, ConsumerOptions, Producer, StreamConsumer, Transport } from "../transport.ts";
+import type { ConsumerOptions, Producer, StreamConsumer, Transport } from "../transport.ts";
 import { KafkaAdmin } from "./admin.ts";
 import { type KafkaConfig, type KafkaOptions, parseKafkaOptions } from "./config.ts";
 import { defaultLogger, kafkajsLevel, kafkajsLogCreator } from "./log.ts";
@@ -28,15 +28,15 @@ export class KafkaTransport implements Transport {
       // enough patience to ride out a broker restart inside one operation; consumers restart beyond that
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 },
     });
-    this.adminClient = new KafkaAdmin(this.kafka);
+    this.adminClient = new KafkaAdmin(this.kafka, this.cfg.replicationFactor);
   }
 
-  admin(): Admin {
+  admin(): KafkaAdmin {
     return this.adminClient;
   }
 
   async producer(): Promise<Producer> {
-    return this.track(await KafkaProducer.connect(this.kafka));
+    return this.track(await KafkaProducer.connect(this.kafka, this.cfg.commitRetryMs));
   }
 
   async consumer(opts: ConsumerOptions): Promise<StreamConsumer> {
