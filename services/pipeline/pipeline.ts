@@ -17,10 +17,9 @@ import { startLocalLlm } from "./local-llm.ts";
 import type { ProgressView } from "./progress.ts";
 import type { RunOptions } from "./run-options.ts";
 import { stableRunId } from "./run-id.ts";
+import { LLM_STAGES, PIPELINE_STAGES } from "./stage-order.ts";
 import { type StageProgress, stageProgress } from "./stage-progress.ts";
 
-/** Every stage after ingest, in stream order; each is services/<name>/stage.ts. */
-export const PIPELINE_STAGES = ["concepts", "instructions", "responses", "verdicts", "selector", "sink"] as const;
 
 export interface PipelineResult {
   progress: StageProgress[];
@@ -33,6 +32,10 @@ export interface PipelineResult {
 
 export interface PipelineContext {
   env: NodeJS.ProcessEnv;
+  /** The stages to run (default all); a replay runs the replayed stage and those after it. */
+  stages?: readonly string[];
+  /** Mine/publish seeds first (sca run); a replay does not. */
+  ingest?: boolean;
   log: Logger;
   view: ProgressView;
   /** Aborting stops the run gracefully (Ctrl-C). */
@@ -64,7 +67,9 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     ...(o.llmBaseUrl ? { LLM_BASE_URL: o.llmBaseUrl } : {}),
     ...(o.llmModel ? { LLM_MODEL: o.llmModel } : {}),
   };
-  const localLlm = env.LLM_BASE_URL ? undefined : await startLocalLlm(log);
+  const stageNames = ctx.stages ?? PIPELINE_STAGES;
+  const needsLlm = stageNames.some((s) => LLM_STAGES.includes(s));
+  const localLlm = env.LLM_BASE_URL || !needsLlm ? undefined : await startLocalLlm(log);
   if (localLlm) Object.assign(env, { LLM_BASE_URL: localLlm.baseURL, LLM_MODEL: localLlm.model });
 
   const transport = EmbeddedTransport.open(join(stateDir, "log"));
@@ -83,7 +88,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       selection_policy: o.policy,
       run_id: runId,
     };
-    for (const name of PIPELINE_STAGES) {
+    for (const name of stageNames) {
       const mod = await loadStageModule(name);
       const stage = (await (mod.createStage as (e: NodeJS.ProcessEnv, d: unknown) => Promise<StageDef>)(env, { registry, transport, codec, log, runConfig })) as Closable;
       stages.push(stage);
@@ -91,14 +96,15 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       await runner.start();
       runners.push(runner);
     }
-    const selector = stages.find((s) => s.name === "selector") as SelectorStage;
-    const sink = stages.find((s) => s.name === "sink") as SinkStage;
+    const selector = stages.find((s) => s.name === "selector") as SelectorStage | undefined;
+    const sink = stages.find((s) => s.name === "sink") as SinkStage | undefined;
 
-    let ingestDone = false;
+    let ingestDone = ctx.ingest === false;
     let ingestError: unknown;
-    const ingesting = ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit: o.limit, stateDir, typecheck: o.typecheck, runId, env, log })
+    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit: o.limit, stateDir, typecheck: o.typecheck, runId, env, log })
+    )
       .then((n) => {
-        log.info({ seeds: n }, "seeds in the log");
+        if (ctx.ingest !== false) log.info({ seeds: n }, "seeds in the log");
         ingestDone = true;
       })
       .catch((e: unknown) => {
@@ -122,7 +128,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       quiet = idle ? quiet + 1 : 0;
       if (quiet < 2) continue;
       // Rounds still open now will never hear from their missing samples (lost to a DLQ).
-      if (selector.openRounds() > 0) {
+      if (selector && selector.openRounds() > 0) {
         await selector.expire(true);
         quiet = 0;
         continue;
@@ -138,7 +144,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     ctx.view.update(progress);
     ctx.view.stop();
     const stats = await collectStats(transport, codec);
-    const rows = sink.dir.rows.length;
+    const rows = sink?.dir.rows.length ?? 0;
     return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted };
   } finally {
     ctx.view.stop();

@@ -1,0 +1,54 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { pino } from "pino";
+import { policyNames } from "../selector/policies.ts";
+import { type PipelineResult, runPipeline } from "./pipeline.ts";
+import { barsView, linesView, type ProgressView } from "./progress.ts";
+import type { RunOptions } from "./run-options.ts";
+
+/** The flags `sca run` and `sca replay` share: where state and export live, and how the stages behave. */
+export function stageSettingFlags(cmd: Command): Command {
+  return cmd
+    .option("--samples <n>", "responses sampled per instruction (default 10, as the reference)")
+    .option("--out <dir>", "export folder: train.jsonl, train.parquet, README.md, refreshed as rows arrive (default out)")
+    .option("--state <dir>", "embedded log and run state; rerunning with the same folder resumes (default .sca-state)")
+    .option("--llm-base-url <url>", "OpenAI-compatible server, e.g. vLLM (env LLM_BASE_URL; default: start the local small CPU model)")
+    .option("--llm-model <name>", "model name on that server (env LLM_MODEL)")
+    .option("--sandbox <backend>", "auto | docker | bwrap (auto: docker when reachable, else bwrap)")
+    .option("--sandbox-timeout <seconds>", "wall-clock limit per program (env SCA_SANDBOX_TIMEOUT)")
+    .option("--policy <name>", `response selection policy: ${policyNames().join(", ")} (default pass-random)`)
+    .option("--straggler-timeout-ms <ms>", "decide an instruction whose samples have not all been judged after this long (default 600000)")
+    .option("--progress <mode>", "auto | bars | lines | none (auto: bars on a terminal, lines otherwise)");
+}
+
+/**
+ * Runs the pipeline (or the replayed part of it) for a command: structured log to <state>/run.log
+ * (the terminal belongs to the progress view), Ctrl-C stops gracefully, the funnel table at the end.
+ */
+export async function runFromCli(o: RunOptions, opts: { stages?: readonly string[]; ingest?: boolean } = {}): Promise<PipelineResult> {
+  mkdirSync(resolve(o.state), { recursive: true });
+  const logFile = join(resolve(o.state), "run.log");
+  const log = pino({ name: "sca", level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: logFile, mkdir: true, sync: false }));
+  const mode = o.progress === "auto" ? (process.stderr.isTTY ? "bars" : "lines") : o.progress;
+  const view: ProgressView = mode === "bars" ? barsView(process.stderr) : mode === "lines" ? linesView((l) => process.stderr.write(l + "\n")) : { update() {}, stop() {} };
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig}: finishing in-flight work and stopping; rerun the same command to resume (again to quit at once)\n`);
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.stderr.write(`state ${resolve(o.state)}, export ${resolve(o.out)}, log ${logFile}\n`);
+  try {
+    const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, ...opts });
+    process.stdout.write(`\n${result.table}\n`);
+    process.stdout.write(result.interrupted ? `\ninterrupted: rerun the same command to resume\n` : `\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
+    return result;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    log.flush();
+  }
+}
