@@ -1,0 +1,30 @@
+# The one application image: every stage, `sca run` and the operator commands; the command picks the
+# role (`docker run IMAGE service responses`). The sandbox image is separate (services/sandbox/image/).
+# Sources run through tsx as in development (bin/sca.js): what runs here is what the tests ran.
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Install scripts stay off, as in the repo (npm 11 blocks them there): the native packages ship
+# prebuilt binaries, and the production LLM is vLLM, not the bundled CPU model.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+# tini: Node as PID 1 would ignore SIGTERM, and the runners need it to commit and leave their group.
+# bubblewrap + python3: the bwrap sandbox backend, for hosts that give the verdicts stage no Docker engine.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini bubblewrap python3 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY bin ./bin
+COPY schemas ./schemas
+COPY services ./services
+RUN ln -s /app/bin/sca.js /usr/local/bin/sca
+ENV NODE_ENV=production SCA_CACHE=/home/node/.cache/selfcodealign-stream
+# The node image's unprivileged user (uid 1000); the sandbox backends never need root here.
+USER node
+EXPOSE 9464
+ENTRYPOINT ["/usr/bin/tini", "--", "sca"]
+CMD ["--help"]

@@ -1,0 +1,53 @@
+/** Paths and tools the deployment tests share. */
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const cache = process.env.SCA_CACHE ?? join(homedir(), ".cache", "selfcodealign-stream");
+/** Unpacked by test/infra/install-prometheus.sh. */
+export const PROMETHEUS_BIN = join(cache, "prometheus", "usr", "bin", "prometheus");
+export const PROMTOOL_BIN = join(cache, "prometheus", "usr", "bin", "promtool");
+
+/** Runs a tool; a non-zero exit throws with its stderr, so the test fails saying why. */
+export function run(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): string {
+  try {
+    return execFileSync(cmd, args, { cwd: opts.cwd ?? ROOT, input: opts.input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${err.stderr || err.stdout || err.message}`);
+  }
+}
+
+/** Every .ts file under services/, as [relative path, text]. */
+export function serviceSources(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith(".ts")) out.push([relative(ROOT, p), readFileSync(p, "utf8")]);
+    }
+  };
+  walk(join(ROOT, "services"));
+  return out;
+}
+
+/**
+ * Environment variable names the code reads: every token of the project's prefixes in services/,
+ * whether a string literal, a zod object key or `env.NAME`.
+ */
+export function envVarsReadByCode(): Set<string> {
+  const names = new Set<string>();
+  const declared = new Set<string>();
+  for (const [, text] of serviceSources()) {
+    for (const m of text.matchAll(/\b(?:(?:SCA|LLM|KAFKA|SCHEMA_REGISTRY)_[A-Z0-9_]*[A-Z0-9]|LOG_LEVEL)\b/g)) names.add(m[0]);
+    // constants of the same shape (LLM_STAGES) are code, not settings
+    for (const m of text.matchAll(/\b(?:const|let|var|function|class|type|interface|enum)\s+([A-Z][A-Z0-9_]+)\b/g)) declared.add(m[1]);
+  }
+  for (const d of declared) names.delete(d);
+  return names;
+}
