@@ -44,7 +44,7 @@ case $cmd in
     setsid java $KAFKA_JVM_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
       -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" -Dkafka.logs.dir="$dir/logs" \
       -cp "$(kafka_home)/libs/*" kafka.Kafka "$dir/server.properties" \
-      </dev/null >"$dir/logs/stdout.log" 2>&1 &
+      </dev/null >"$dir/logs/stdout.log" 2>&1 9>&- &
     echo $! >"$dir/pid"
     wait_ready
     ;;

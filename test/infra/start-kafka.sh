@@ -16,8 +16,9 @@ dir="$SCA_INFRA_RUN/kafka"
 rm -rf "$dir" && mkdir -p "$dir/logs" "$dir/data"
 
 # Port choice and startup are serialised so two concurrent test runs cannot pick the same pair.
+# Children get the lock's fd closed (9>&-): a broker inheriting it would hold the lock for its life.
 exec 9>/tmp/sca-kafka-ports.lock
-flock 9
+flock -w 180 9 || echo "port lock still busy after 180 s; going ahead without it" >&2
 port=${KAFKA_PORT:-$(free_port_pair 39092 100)}
 printf 'KAFKA_PORT=%s\nCONTROLLER_PORT=%s\n' "$port" $((port + 1)) >"$dir/env"
 
@@ -64,7 +65,7 @@ PROPS
 cluster_id=-
 while [ "${cluster_id:0:1}" = - ]; do cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
 java -cp "$home/libs/*" -Dlog4j.configuration="file:$dir/log4j.properties" kafka.tools.StorageTool format \
-  -t "$cluster_id" -c "$dir/server.properties" >>"$dir/logs/stdout.log" 2>&1
+  -t "$cluster_id" -c "$dir/server.properties" >>"$dir/logs/stdout.log" 2>&1 9>&-
 
 cat >"$dir/ctl" <<CTL
 #!/usr/bin/env bash
@@ -73,7 +74,7 @@ CTL
 chmod +x "$dir/ctl"
 
 t0=$(date +%s%N)
-bash "$dir/ctl" start >&2
+bash "$dir/ctl" start >&2 9>&-
 echo "kafka $KAFKA_VERSION ready on 127.0.0.1:$port in $(( ($(date +%s%N) - t0) / 1000000 )) ms (logs: $dir/logs)" >&2
 echo "export KAFKA_BROKERS=127.0.0.1:$port"
 echo "export SCA_KAFKA_CTL=$dir/ctl"

@@ -13,8 +13,9 @@ home=$(registry_home)
 dir="$SCA_INFRA_RUN/registry"
 rm -rf "$dir" && mkdir -p "$dir"
 
+# Serialises port choice across concurrent test runs; the registry must not inherit the fd (9>&-).
 exec 9>/tmp/sca-registry-ports.lock
-flock 9
+flock -w 180 9 || echo "port lock still busy after 180 s; going ahead without it" >&2
 port=${REGISTRY_PORT:-$(free_port_pair 38081 100)}
 echo "$port" >"$dir/port"
 
@@ -24,7 +25,7 @@ t0=$(date +%s%N)
 setsid java ${REGISTRY_JVM_OPTS:--Xms64m -Xmx256m -XX:TieredStopAtLevel=1} -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
   -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
   -Dquarkus.log.level=WARN -Dquarkus.http.access-log.enabled=false \
-  -jar "$(cat "$home/run-jar")" </dev/null >"$dir/registry.log" 2>&1 &
+  -jar "$(cat "$home/run-jar")" </dev/null >"$dir/registry.log" 2>&1 9>&- &
 echo $! >"$dir/pid"
 
 url="http://127.0.0.1:$port/apis/ccompat/v7"
