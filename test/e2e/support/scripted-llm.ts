@@ -26,12 +26,19 @@ export const PLANS: Record<string, SampleKind[]> = {
 
 export const SAMPLES = 3;
 
-/** Instructions (by seed function name) that have at least one passing sample under a sandbox timeout of `timeoutS`. */
-export function expectedSelected(timeoutS: number): string[] {
-  return Object.entries(PLANS)
-    .filter(([, kinds]) => kinds.some((k) => k === "pass" || (k === "slow" && SLOW_S < timeoutS)))
-    .map(([name]) => name)
-    .sort();
+/** A seed's plan: its function name is a plan name, optionally with a `__N` suffix for more seeds of the same kind. */
+export function planName(name: string): string {
+  return name.replace(/__\d+$/, "");
+}
+
+/** Seed names with at least one passing sample under a sandbox timeout of `timeoutS`. */
+export function expectedSelected(names: string[], timeoutS: number): string[] {
+  return names.filter((n) => (PLANS[planName(n)] ?? []).some((k) => k === "pass" || (k === "slow" && SLOW_S < timeoutS))).sort();
+}
+
+/** Every plan once, or `copies` times each. */
+export function seedNames(copies = 1): string[] {
+  return Object.keys(PLANS).flatMap((p) => Array.from({ length: copies }, (_, i) => (copies === 1 ? p : `${p}__${i}`)));
 }
 
 export function seedsFor(names: string[]): Seed[] {
@@ -98,7 +105,7 @@ export async function startScriptedLlm(opts: { delayMs?: number } = {}): Promise
       const delayMs = opts.delayMs ?? 0;
       if (mode === "concepts") return { text: `${name}, identity function`, delayMs };
       if (mode === "instructions") return { text: `Write a Python function solve_${name}(x) that returns its argument unchanged. [plan ${name}]`, delayMs };
-      const kinds = PLANS[name] ?? [];
+      const kinds = PLANS[planName(name)] ?? [];
       return { texts: Array.from({ length: n }, (_, j) => response(name, j, kinds[j] ?? "fail")), delayMs };
     },
   });
