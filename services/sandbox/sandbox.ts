@@ -100,7 +100,13 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
     backend: backend.name,
     image: backend.image,
     run(program, limits) {
-      const p = execute(program, limits ? Limits.parse({ ...opts.limits, ...limits }) : opts.limits);
+      const l = limits ? Limits.parse({ ...opts.limits, ...limits }) : opts.limits;
+      // Workers' own memory limits were sized at creation: a larger per-run limit would only move the
+      // failure from the program's rlimit to the sandbox's OOM killer.
+      if (l.memoryMb > opts.limits.memoryMb) {
+        return Promise.reject(new RangeError(`sandbox: memoryMb ${l.memoryMb} exceeds the ${opts.limits.memoryMb} MiB the workers were created for`));
+      }
+      const p = execute(program, l);
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
       return p;

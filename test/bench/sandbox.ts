@@ -1,0 +1,150 @@
+// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20]`: programs/s for the HumanEval
+// canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
+// the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
+// of machine load hits every mode alike. Also times one `docker run` per program for comparison.
+// Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Docker from "dockerode";
+import { z } from "zod";
+import { createSandbox, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { humanEval } from "../sandbox/fixtures.ts";
+
+const Args = z.object({
+  reps: z.coerce.number().int().min(1).default(10),
+  concurrency: z.coerce.number().int().min(1).default(2),
+  dockerRun: z.coerce.number().int().min(0).default(20),
+});
+
+function parseArgs(args: string[]): z.infer<typeof Args> {
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const m = /^--([a-z-]+)$/.exec(args[i] ?? "");
+    if (!m || args[i + 1] === undefined) throw new Error(`bench sandbox: expected --name value pairs, got ${JSON.stringify(args.slice(i))}`);
+    raw[m[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = args[i + 1];
+  }
+  return Args.parse(raw);
+}
+
+/** Runs `jobs` with at most `n` at once; resolves with their statuses. */
+async function pool<T>(items: T[], n: number, job: (t: T) => Promise<string>): Promise<string[]> {
+  const out: string[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await job(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+function plainPython(file: string): Promise<string> {
+  return new Promise((resolve) => {
+    const p = spawn("/usr/bin/python3", [file], { stdio: ["ignore", "ignore", "ignore"] });
+    p.on("exit", (code) => resolve(code === 0 ? "pass" : "fail"));
+  });
+}
+
+async function dockerRun(docker: Docker, image: string, source: string): Promise<string> {
+  const c = await docker.createContainer({
+    Image: image,
+    Cmd: ["python3", "-c", source],
+    NetworkDisabled: true,
+    HostConfig: { NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], PidsLimit: 96, Memory: 4608 << 20, Runtime: "runc" },
+  });
+  try {
+    await c.start();
+    const r = (await c.wait()) as { StatusCode: number };
+    return r.StatusCode === 0 ? "pass" : "fail";
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+
+interface Row {
+  mode: string;
+  programs: number;
+  seconds: number;
+  passed: number;
+}
+
+export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
+  const a = parseArgs(args);
+  const image = process.env.SCA_SANDBOX_IMAGE;
+  if (!image) throw new Error("bench sandbox: SCA_SANDBOX_IMAGE is not set (run under test/infra/with-infra.sh)");
+  const tasks = humanEval().map((t) => programSource({ code: t.code, tests: t.tests }));
+  const dir = mkdtempSync(join(tmpdir(), "sca-bench-sandbox-"));
+  const files = tasks.map((src, i) => {
+    const f = join(dir, `p${i}.py`);
+    writeFileSync(f, src);
+    return f;
+  });
+
+  const sandboxes: Array<[string, Sandbox]> = [];
+  for (const [mode, opts] of [
+    ["bwrap", { backend: "bwrap" }],
+    ["docker:runc", { backend: "docker", runtime: "runc" }],
+    ["docker:runsc", { backend: "docker", runtime: "runsc" }],
+  ] as const) {
+    const s = await createSandbox({ ...opts, concurrency: a.concurrency, image, maxRunsPerWorker: 100_000 });
+    await s.warm();
+    sandboxes.push([mode, s]);
+  }
+  const modes: Array<[string, () => Promise<string[]>]> = [
+    ["python3 file.py loop", () => pool(files, a.concurrency, plainPython)],
+    ...sandboxes.map(([mode, s]): [string, () => Promise<string[]>] => [mode, () => pool(tasks, a.concurrency, async (src) => (await s.run({ code: src, tests: "" })).status)]),
+  ];
+  const rows = new Map<string, Row>(modes.map(([mode]) => [mode, { mode, programs: 0, seconds: 0, passed: 0 }]));
+  try {
+    for (let rep = 0; rep < a.reps; rep++) {
+      // Rotate the order each repetition: no mode always runs first or last.
+      for (let k = 0; k < modes.length; k++) {
+        const [mode, go] = modes[(rep + k) % modes.length];
+        const t0 = performance.now();
+        const statuses = await go();
+        const row = rows.get(mode)!;
+        row.seconds += (performance.now() - t0) / 1000;
+        row.programs += statuses.length;
+        row.passed += statuses.filter((s) => s === "pass").length;
+      }
+      console.error(`bench sandbox: repetition ${rep + 1}/${a.reps} done`);
+    }
+    if (a.dockerRun > 0) {
+      const docker = new Docker();
+      const sample = tasks.slice(0, a.dockerRun);
+      const t0 = performance.now();
+      const statuses = await pool(sample, a.concurrency, (src) => dockerRun(docker, image, src));
+      rows.set("docker run per program (runc)", {
+        mode: "docker run per program (runc)",
+        programs: sample.length,
+        seconds: (performance.now() - t0) / 1000,
+        passed: statuses.filter((s) => s === "pass").length,
+      });
+    }
+  } finally {
+    await Promise.all(sandboxes.map(([, s]) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const plain = rows.get("python3 file.py loop")!;
+  const plainRate = plain.programs / plain.seconds;
+  const data = [...rows.values()].map((r) => ({
+    ...r,
+    programs_per_s: r.programs / r.seconds,
+    ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
+    ratio_vs_plain: r.programs / r.seconds / plainRate,
+  }));
+  const table = [
+    `HumanEval canonical programs x${a.reps}, concurrency ${a.concurrency}, ${process.env.SCA_SANDBOX_IMAGE}`,
+    "",
+    "| mode | programs | passed | seconds | programs/s | ms/program/slot | vs plain loop |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...data.map((d) => `| ${d.mode} | ${d.programs} | ${d.passed} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x |`),
+  ].join("\n");
+  return { table, data: { args: a, rows: data } };
+}
