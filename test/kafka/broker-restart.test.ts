@@ -5,10 +5,11 @@ import { describe, expect, it } from "vitest";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import type { LogRecord, OffsetCommit } from "../../services/runtime/transport.ts";
 import { drain, until } from "../runtime/support/drain.ts";
-import { kafkaBrokers, kafkaCtl, quietLog } from "./env.ts";
+import { quietLog } from "./env.ts";
+import { startPrivateBroker } from "./private-broker.ts";
 
 const run = promisify(execFile);
-const TOTAL = 3_000;
+const TOTAL = 1_500;
 
 /**
  * The broker goes down and comes back (same data dir) while a producer is still writing and a
@@ -17,8 +18,9 @@ const TOTAL = 3_000;
  */
 describe("kafka transport across a broker restart", () => {
   it("producer and transactional consumer reconnect and finish with nothing lost or doubled", { timeout: 240_000 }, async () => {
-    const ctl = kafkaCtl();
-    const t = new KafkaTransport({ brokers: kafkaBrokers(), clientId: "restart-test" }, quietLog);
+    const broker = await startPrivateBroker();
+    const ctl = broker.ctl;
+    const t = new KafkaTransport({ brokers: broker.brokers, clientId: "restart-test" }, quietLog);
     const id = randomBytes(4).toString("hex");
     const input = `restart-in-${id}`;
     const output = `restart-out-${id}`;
@@ -93,6 +95,7 @@ describe("kafka transport across a broker restart", () => {
       expect(offsets.map((o) => o.offset)).toEqual(inputs.map((p) => p.high));
     } finally {
       await t.close();
+      await broker.stop();
     }
   });
 });

@@ -24,6 +24,8 @@ const TRANSIENT_NAMES = new Set([
   "KafkaJSMetadataNotLoaded",
   "KafkaJSLockTimeout",
   "KafkaJSTopicMetadataNotLoaded",
+  // kafkajs marks it non-retriable, but right after a broker restart the coordinator is still loading
+  "KafkaJSGroupCoordinatorNotFound",
 ]);
 
 /**

@@ -17,6 +17,9 @@ export function kafkajsLogCreator(log: Logger): kafkajs.logCreator {
       // kafkajs logs every error response at ERROR, also those its callers retry or we handle
       // (leadership moving, CONCURRENT_TRANSACTIONS): whoever gives up reports the error itself
       if (namespace === "Connection" && message.startsWith("Response ")) log.debug(fields, message);
+      // our producers retry beyond kafkajs' limit themselves, keeping sequence numbers (plain) or
+      // re-initialising the transactional id (transactions), so this warning does not apply
+      else if (message.startsWith("Limiting retries for the idempotent producer")) log.debug(fields, message);
       else if (level === logLevel.ERROR) log.error(fields, message);
       else if (level === logLevel.WARN) log.warn(fields, message);
       else if (level === logLevel.INFO) log.info(fields, message);
