@@ -7,9 +7,9 @@ import { SlotPool } from "./slot-pool.ts";
 
 export interface EngineOptions {
   modelPath: string;
-  /** CPU threads for llama.cpp; default: every core. */
+  /** CPU threads for llama.cpp in all; default: every core. */
   threads?: number;
-  /** Parallel sequences decoded in one batch; requests beyond this wait in a FIFO queue. */
+  /** Requests generated in parallel; more wait in a FIFO queue. */
   sequences?: number;
   /** Tokens per sequence (prompt + completion). */
   contextSize?: number;
@@ -29,16 +29,25 @@ interface Slot {
 }
 
 /**
- * One GGUF model on CPU with a fixed number of context sequences. llama.cpp decodes the busy
- * sequences together in one batch, so two parallel requests cost little more than one on 2 cores.
+ * How sequences and threads are spread over llama.cpp contexts. One context per thread, each with its
+ * own decode loop on its own core, rather than one context whose threads meet at a spinning barrier
+ * after every op: on a shared CPU a descheduled thread stalls its partner at that barrier (measured
+ * here: 2 threads in one context ran 3-4x slower than 1 under load). Sequences beyond the thread count
+ * share a context and are decoded together in its batches.
  */
+export function contextLayout(sequences: number, threads: number): { contexts: number; sequencesPerContext: number; threadsPerContext: number } {
+  const contexts = Math.max(1, Math.min(sequences, threads));
+  return { contexts, sequencesPerContext: Math.ceil(sequences / contexts), threadsPerContext: Math.max(1, Math.floor(threads / contexts)) };
+}
+
+/** One GGUF model on CPU, weights loaded once, serving a fixed number of parallel sequences. */
 export class LocalModelEngine {
   private constructor(
     readonly id: string,
     readonly contextSize: number,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
-    private readonly context: LlamaContext,
+    private readonly contexts: LlamaContext[],
     private readonly pool: SlotPool<Slot>,
   ) {}
 
@@ -56,14 +65,18 @@ export class LocalModelEngine {
     });
     try {
       const model = await llama.loadModel({ modelPath: opts.modelPath });
-      const sequences = opts.sequences ?? 2;
-      const context = await model.createContext({ sequences, contextSize: opts.contextSize ?? 8192, threads });
+      const layout = contextLayout(opts.sequences ?? 2, threads);
+      const contexts: LlamaContext[] = [];
       const slots: Slot[] = [];
-      for (let i = 0; i < sequences; i++) {
-        const seq = context.getSequence();
-        slots.push({ completion: new LlamaCompletion({ contextSequence: seq }), meter: () => seq.tokenMeter.getState() });
+      for (let c = 0; c < layout.contexts; c++) {
+        const context = await model.createContext({ sequences: layout.sequencesPerContext, contextSize: opts.contextSize ?? 8192, threads: layout.threadsPerContext });
+        contexts.push(context);
+        for (let i = 0; i < layout.sequencesPerContext; i++) {
+          const seq = context.getSequence();
+          slots.push({ completion: new LlamaCompletion({ contextSequence: seq }), meter: () => seq.tokenMeter.getState() });
+        }
       }
-      return new LocalModelEngine(basename(opts.modelPath).replace(/\.gguf$/i, ""), context.contextSize, llama, model, context, new SlotPool(slots));
+      return new LocalModelEngine(basename(opts.modelPath).replace(/\.gguf$/i, ""), contexts[0].contextSize, llama, model, contexts, new SlotPool(slots));
     } catch (e) {
       await llama.dispose();
       throw e;
@@ -122,7 +135,7 @@ export class LocalModelEngine {
 
   async close(): Promise<void> {
     this.pool.rejectAll(new Error("model server is shutting down"));
-    await this.context.dispose();
+    for (const c of this.contexts) await c.dispose();
     await this.model.dispose();
     await this.llama.dispose();
   }

@@ -7,6 +7,3 @@ import { resolveModelPath } from "../../../services/llm/local-model/resolve.ts";
 export function installedModelPath(): Promise<string> {
   return resolveModelPath({ install: false });
 }
-
-/** Under a loaded shared CPU, one thread per llama.cpp context beats two spinning ones. */
-export const TEST_THREADS = Number(process.env.SCA_MODEL_THREADS ?? 1);

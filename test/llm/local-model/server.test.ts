@@ -2,7 +2,7 @@ import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { type LocalModelServer, startLocalModelServer } from "../../../services/llm/local-model/server.ts";
-import { installedModelPath, TEST_THREADS } from "./model-env.ts";
+import { installedModelPath } from "./model-env.ts";
 
 // A few-shot completion a base model continues in a predictable way.
 const FEW_SHOT = "France: Paris\nGermany: Berlin\nItaly: Rome\nSpain: Madrid\nJapan:";
@@ -12,7 +12,7 @@ describe("local model server (real Gemma 3 270M on CPU)", () => {
   let client: OpenAI;
 
   beforeAll(async () => {
-    server = await startLocalModelServer({ modelPath: await installedModelPath(), threads: TEST_THREADS, sequences: 2, contextSize: 1024, log: pino({ level: "silent" }) });
+    server = await startLocalModelServer({ modelPath: await installedModelPath(), sequences: 2, contextSize: 1024, log: pino({ level: "silent" }) });
     client = new OpenAI({ baseURL: server.baseURL, apiKey: "none", maxRetries: 0 });
   });
   afterAll(async () => {
