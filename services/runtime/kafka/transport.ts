@@ -28,7 +28,7 @@ export class KafkaTransport implements Transport {
       // enough patience to ride out a broker restart inside one operation; consumers restart beyond that
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 },
     });
-    this.adminClient = new KafkaAdmin(this.kafka, this.cfg.replicationFactor);
+    this.adminClient = new KafkaAdmin(this.kafka, log, this.cfg.replicationFactor);
   }
 
   admin(): KafkaAdmin {
