@@ -60,11 +60,11 @@ export class OffsetTracker<T> {
     this.done++;
   }
 
-  /** The committable prefix, or undefined when the oldest record is still unfinished. Does not remove it. */
-  ready(): ReadyPrefix<T> | undefined {
+  /** The committable prefix (at most `limit` records), or undefined when the oldest record is still unfinished. Does not remove it. */
+  ready(limit = Infinity): ReadyPrefix<T> | undefined {
     const results: T[] = [];
     let i = this.head;
-    while (i < this.entries.length && this.entries[i].done) results.push(this.entries[i++].result as T);
+    while (i < this.entries.length && this.entries[i].done && results.length < limit) results.push(this.entries[i++].result as T);
     if (i === this.head) return undefined;
     return { results, commitOffset: this.entries[i - 1].offset + 1n };
   }

@@ -19,6 +19,8 @@ const Tuning = z.object({
   maxBuffered: z.number().int().positive().optional(),
   maxAttempts: z.number().int().positive().default(5),
   commitIntervalMs: z.number().int().positive().default(100),
+  /** Input records per commit at most: kafkajs groups a batch's messages in quadratic time, so huge transactions cost more than several small ones. */
+  maxCommitRecords: z.number().int().positive().default(1_000),
   shutdownTimeoutMs: z.number().int().nonnegative().default(30_000),
   lagIntervalMs: z.number().int().positive().default(5_000),
   fromBeginning: z.boolean().default(true),
@@ -77,11 +79,14 @@ export class StageRunner {
   private readonly maxBuffered: number;
   private readonly maxAttempts: number;
   private readonly commitIntervalMs: number;
+  private readonly maxCommitRecords: number;
   private readonly shutdownTimeoutMs: number;
   private readonly lagIntervalMs: number;
   private readonly fromBeginning: boolean;
   private readonly backoff: BackoffPolicy;
   private readonly metrics: RuntimeMetrics;
+  /** This stage's children of the per-record metrics, so the hot path does not hash label sets. */
+  private readonly m: ReturnType<typeof stageMetrics>;
   private readonly log: Logger;
   private readonly dlqTopic: string;
   /** Done records that make a commit worth doing before the interval is up. */
@@ -100,6 +105,8 @@ export class StageRunner {
   private restarting = false;
   private committing: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  /** Where the next commit starts taking partitions, so a busy partition cannot starve the others of the commit budget. */
+  private commitRotation = 0;
   private lagTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RunnerOptions) {
@@ -113,14 +120,16 @@ export class StageRunner {
     // Done-but-held records wait behind the oldest unfinished one; twice the concurrency keeps the
     // workers busy past a slow head record while still bounding memory.
     this.maxBuffered = Math.max(t.maxBuffered ?? 2 * this.concurrency, this.concurrency);
-    this.commitThreshold = Math.max(1, Math.floor(this.maxBuffered / 2));
     this.maxAttempts = t.maxAttempts;
     this.commitIntervalMs = t.commitIntervalMs;
+    this.maxCommitRecords = t.maxCommitRecords;
+    this.commitThreshold = Math.max(1, Math.min(this.maxCommitRecords, Math.floor(this.maxBuffered / 2)));
     this.shutdownTimeoutMs = t.shutdownTimeoutMs;
     this.lagIntervalMs = t.lagIntervalMs;
     this.fromBeginning = t.fromBeginning;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.metrics = RuntimeMetrics.for(opts.registry ?? new Registry());
+    this.m = stageMetrics(this.metrics, opts.stage.name);
     this.log = (opts.log ?? pino({ name: "sca" })).child({ stage: opts.stage.name });
     this.dlqTopic = dlqTopicName(opts.stage.input);
   }
@@ -160,9 +169,10 @@ export class StageRunner {
     while (!this.allDone() && Date.now() < deadline) await sleep(20);
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
-    // A commit already running took its snapshot before the last records finished: commit again after it.
+    // A commit already running took its snapshot before the last records finished, and one commit
+    // takes at most maxCommitRecords: go on until nothing committable is left (or the consumer failed).
     await this.commit();
-    await this.commit();
+    while (this.hasReady() && this.consumer && !this.restarting) await this.commit();
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     this.dropAll();
@@ -208,6 +218,7 @@ export class StageRunner {
 
   private onRecords(records: LogRecord[]): void {
     if (this.closing) return;
+    let taken = 0;
     for (const record of records) {
       if (record.topic !== this.stage.input) continue;
       const st = this.partition(record.partition);
@@ -218,8 +229,9 @@ export class StageRunner {
       st.committed ??= offset;
       st.tracker.add(offset);
       this.queue.push({ state: st, record, offset, attempts: 0 });
-      this.metrics.recordsIn.inc({ stage: this.stage.name });
+      taken++;
     }
+    if (taken) this.m.recordsIn.inc(taken);
     this.pump();
     this.afterChange();
   }
@@ -291,7 +303,7 @@ export class StageRunner {
       }
     }
     let emits: Emit[];
-    const endTimer = this.metrics.processDuration.startTimer({ stage: stage.name });
+    const endTimer = this.m.processDuration.startTimer();
     try {
       emits = await stage.process(job.decoded.value, { log: this.log, attempt: job.attempts, signal: job.state.abort.signal });
     } catch (e) {
@@ -321,7 +333,7 @@ export class StageRunner {
   private async transient(job: Job, e: unknown, step: string): Promise<Outcome> {
     const message = errorMessage(e);
     if (job.attempts >= this.maxAttempts) return this.toDlq(job, "retries_exhausted", `${step} failed ${job.attempts} times; last error: ${message}`);
-    this.metrics.retries.inc({ stage: this.stage.name });
+    this.m.retries.inc();
     const retryInMs = backoffDelay(job.attempts, this.backoff);
     this.log.warn({ partition: job.record.partition, offset: job.record.offset, attempt: job.attempts, retryInMs: Math.round(retryInMs), err: message }, `${step} failed, will retry`);
     return { retryInMs };
@@ -350,6 +362,11 @@ export class StageRunner {
     return n;
   }
 
+  private hasReady(): boolean {
+    for (const st of this.parts.values()) if (st.tracker.ready(1)) return true;
+    return false;
+  }
+
   private allDone(): boolean {
     for (const st of this.parts.values()) if (st.tracker.doneCount < st.tracker.size) return false;
     return true;
@@ -372,15 +389,20 @@ export class StageRunner {
     const outputs: OutRecord[] = [];
     const offsets: OffsetCommit[] = [];
     const batch: Array<[PartitionState, bigint]> = [];
-    for (const st of this.parts.values()) {
-      const r = st.tracker.ready();
+    const states = [...this.parts.values()];
+    let budget = this.maxCommitRecords;
+    this.commitRotation = (this.commitRotation + 1) % Math.max(1, states.length);
+    for (let i = 0; i < states.length && budget > 0; i++) {
+      const st = states[(this.commitRotation + i) % states.length];
+      const r = st.tracker.ready(budget);
       if (!r) continue;
+      budget -= r.results.length;
       for (const outs of r.results) outputs.push(...outs);
       offsets.push({ topic: st.topic, partition: st.partition, offset: r.commitOffset.toString() });
       batch.push([st, r.commitOffset]);
     }
     if (batch.length === 0) return false;
-    const endTimer = this.metrics.commitDuration.startTimer({ stage: this.stage.name });
+    const endTimer = this.m.commitDuration.startTimer();
     try {
       await consumer.commit(outputs, offsets);
     } catch (e) {
@@ -391,8 +413,10 @@ export class StageRunner {
       return false;
     }
     endTimer();
-    this.metrics.commits.inc({ stage: this.stage.name });
-    for (const o of outputs) this.metrics.recordsOut.inc({ stage: this.stage.name, topic: o.topic });
+    this.m.commits.inc();
+    const perTopic = new Map<string, number>();
+    for (const o of outputs) perTopic.set(o.topic, (perTopic.get(o.topic) ?? 0) + 1);
+    for (const [topic, n] of perTopic) this.metrics.recordsOut.inc({ stage: this.stage.name, topic }, n);
     for (const [st, offset] of batch) {
       if (st.dead) continue;
       st.tracker.release(offset);
@@ -430,7 +454,7 @@ export class StageRunner {
   /** Backpressure and the in-flight gauge, after anything that changes how much is held. */
   private afterChange(): void {
     const held = this.inFlight;
-    this.metrics.inFlight.set({ stage: this.stage.name }, held);
+    this.m.inFlight.set(held);
     if (this.closing) return;
     if (!this.paused && held >= this.maxBuffered) this.pauseAll();
     else if (this.paused && held < this.maxBuffered) {
@@ -465,6 +489,17 @@ export class StageRunner {
       this.log.debug({ err: errorMessage(e) }, "lag update failed");
     }
   }
+}
+
+function stageMetrics(m: RuntimeMetrics, stage: string) {
+  return {
+    recordsIn: m.recordsIn.labels({ stage }),
+    retries: m.retries.labels({ stage }),
+    processDuration: m.processDuration.labels({ stage }),
+    commits: m.commits.labels({ stage }),
+    commitDuration: m.commitDuration.labels({ stage }),
+    inFlight: m.inFlight.labels({ stage }),
+  };
 }
 
 function errorMessage(e: unknown): string {

@@ -61,6 +61,7 @@ async function runService(stageName: string, stageModule: string | undefined, fl
     concurrency: cfg.concurrency,
     maxAttempts: cfg.maxAttempts,
     commitIntervalMs: cfg.commitIntervalMs,
+    maxCommitRecords: cfg.maxCommitRecords,
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
   });
   const http = await startHealthServer({ port: cfg.metricsPort, registry, ready: () => runner.ready });
