@@ -72,11 +72,14 @@ async function spawnContainer(docker: Docker, opts: z.infer<typeof DockerOptions
     AttachStdout: true,
     AttachStderr: true,
     OpenStdin: true,
-    StdinOnce: false,
+    // When our process dies its attach socket closes: the engine then closes the supervisor's stdin,
+    // the supervisor exits, and AutoRemove deletes the container. No leaked sandboxes.
+    StdinOnce: true,
     Tty: false,
     NetworkDisabled: true,
     HostConfig: {
       Runtime: runtime,
+      AutoRemove: true,
       NetworkMode: "none",
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],
