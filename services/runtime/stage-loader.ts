@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { SchemaLookup } from "./codec.ts";
 import type { StageDef } from "./stage.ts";
@@ -11,12 +11,14 @@ export interface StageModule {
   schemaFor?: SchemaLookup;
 }
 
-const servicesDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const runtimeDir = dirname(fileURLToPath(import.meta.url));
+const servicesDir = resolve(runtimeDir, "..");
 
 /** Stage names with a `services/<name>/stage.ts`. */
 export function knownStages(): string[] {
   return readdirSync(servicesDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(servicesDir, d.name, "stage.ts")))
+    // services/runtime/stage.ts is the stage interface, not a stage
+    .filter((d) => d.isDirectory() && d.name !== basename(runtimeDir) && existsSync(join(servicesDir, d.name, "stage.ts")))
     .map((d) => d.name)
     .sort();
 }
