@@ -10,7 +10,7 @@ import type { RunOptions } from "./run-options.ts";
 /** The flags `sca run` and `sca replay` share: where state and export live, and how the stages behave. */
 export function stageSettingFlags(cmd: Command): Command {
   return cmd
-    .option("--samples <n>", "responses sampled per instruction (default 10, as the reference)")
+    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 2 with the local CPU model)")
     .option("--out <dir>", "export folder: train.jsonl, train.parquet, README.md, refreshed as rows arrive (default out)")
     .option("--state <dir>", "embedded log and run state; rerunning with the same folder resumes (default .sca-state)")
     .option("--llm-base-url <url>", "OpenAI-compatible server, e.g. vLLM (env LLM_BASE_URL; default: start the local small CPU model)")

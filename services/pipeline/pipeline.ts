@@ -15,7 +15,7 @@ import { funnelTable } from "./funnel-table.ts";
 import { ingestSeeds } from "./ingest-seeds.ts";
 import { startLocalLlm } from "./local-llm.ts";
 import type { ProgressView } from "./progress.ts";
-import type { RunOptions } from "./run-options.ts";
+import { defaultsFor, type RunOptions } from "./run-options.ts";
 import { stableRunId } from "./run-id.ts";
 import { LLM_STAGES, PIPELINE_STAGES } from "./stage-order.ts";
 import { type StageProgress, stageProgress } from "./stage-progress.ts";
@@ -55,10 +55,15 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   const { log } = ctx;
   const stateDir = resolve(o.state);
   const runId = stableRunId(stateDir);
+  const local = !(o.llmBaseUrl || ctx.env.LLM_BASE_URL);
+  const defaults = defaultsFor(local, ctx.env);
+  const limit = o.limit ?? defaults.limit;
+  const samples = o.samples ?? defaults.samples;
   const env: NodeJS.ProcessEnv = {
     ...ctx.env,
+    ...defaults.env,
     SCA_RUN_ID: runId,
-    SCA_RESPONSES_SAMPLES: String(o.samples),
+    SCA_RESPONSES_SAMPLES: String(samples),
     SCA_OUT_DIR: resolve(o.out),
     SCA_SELECTION_POLICY: o.policy,
     SCA_STRAGGLER_TIMEOUT_MS: String(o.stragglerTimeoutMs),
@@ -82,8 +87,9 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     const runConfig = {
       llm: { base_url: localLlm ? "local small model (sca model serve)" : env.LLM_BASE_URL, model: env.LLM_MODEL },
       corpus: o.seeds ? { seeds_file: o.seeds } : { paths: o.corpus.length ? o.corpus : ["python stdlib"] },
-      limit: o.limit,
-      samples: o.samples,
+      limit,
+      samples,
+      ...(local ? { local_model_defaults: defaults.env } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       selection_policy: o.policy,
       run_id: runId,
@@ -92,7 +98,8 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       const mod = await loadStageModule(name);
       const stage = (await (mod.createStage as (e: NodeJS.ProcessEnv, d: unknown) => Promise<StageDef>)(env, { registry, transport, codec, log, runConfig })) as Closable;
       stages.push(stage);
-      const runner = new StageRunner({ transport, codec, stage, registry, log, commitIntervalMs: 100 });
+      // Read ahead of a serial stage (the selector) so each commit carries many records, not one.
+      const runner = new StageRunner({ transport, codec, stage, registry, log, commitIntervalMs: 100, maxBuffered: Math.max(1024, 2 * (stage.concurrency ?? 16)) });
       await runner.start();
       runners.push(runner);
     }
@@ -101,7 +108,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
 
     let ingestDone = ctx.ingest === false;
     let ingestError: unknown;
-    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit: o.limit, stateDir, typecheck: o.typecheck, runId, env, log })
+    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, runId, env, log })
     )
       .then((n) => {
         if (ctx.ingest !== false) log.info({ seeds: n }, "seeds in the log");

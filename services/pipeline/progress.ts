@@ -1,6 +1,11 @@
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import type { StageProgress } from "./stage-progress.ts";
 
+/** Slow stages (an LLM on a CPU) go per minute rather than showing 0.0/s. */
+export function formatRate(perSecond: number): string {
+  return perSecond >= 1 || perSecond === 0 ? `${perSecond.toFixed(1)}/s` : `${(perSecond * 60).toFixed(1)}/min`;
+}
+
 export interface ProgressView {
   update(rows: StageProgress[]): void;
   stop(): void;
@@ -11,7 +16,7 @@ export function barsView(stream: NodeJS.WriteStream): ProgressView {
   const multi = new MultiBar(
     {
       stream,
-      format: " {stage} {bar} {value}/{total} | {rate}/s | ETA {eta_formatted} | DLQ {dlq}",
+      format: " {stage} {bar} {value}/{total} | {rate} | ETA {eta_formatted} | DLQ {dlq}",
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 30,
@@ -26,11 +31,11 @@ export function barsView(stream: NodeJS.WriteStream): ProgressView {
       const now = Date.now();
       for (const r of rows) {
         let b = bars.get(r.stage);
-        if (!b) bars.set(r.stage, (b = { bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: "0.0", dlq: 0 }), first: { t: now, done: r.done } }));
+        if (!b) bars.set(r.stage, (b = { bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: formatRate(0), dlq: 0 }), first: { t: now, done: r.done } }));
         const secs = (now - b.first.t) / 1000;
         const rate = secs > 0 ? (r.done - b.first.done) / secs : 0;
         b.bar.setTotal(Math.max(r.total, 1));
-        b.bar.update(r.done, { rate: rate.toFixed(1), dlq: r.dlq });
+        b.bar.update(r.done, { rate: formatRate(rate), dlq: r.dlq });
       }
     },
     stop() {
@@ -53,7 +58,7 @@ export function linesView(write: (line: string) => void, everyMs = 10_000): Prog
         const f = first.get(r.stage)!;
         const rate = now > f.t ? ((r.done - f.done) * 1000) / (now - f.t) : 0;
         const eta = rate > 0 && r.lag > 0 ? `${Math.ceil(r.lag / rate)}s` : "-";
-        return `${r.stage} ${r.done}/${r.total} (${rate.toFixed(1)}/s, eta ${eta}${r.dlq ? `, dlq ${r.dlq}` : ""})`;
+        return `${r.stage} ${r.done}/${r.total} (${formatRate(rate)}, eta ${eta}${r.dlq ? `, dlq ${r.dlq}` : ""})`;
       });
       write(`[progress] ${parts.join(" | ")}`);
     },

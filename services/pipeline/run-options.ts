@@ -8,8 +8,9 @@ export const RunOptions = z
   .object({
     corpus: z.array(z.string().min(1)).default([]),
     seeds: z.string().min(1).optional(),
-    limit: positiveInt.default(10),
-    samples: positiveInt.default(10),
+    /** Defaults depend on the LLM: see `defaultsFor`. */
+    limit: positiveInt.optional(),
+    samples: positiveInt.optional(),
     out: z.string().min(1).default("out"),
     state: z.string().min(1).default(".sca-state"),
     llmBaseUrl: z.url().optional(),
@@ -23,3 +24,18 @@ export const RunOptions = z
   })
   .refine((o) => !(o.seeds && o.corpus.length > 0), { message: "give --seeds FILE or a corpus, not both", path: ["seeds"] });
 export type RunOptions = z.output<typeof RunOptions>;
+
+/**
+ * The local 270M model decodes a few tokens per second on a laptop CPU: its defaults keep the
+ * newcomer's first run to minutes (two seeds, two samples, short generations, fewer shots). With a
+ * real server (vLLM) the reference's values apply. Explicit flags and env vars always win.
+ */
+export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: number; samples: number; env: Record<string, string> } {
+  if (!local) return { limit: 10, samples: 10, env: {} };
+  const pick = (k: string, v: string) => (env[k] ? {} : { [k]: v });
+  return {
+    limit: 2,
+    samples: 2,
+    env: { ...pick("LLM_MAX_TOKENS", "320"), ...pick("SCA_CONCEPTS_SHOTS", "2"), ...pick("SCA_INSTRUCTIONS_SHOTS", "2"), ...pick("SCA_RESPONSES_SHOTS", "1") },
+  };
+}

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .argument("[corpus...]", "folders, .py files or .jsonl(.gz)/.parquet dumps to mine (default: the local Python standard library)")
     .option("--corpus <path...>", "same as the positional corpus paths")
     .option("--seeds <file>", "take seed records from this JSONL file (as `sca ingest --output` writes) instead of mining a corpus")
-    .option("--limit <n>", "seeds to take (default 10)")
+    .option("--limit <n>", "seeds to take (default 10; 2 with the local CPU model)")
     .option("--no-typecheck", "skip the Pyright check while mining seeds (faster)");
   stageSettingFlags(cmd).action(async (corpus: string[], raw: Record<string, unknown>) => {
     const input = { ...raw, corpus: [...corpus, ...((raw.corpus as string[] | undefined) ?? [])] };
