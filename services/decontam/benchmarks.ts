@@ -75,24 +75,29 @@ export function loadBenchmarkFile(path: string): BenchmarkString[] {
       throw new Error(`${path}:${i + 1}: a benchmark line needs prompt/text/question or canonical_solution/code/solution (got keys ${Object.keys(rec).join(", ")})`);
     }
     const where = `${name}:${rec.task_id ?? `line ${i + 1}`}`;
-    const p = problem === undefined ? "" : problemText(problem);
-    if (p) out.push({ text: p, origin: `${where} (prompt)` });
+    for (const p of problem === undefined ? [] : problemTexts(problem)) {
+      if (p) out.push({ text: p, origin: `${where} (prompt)` });
+    }
     const s = solution?.trim() ?? "";
     if (s && !GENERIC_SOLUTIONS.has(s)) out.push({ text: s, origin: `${where} (solution)` });
   });
   return out;
 }
 
-/** The part of a benchmark prompt that identifies it. */
-export function problemText(prompt: string): string {
+/**
+ * The parts of a benchmark prompt that identify it: the text before a DS-1000 solution marker;
+ * the docstrings of a HumanEval-style code prompt (the reference takes the target function's;
+ * the docstrings of helper functions given in the prompt are benchmark text as well); else the
+ * stripped prompt.
+ */
+export function problemTexts(prompt: string): string[] {
   for (const marker of ["BEGIN SOLUTION", "SOLUTION START"]) {
     const at = prompt.indexOf(marker);
-    if (at >= 0) return prompt.slice(0, at).trim();
+    if (at >= 0) return [prompt.slice(0, at).trim()];
   }
-  const dq = prompt.split('"""');
-  if (dq.length === 3) return dq[1].trim();
-  if (dq.length === 5) return dq[3].trim();
-  const sq = prompt.split("'''");
-  if (sq.length === 3) return sq[1].trim();
-  return prompt.trim();
+  for (const quote of ['"""', "'''"]) {
+    const parts = prompt.split(quote);
+    if (parts.length >= 3 && parts.length % 2 === 1) return parts.filter((_, i) => i % 2 === 1).map((d) => d.trim());
+  }
+  return [prompt.trim()];
 }

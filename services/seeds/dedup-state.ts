@@ -114,7 +114,7 @@ function takeLock(path: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const owner = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
         throw new Error(`${path}: another ingest (pid ${owner}) is using this dedup state`);
       }
       unlinkSync(path); // left behind by a process that died

@@ -45,7 +45,9 @@ export function makeStandalone(parser: Parser, code: string, indent: string, imp
     else if (COMMON_ALIASES.has(name)) modules.push(COMMON_ALIASES.get(name)!);
     else unresolved.push(name);
   }
-  const all = [...new Set(fromFile)];
+  // the file's imports keep the file's order
+  const position = new Map([...imports.values()].map((stmt, i) => [stmt, i]));
+  const all = [...new Set(fromFile)].sort((a, b) => position.get(a)! - position.get(b)!);
   if (typing.length > 0) all.push(`from typing import ${typing.join(", ")}`);
   all.push(...modules);
   return { code: all.length > 0 ? `${all.join("\n")}\n\n\n${body}\n` : `${body}\n`, body, imports: all, unresolved, locals };

@@ -1,22 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
-import { defaultBenchmarksDir, loadBenchmarks } from "../../decontam/benchmarks.ts";
-import { Decontaminator } from "../../decontam/matcher.ts";
 import { describeZodError } from "../../runtime/codec.ts";
-import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 import type { Transport } from "../../runtime/transport.ts";
-import { openCorpus } from "../../seeds/corpus.ts";
-import { DedupState } from "../../seeds/dedup-state.ts";
 import type { Funnel } from "../../seeds/funnel.ts";
-import { pythonParser } from "../../seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../../seeds/minhash.ts";
-import { ingest } from "../../seeds/pipeline.ts";
-import { DEFAULT_PYRIGHT } from "../../seeds/pyright.ts";
-import { JsonlSink, type SeedSink, TopicSink } from "../../seeds/sinks.ts";
-import { pythonStdlibDir } from "../../seeds/stdlib.ts";
+import type { SeedSink } from "../../seeds/sinks.ts";
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -28,7 +17,7 @@ const Flags = z.object({
   typecheck: z.boolean().default(true),
   batchSize: positiveInt.default(1000),
   maxLines: positiveInt.default(150),
-  pythonVersion: z.string().regex(/^3\.\d+$/, "a Python version such as 3.11").default(DEFAULT_PYRIGHT.pythonVersion),
+  pythonVersion: z.string().regex(/^3\.\d+$/, "a Python version such as 3.11").default("3.11"),
   benchmarks: z.string().min(1).optional(),
   extraBenchmarks: z.array(z.string().min(1)).default([]),
   dedupDir: z.string().min(1).optional(),
@@ -51,7 +40,7 @@ export function register(program: Command): void {
     .option("--no-typecheck", "skip the Pyright type check (much faster)")
     .option("--batch-size <n>", "functions per Pyright run (default 1000)")
     .option("--max-lines <n>", "drop functions longer than this (default 150)")
-    .option("--python-version <v>", `Python version Pyright checks against (default ${DEFAULT_PYRIGHT.pythonVersion})`)
+    .option("--python-version <v>", "Python version Pyright checks against (default 3.11)")
     .option("--benchmarks <dir>", "folder of benchmark JSONL(.gz) files (env SCA_BENCHMARKS_DIR, default ../shared/data/benchmarks beside the repo)")
     .option("--extra-benchmarks <dir...>", "more folders of benchmark JSONL files, e.g. MBPP, DS-1000 (env SCA_EXTRA_BENCHMARKS_DIR)")
     .option("--dedup-dir <dir>", "dedup state shared by every ingest (env SCA_DEDUP_DIR, default <state dir>/seeds-dedup)")
@@ -68,6 +57,22 @@ export function register(program: Command): void {
 }
 
 async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<void> {
+  // loaded here, not at start-up: every other sca command would pay for the parser and Pyright glue
+  const [{ SingleBar }, { defaultBenchmarksDir, loadBenchmarks }, { Decontaminator }, { buildCodec, buildTransport, loadRuntimeConfig }, { openCorpus }, { DedupState }, { pythonParser }, { DEFAULT_MINHASH }, { ingest }, { DEFAULT_PYRIGHT }, { JsonlSink, TopicSink }, { pythonStdlibDir }] =
+    await Promise.all([
+      import("cli-progress"),
+      import("../../decontam/benchmarks.ts"),
+      import("../../decontam/matcher.ts"),
+      import("../../runtime/config.ts"),
+      import("../../seeds/corpus.ts"),
+      import("../../seeds/dedup-state.ts"),
+      import("../../seeds/grammar.ts"),
+      import("../../seeds/minhash.ts"),
+      import("../../seeds/pipeline.ts"),
+      import("../../seeds/pyright.ts"),
+      import("../../seeds/sinks.ts"),
+      import("../../seeds/stdlib.ts"),
+    ]);
   const cfg = loadRuntimeConfig(process.env, { transport: f.transport, brokers: f.brokers, stateDir: f.stateDir });
   const inputs = paths.length > 0 ? paths : [pythonStdlibDir()];
   const corpus = openCorpus(inputs);
