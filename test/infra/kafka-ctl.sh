@@ -12,14 +12,14 @@ source "$dir/env"   # KAFKA_PORT, CONTROLLER_PORT
 running() { [ -s "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; }
 
 wait_ready() {
-  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
+  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-180}))
   until grep -q "Kafka Server started" "$dir/logs/server.log" 2>/dev/null && port_in_use "$KAFKA_PORT"; do
     if ! running; then
       echo "kafka exited during startup; last lines of $dir/logs/:" >&2
       tail -n 30 "$dir/logs/server.log" "$dir/logs/stdout.log" >&2 || true
       return 1
     fi
-    if [ $SECONDS -ge $deadline ]; then echo "kafka not ready after ${KAFKA_START_TIMEOUT:-90}s" >&2; return 1; fi
+    if [ $SECONDS -ge $deadline ]; then echo "kafka not ready after ${KAFKA_START_TIMEOUT:-180}s" >&2; return 1; fi
     sleep 0.2
   done
 }

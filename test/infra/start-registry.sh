@@ -29,14 +29,14 @@ setsid java ${REGISTRY_JVM_OPTS:--Xms64m -Xmx256m -XX:TieredStopAtLevel=1} -XX:+
 echo $! >"$dir/pid"
 
 url="http://127.0.0.1:$port/apis/ccompat/v7"
-deadline=$((SECONDS + ${REGISTRY_START_TIMEOUT:-120}))
+deadline=$((SECONDS + ${REGISTRY_START_TIMEOUT:-240}))
 until curl -sf -o /dev/null "$url/subjects"; do
   if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
     echo "schema registry exited during startup; last lines of $dir/registry.log:" >&2
     tail -n 30 "$dir/registry.log" >&2
     exit 1
   fi
-  if [ $SECONDS -ge $deadline ]; then echo "schema registry not ready after ${REGISTRY_START_TIMEOUT:-120}s" >&2; exit 1; fi
+  if [ $SECONDS -ge $deadline ]; then echo "schema registry not ready after ${REGISTRY_START_TIMEOUT:-240}s" >&2; exit 1; fi
   sleep 0.2
 done
 echo "apicurio registry $APICURIO_VERSION ready at $url in $(( ($(date +%s%N) - t0) / 1000000 )) ms (log: $dir/registry.log)" >&2
