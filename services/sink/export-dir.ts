@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { type CardInput, renderCard } from "./card.ts";
@@ -37,6 +37,8 @@ export class ExportDir {
     if (covered > this.rowsInFile.length) this.rewriteAll();
     else if (covered < this.rowsInFile.length) this.addShard(this.rowsInFile.slice(covered));
     if (!existsSync(this.path("train.parquet"))) writeParquet(this.path("train.parquet"), this.rowsInFile);
+    // An export with no row yet still has its three files, so a loader finds an empty split, not nothing.
+    if (!existsSync(this.path("train.jsonl"))) appendFileSync(this.path("train.jsonl"), "");
   }
 
   static open(dir: string): ExportDir {

@@ -34,6 +34,14 @@ print(json.dumps({"hf": hf.num_rows, "hf_columns": hf.column_names, "concepts": 
 `;
 
 describe("export directory", () => {
+  it("an export without rows still has train.jsonl, train.parquet and the card", () => {
+    const ex = ExportDir.open(dir);
+    ex.writeCard({ config: {}, generatedAt: new Date() });
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(["README.md", "train.jsonl", "train.parquet"]));
+    expect(readFileSync(join(dir, "train.jsonl"), "utf8")).toBe("");
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toContain("**Only 0 rows.**");
+  });
+
   it("appends increments as new shards, never rewriting rows, and HF datasets loads it", () => {
     let ex = ExportDir.open(dir);
     expect(ex.sync(materialize(ex.rows.slice(), [sample("a"), sample("b")]))).toEqual({ appended: 2, rewritten: false });
