@@ -21,6 +21,9 @@
 # nonce on a private pipe only after the whole program returned normally. sys.exit/os._exit/signals
 # before the end never reach that write; printing a marker on stdout is worthless (it is not the
 # pipe), and the pipe's fd is not inherited by anything the program starts with exec.
+# Limit, inherent to tests that share the interpreter with the code they test: a program written
+# against this very protocol could dig the nonce out of its own memory and forge the write. No generic
+# way out of a program (those above, killing the runner, atexit tricks) counts as a pass.
 import atexit
 import io
 import json

@@ -147,6 +147,11 @@ const CASES: Case[] = [
     expect: "crash",
   },
   { name: "deep recursion within Python's limit", code: "def f(n):\n    return f(n + 1)\nf(0)\n", expect: "fail" },
+  {
+    name: "legitimate multiprocessing (semaphores in /dev/shm) still works",
+    code: "import multiprocessing as mp\ndef sq(x):\n    return x * x\nwith mp.Pool(2) as p:\n    assert p.map(sq, range(5)) == [0, 1, 4, 9, 16]\n",
+    expect: "pass",
+  },
   { name: "early os._exit(0)", code: "import os\nos._exit(0)\n", expect: "fail" },
   { name: "early sys.exit(0)", code: "import sys\nsys.exit(0)\n", expect: "fail" },
   {

@@ -16,6 +16,8 @@ export const BwrapOptions = z.object({
 });
 export type BwrapOptions = z.input<typeof BwrapOptions>;
 
+const SHM_BYTES = 16 * 1024 * 1024;
+
 /** Whether bubblewrap can start a sandbox here. */
 export function bwrapUsable(bwrap = "bwrap"): boolean {
   try {
@@ -70,6 +72,8 @@ async function spawnBwrap(opts: z.infer<typeof BwrapOptions>, python: string, li
   const args = [
     "--ro-bind", "/usr", "/usr", ...usrLinks(),
     "--proc", "/proc", "--dev", "/dev", "--size", String(opts.tmpMb * 1024 * 1024), "--tmpfs", "/tmp",
+    // A writable /dev/shm, as in a container: multiprocessing needs it for its semaphores.
+    "--perms", "1777", "--size", String(SHM_BYTES), "--tmpfs", "/dev/shm",
     "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup",
     "--die-with-parent", "--new-session", "--clearenv", "--setenv", "LANG", "C.UTF-8", "--chdir", "/tmp",
     "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER",
