@@ -4,7 +4,6 @@ import { describeZodError } from "../../runtime/codec.ts";
 import { installModel } from "../../llm/local-model/install.ts";
 import { defaultModelPath } from "../../llm/local-model/model-file.ts";
 import { resolveModelPath } from "../../llm/local-model/resolve.ts";
-import { startLocalModelServer } from "../../llm/local-model/server.ts";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -50,6 +49,8 @@ export function register(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(ServeFlags, raw);
       const modelPath = await resolveModelPath({ install: true });
+      // Loaded here, not at the top: every `sca` command imports this file, few need llama.cpp.
+      const { startLocalModelServer } = await import("../../llm/local-model/server.ts");
       const server = await startLocalModelServer({ modelPath, ...flags });
       process.stderr.write(`serving ${server.model} at ${server.baseURL} (LLM_BASE_URL=${server.baseURL} LLM_MODEL=${server.model})\n`);
       await new Promise<void>((resolve) => {
