@@ -3,10 +3,11 @@
  *
  * An inference server with continuous batching runs up to its slot count at roughly constant speed
  * per generated token; beyond that, requests queue and the time per token (as the client sees it)
- * rises. So: grow while the time per token stays near the best seen (slow start doubles per round,
- * then +1 per round), shrink a little when it rises past `tolerance` × best (a queue is forming) and
- * halve on overload (429, 5xx, timeouts). The result keeps the server's batch full with a short
- * queue, which is what keeps a GPU busy without overloading it.
+ * rises. So: grow while the smoothed time per token stays near the best seen (slow start doubles
+ * per round, then +1 per round), shrink a little when it rises past `tolerance` × best (a queue is
+ * forming) and halve on overload (429, 5xx, timeouts). Smoothing matters: one request's time per
+ * token varies with its length (fixed costs spread over few or many tokens) even on an idle server.
+ * The result keeps the server's batch full with a short queue: a busy GPU, not an overloaded one.
  */
 export interface AdaptiveLimitOptions {
   initial: number;
@@ -18,6 +19,8 @@ export interface AdaptiveLimitOptions {
   queueBackoff?: number;
   /** factor applied on overload errors. */
   overloadBackoff?: number;
+  /** weight of the newest latency sample in the moving average. */
+  smoothing?: number;
   onChange?: (state: { limit: number; inFlight: number }) => void;
 }
 
@@ -32,13 +35,16 @@ export class AdaptiveLimit {
   private active = 0;
   private readonly waiters: Array<{ wake: () => void }> = [];
   private baseline: number | undefined;
+  private smoothed: number | undefined;
   private slowStart = true;
   private nextTicket = 0;
+  private readonly busyAtAcquire = new Set<number>();
   /** requests sent before the last decrease saw the old congestion: they must not decrease again. */
   private decreasedAt = -1;
   private readonly tolerance: number;
   private readonly queueBackoff: number;
   private readonly overloadBackoff: number;
+  private readonly smoothing: number;
 
   constructor(private readonly opts: AdaptiveLimitOptions) {
     if (opts.min < 1 || opts.max < opts.min || opts.initial < opts.min || opts.initial > opts.max) {
@@ -48,6 +54,7 @@ export class AdaptiveLimit {
     this.tolerance = opts.tolerance ?? 1.5;
     this.queueBackoff = opts.queueBackoff ?? 0.9;
     this.overloadBackoff = opts.overloadBackoff ?? 0.5;
+    this.smoothing = opts.smoothing ?? 0.2;
   }
 
   get limit(): number {
@@ -80,8 +87,9 @@ export class AdaptiveLimit {
   }
 
   release(ticket: number, outcome: LimitOutcome): void {
+    const saturated = this.busyAtAcquire.delete(ticket);
     this.active--;
-    if (outcome.kind === "ok") this.onLatency(ticket, outcome.msPerToken);
+    if (outcome.kind === "ok") this.onLatency(ticket, outcome.msPerToken, saturated);
     else if (outcome.kind === "overload") this.decrease(ticket, this.overloadBackoff);
     this.changed();
     this.drain();
@@ -89,17 +97,21 @@ export class AdaptiveLimit {
 
   private take(): number {
     this.active++;
+    // Only a limit that is actually used says anything about the server's capacity: a request sent
+    // while at least half the limit was in flight may grow it, an idle one may not.
+    if (this.active * 2 >= this.value) this.busyAtAcquire.add(this.nextTicket);
     this.changed();
     return this.nextTicket++;
   }
 
-  private onLatency(ticket: number, ms: number): void {
+  private onLatency(ticket: number, ms: number, saturated: boolean): void {
     if (!(ms > 0) || !Number.isFinite(ms)) return;
-    // The best time per token seen, allowed to drift up slowly so a server that got slower for good
-    // (another model, fewer GPUs) does not pin the limit at its minimum forever.
-    this.baseline = this.baseline === undefined ? ms : Math.min(ms, this.baseline * 1.001);
-    if (ms > this.tolerance * this.baseline) this.decrease(ticket, this.queueBackoff);
-    else if (this.value < this.opts.max) {
+    this.smoothed = this.smoothed === undefined ? ms : this.smoothed + this.smoothing * (ms - this.smoothed);
+    // The best smoothed time per token, allowed to drift up slowly so a server that got slower for
+    // good (another model, fewer GPUs) does not pin the limit at its minimum forever.
+    this.baseline = this.baseline === undefined ? this.smoothed : Math.min(this.smoothed, this.baseline * 1.001);
+    if (this.smoothed > this.tolerance * this.baseline) this.decrease(ticket, this.queueBackoff);
+    else if (saturated && this.value < this.opts.max) {
       this.value = Math.min(this.opts.max, this.value + (this.slowStart ? 1 : 1 / this.value));
     }
   }

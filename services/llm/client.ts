@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI, { APIError } from "openai";
 import { register as globalRegistry, type Registry } from "prom-client";
@@ -95,6 +96,8 @@ export class LlmClient {
   /** One request for `n` samples; retries transient failures up to `maxAttempts` attempts in all. */
   async complete(req: CompletionRequest, opts: { stage: string; signal?: AbortSignal }): Promise<CompletionResult> {
     const { stage, signal } = opts;
+    // Every request of a partition shares the runner's signal: hundreds of listeners are expected.
+    if (signal) setMaxListeners(0, signal);
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.attempt(req, stage, signal);

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
-import { type Concepts, Instruction } from "../../schemas/records.ts";
+import { Instruction } from "../../schemas/records.ts";
 import { instructionPlan } from "../../services/instructions/logic.ts";
 import { createStage } from "../../services/instructions/stage.ts";
-import { BAD, ctx, GOOD, kit, seed } from "../llm/support.ts";
+import { BAD, conceptsFixture, ctx, GOOD, kit } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
 
 let srv: ScriptedServer | undefined;
@@ -12,16 +11,7 @@ afterEach(async () => {
   srv = undefined;
 });
 
-function concepts(i: number): Concepts {
-  const s = seed(i);
-  return {
-    id: contentId({ parent: s.id, stage: "concepts", params: { i } }),
-    seed: { seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license },
-    concepts: ["generator expressions", "summation"],
-    raw: " generator expressions, summation",
-    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: new Date(0).toISOString() },
-  };
-}
+const concepts = conceptsFixture;
 
 describe("instructions stage (C→I)", () => {
   it("samples category (function implementation 1/2, class and program 1/4 each) and difficulty (1/3 each) per concepts id, reproducibly", () => {

@@ -8,16 +8,40 @@ async function round(l: AdaptiveLimit, msPerToken: number): Promise<void> {
 }
 
 describe("AdaptiveLimit", () => {
-  it("doubles per round while latency holds, then stops growing and backs off when a queue forms", async () => {
-    const l = new AdaptiveLimit({ initial: 2, min: 1, max: 1000 });
+  it("grows about geometrically while latency holds, backs off once a queue forms, then grows by about one per round", async () => {
+    const l = new AdaptiveLimit({ initial: 4, min: 1, max: 1000 });
+    const sizes = [l.limit];
+    for (let r = 0; r < 4; r++) {
+      await round(l, 10);
+      sizes.push(l.limit);
+    }
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]).toBeGreaterThanOrEqual(Math.floor(sizes[i - 1] * 1.5));
+    const before = l.limit;
+    for (let r = 0; r < 3; r++) await round(l, 25); // 2.5x the best seen: queueing
+    expect(l.limit).toBeLessThan(before);
+    expect(l.limit).toBeGreaterThan(before * 0.6); // gentle: 0.9 per round, not a collapse
+    for (let r = 0; r < 3; r++) await round(l, 10); // the average settles back
+    const settled = l.limit;
     await round(l, 10);
-    expect(l.limit).toBe(4);
-    await round(l, 10);
-    expect(l.limit).toBe(8);
-    await round(l, 20); // 2x the best seen: queueing
-    expect(l.limit).toBe(7); // one decrease per round, by 0.9
-    await round(l, 10);
-    expect(l.limit).toBe(8); // additive now: about +1 per round
+    expect(l.limit - settled).toBeLessThanOrEqual(1); // additive now
+    expect(l.limit).toBeGreaterThanOrEqual(settled);
+  });
+
+  it("does not grow a limit that is not used", async () => {
+    const l = new AdaptiveLimit({ initial: 10, min: 1, max: 1000 });
+    for (let i = 0; i < 50; i++) l.release(await l.acquire(), { kind: "ok", msPerToken: 10 });
+    expect(l.limit).toBe(10);
+  });
+
+  it("smooths per-request noise: lengths that vary latency by ±40% do not read as queueing", async () => {
+    const l = new AdaptiveLimit({ initial: 8, min: 1, max: 64 });
+    let x = 0;
+    for (let r = 0; r < 30; r++) {
+      const tickets: number[] = [];
+      for (let i = l.limit; i > 0; i--) tickets.push(await l.acquire());
+      for (const t of tickets) l.release(t, { kind: "ok", msPerToken: 10 * (1 + 0.4 * Math.sin(x++)) });
+    }
+    expect(l.limit).toBe(64);
   });
 
   it("halves on overload and never goes under min", async () => {

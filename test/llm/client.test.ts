@@ -90,10 +90,15 @@ describe("LlmClient against a real HTTP server", () => {
   });
 
   it("stops retrying when the caller aborts", async () => {
-    srv = await startScriptedServer({ respond: () => ({ hang: true }) });
-    const c = new LlmClient(config(srv.url, { timeoutMs: 60_000 }), { registry: new Registry() });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(new Error("shutdown")), 100);
+    // Abort once the request is on the server, whatever the machine's load.
+    srv = await startScriptedServer({
+      respond: () => {
+        ac.abort(new Error("shutdown"));
+        return { hang: true };
+      },
+    });
+    const c = new LlmClient(config(srv.url, { timeoutMs: 60_000 }), { registry: new Registry() });
     await expect(c.complete({ prompt: "P", n: 1, max_tokens: 8, temperature: 0 }, { stage: "t", signal: ac.signal })).rejects.toThrow("shutdown");
     expect(srv.requests).toHaveLength(1);
   });

@@ -2,7 +2,7 @@
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
-import type { Seed } from "../../schemas/records.ts";
+import type { Concepts, Instruction, Seed } from "../../schemas/records.ts";
 import { LlmStageKit } from "../../services/llm/stage-kit.ts";
 import type { Mode } from "../../services/llm/prompts.ts";
 import type { StageContext } from "../../services/runtime/stage.ts";
@@ -21,6 +21,33 @@ export function seed(i: number): Seed {
     repo: "example/repo",
     license: "mit",
     lineage: { run_id: "test", schema_version: SCHEMA_VERSION, created_at: new Date(0).toISOString() },
+  };
+}
+
+export function conceptsFixture(i: number): Concepts {
+  const s = seed(i);
+  return {
+    id: contentId({ parent: s.id, stage: "concepts", params: { i } }),
+    seed: { seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license },
+    concepts: ["generator expressions", "summation"],
+    raw: " generator expressions, summation",
+    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: new Date(0).toISOString() },
+  };
+}
+
+export function instructionFixture(i: number): Instruction {
+  const c = conceptsFixture(i);
+  return {
+    id: contentId({ parent: c.id, stage: "instructions", params: { i } }),
+    seed: c.seed,
+    concepts_id: c.id,
+    concepts: c.concepts,
+    category: "function implementation",
+    language: "Python",
+    difficulty: "easy",
+    instruction: `${GOOD.instructions(i).trim()} (task ${i})`,
+    raw: GOOD.instructions(i),
+    lineage: c.lineage,
   };
 }
 
@@ -55,8 +82,9 @@ export function kit(mode: Mode, url: string, extra: Record<string, string> = {},
 }
 
 export async function metricValue(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);
-  return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
+  // Histograms list their _sum/_count/_bucket series under the base name.
+  const values = (await reg.getMetricsAsJSON()).flatMap((m) => m.values.map((v) => ({ ...v, metricName: (v as { metricName?: string }).metricName ?? m.name })));
+  return values.filter((v) => v.metricName === name && Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 }
 
 export function ctx(attempt = 1, signal = new AbortController().signal): StageContext {

@@ -1,9 +1,8 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
-import { DlqEnvelope, type Instruction, Response } from "../../schemas/records.ts";
+import { DlqEnvelope, Response } from "../../schemas/records.ts";
 import { createStage } from "../../services/responses/stage.ts";
-import { BAD, ctx, GOOD, kit, metricValue, seed } from "../llm/support.ts";
+import { BAD, ctx, GOOD, instructionFixture, kit, metricValue } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
 
 let srv: ScriptedServer | undefined;
@@ -12,21 +11,7 @@ afterEach(async () => {
   srv = undefined;
 });
 
-function instruction(i: number): Instruction {
-  const s = seed(i);
-  return {
-    id: contentId({ parent: s.id, stage: "instructions", params: { i } }),
-    seed: { seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license },
-    concepts_id: contentId({ parent: s.id, stage: "concepts" }),
-    concepts: ["generator expressions"],
-    category: "function implementation",
-    language: "Python",
-    difficulty: "easy",
-    instruction: GOOD.instructions(i).trim(),
-    raw: GOOD.instructions(i),
-    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: new Date(0).toISOString() },
-  };
-}
+const instruction = instructionFixture;
 
 describe("responses stage (I→R)", () => {
   it("asks for n=10 samples with 1 shot and stops at </tests>, and emits one Response per sample keyed by instruction id", async () => {
