@@ -47,7 +47,11 @@ export class KafkaProducer implements Producer {
     }
   }
 
-  close(): Promise<void> {
-    return this.producer.disconnect();
+  /** Set by the transport that tracks open clients. */
+  onClose?: () => void;
+
+  async close(): Promise<void> {
+    this.onClose?.();
+    await this.producer.disconnect();
   }
 }

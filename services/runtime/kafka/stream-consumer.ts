@@ -1,8 +1,11 @@
-import kafkajs from "kafkajs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type kafkajs from "kafkajs";
 import type { Logger } from "pino";
+import { backoffDelay } from "../backoff.ts";
 import type { ConsumerHandlers, ConsumerOptions, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition } from "../transport.ts";
 import type { KafkaAdmin } from "./admin.ts";
 import type { KafkaConfig } from "./config.ts";
+import { isTransient } from "./errors.ts";
 import { TransactionalProducer } from "./transactional-producer.ts";
 
 function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
@@ -119,17 +122,30 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const stillPaused = [...this.paused].filter((p) => now.has(p));
     if (stillPaused.length) this.consumer.pause([{ topic, partitions: stillPaused }]);
     if (!added.length) return;
-    const committed = new Map((await this.admin.groupOffsets(groupId, topic)).map((o) => [o.partition, o.offset]));
-    const bounds = new Map((await this.admin.describeTopic(topic)).map((p) => [p.partition, p]));
+    const committed = new Map((await this.retrying(() => this.admin.groupOffsets(groupId, topic))).map((o) => [o.partition, o.offset]));
+    const bounds = new Map((await this.retrying(() => this.admin.describeTopic(topic))).map((p) => [p.partition, p]));
     const resumes: OffsetCommit[] = added.map((partition) => {
       const b = bounds.get(partition);
       const start = committed.get(partition) ?? ((this.opts.fromBeginning ?? true) ? b?.low : b?.high) ?? "0";
       return { topic, partition, offset: start };
     });
-    // Only a committed offset is a safe floor: without one kafkajs looks up the log end itself,
-    // possibly before the high watermark read above, and a floor above its start would drop records.
-    for (const p of added) this.delivered.set(p, BigInt(committed.get(p) ?? "0"));
+    // Nothing below the reported start is handed out, so what the runner is told and what it gets
+    // agree even when kafkajs, resolving "latest" by itself a moment earlier, starts lower.
+    for (const r of resumes) this.delivered.set(r.partition, BigInt(r.offset));
     handlers.onAssigned?.(resumes);
+  }
+
+  /** Assignment lookups happen right after a rejoin, often right after a broker came back. */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (this.closing || !isTransient(e) || Date.now() > deadline) throw e;
+        await sleep(backoffDelay(attempt, { baseMs: 100, maxMs: 2_000 }));
+      }
+    }
   }
 
   pause(partitions: TopicPartition[]): void {
@@ -153,7 +169,11 @@ export class KafkaStreamConsumer implements StreamConsumer {
     await this.producer.run(outputs, { groupId: this.opts.groupId, offsets });
   }
 
+  /** Set by the transport that tracks open clients. */
+  onClose?: () => void;
+
   async close(): Promise<void> {
+    this.onClose?.();
     this.closing = true;
     await this.consumer.disconnect();
     await this.producer.close();

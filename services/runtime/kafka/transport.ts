@@ -44,18 +44,17 @@ export class KafkaTransport implements Transport {
     return this.track(new KafkaStreamConsumer(this.kafka, this.adminClient, { ...opts, instanceId }, this.cfg, this.log));
   }
 
-  private track<T extends { close(): Promise<void> }>(x: T): T {
-    const close = x.close.bind(x);
+  /** Remembered until closed, so that close() closes what the caller forgot. */
+  private track<T extends { close(): Promise<void>; onClose?: () => void }>(x: T): T {
     this.open.add(x);
-    x.close = async () => {
-      this.open.delete(x);
-      await close();
-    };
+    x.onClose = () => this.open.delete(x);
     return x;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.open].map((x) => x.close()));
+    const open = [...this.open];
+    this.open.clear();
+    await Promise.allSettled(open.map((x) => x.close()));
     await this.adminClient.close();
   }
 }
