@@ -2,7 +2,8 @@
 // canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
 // the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
 // of machine load hits every mode alike. Also times one `docker run` per program for comparison.
-// Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE).
+// Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE), e.g.
+//   bash test/infra/with-infra.sh npm run bench -- sandbox
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -107,6 +108,9 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         const [mode, go] = modes[(rep + k) % modes.length];
         const t0 = performance.now();
         const statuses = await go();
+        // A broken sandbox would make any rate meaningless: the canonical solutions all pass.
+        const bad = statuses.filter((s) => s !== "pass");
+        if (bad.length) throw new Error(`bench sandbox: ${bad.length} canonical programs did not pass on ${mode}: ${[...new Set(bad)].join(", ")}`);
         const row = rows.get(mode)!;
         row.seconds += (performance.now() - t0) / 1000;
         row.programs += statuses.length;

@@ -14,10 +14,11 @@ mkdir -p "$state/leases"
 exec 9>"$state/lock"
 flock 9
 
-# The process whose life the lease follows: the with-infra.sh that runs us, else our caller.
-owner=$PPID
+# The process whose life the lease follows: $SCA_DOCKER_LEASE_PID if given, else the with-infra.sh
+# that runs us, else our caller.
+owner=${SCA_DOCKER_LEASE_PID:-$PPID}
 p=$PPID
-while [ "$p" -gt 1 ]; do
+while [ -z "${SCA_DOCKER_LEASE_PID:-}" ] && [ "$p" -gt 1 ]; do
   if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'with-infra.sh'; then owner=$p; break; fi
   p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null || echo 1)
 done
