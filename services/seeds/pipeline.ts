@@ -1,5 +1,6 @@
 import type { Parser } from "web-tree-sitter";
 import type { Decontaminator } from "../decontam/matcher.ts";
+import type { Completer } from "../llm/stage-kit.ts";
 import type { Candidate } from "./candidate.ts";
 import { FilterChain } from "./chain.ts";
 import type { Corpus } from "./corpus.ts";
@@ -14,6 +15,7 @@ import type { ChainFilter } from "./filters/filter.ts";
 import { hasParams } from "./filters/has-params.ts";
 import { hasReturn } from "./filters/has-return.ts";
 import { maxLines } from "./filters/max-lines.ts";
+import { qualityJudgeFilter } from "./filters/quality-judge.ts";
 import { standaloneFilter } from "./filters/standalone.ts";
 import { typecheckFilter } from "./filters/typecheck.ts";
 import { Funnel } from "./funnel.ts";
@@ -28,12 +30,15 @@ export interface ChainOptions {
   /** Pyright options, or null to skip type checking */
   pyright: PyrightOptions | null;
   maxLines: number;
+  /** the base model that judges docstring/code agreement, or none to skip the judge */
+  judge?: Completer | null;
 }
 
 /**
  * The reference's filters, cheap ones first: the text checks, then import inference (whose
  * standalone code the import check, Pyright, decontamination and dedup all read), Pyright,
- * decontamination, and deduplication last so the index only ever holds emitted seeds.
+ * decontamination, exact dedup, the optional model judge (never asked about a seed emitted
+ * before), and near-dedup last, so that the index only ever holds emitted seeds.
  */
 export function seedFilters(o: ChainOptions): ChainFilter[] {
   return [
@@ -47,6 +52,7 @@ export function seedFilters(o: ChainOptions): ChainFilter[] {
     ...(o.pyright ? [typecheckFilter(o.pyright)] : []),
     decontaminationFilter(o.decontaminator),
     exactDedupFilter(o.dedup),
+    ...(o.judge ? [qualityJudgeFilter(o.judge)] : []),
     nearDedupFilter(o.dedup),
   ];
 }

@@ -15,6 +15,7 @@ const Flags = z.object({
   stats: z.boolean().default(false),
   json: z.boolean().default(false),
   typecheck: z.boolean().default(true),
+  judge: z.boolean().default(false),
   batchSize: positiveInt.default(1000),
   maxLines: positiveInt.default(150),
   pythonVersion: z.string().regex(/^3\.\d+$/, "a Python version such as 3.11").default("3.11"),
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option("--stats", "print the funnel table on stdout at the end")
     .option("--json", "with --stats: print the funnel as JSON")
     .option("--no-typecheck", "skip the Pyright type check (much faster)")
+    .option("--judge", "ask the base model (LLM_BASE_URL, LLM_MODEL) whether each docstring matches its code, as the reference's last filter")
     .option("--batch-size <n>", "functions per Pyright run (default 1000)")
     .option("--max-lines <n>", "drop functions longer than this (default 150)")
     .option("--python-version <v>", "Python version Pyright checks against (default 3.11)")
@@ -73,6 +75,7 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
       import("../../seeds/sinks.ts"),
       import("../../seeds/stdlib.ts"),
     ]);
+  const judge = f.judge ? await judgeClient() : null;
   const cfg = loadRuntimeConfig(process.env, { transport: f.transport, brokers: f.brokers, stateDir: f.stateDir });
   const inputs = paths.length > 0 ? paths : [pythonStdlibDir()];
   const corpus = openCorpus(inputs);
@@ -100,6 +103,7 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
       sink,
       pyright: f.typecheck ? { ...DEFAULT_PYRIGHT, pythonVersion: f.pythonVersion } : null,
       maxLines: f.maxLines,
+      judge,
       batchSize: f.batchSize,
       limit: f.limit,
       run: { run_id: f.runId ?? randomUUID(), created_at: new Date().toISOString() },
@@ -118,4 +122,9 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
     console.error(funnel.table());
   }
   console.error(`${funnel.seeds} new seeds → ${where}; dedup state: ${dedupDir}`);
+}
+
+async function judgeClient() {
+  const [{ LlmClient }, { llmConfigFromEnv }] = await Promise.all([import("../../llm/client.ts"), import("../../llm/config.ts")]);
+  return new LlmClient(llmConfigFromEnv(process.env));
 }
