@@ -38,6 +38,7 @@ import threading
 import time
 import traceback
 import types
+import unittest
 
 WORK_ROOT = "/tmp/sca"
 ALL_FDS = 4096
@@ -137,7 +138,7 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
     sys.modules["__main__"] = main
     sys.argv = [path]
     sys.path.insert(0, work)
-    status = 0
+    unittest.main = ReturningTestProgram
     try:
         with open(path, encoding="utf-8") as f:
             code = compile(f.read(), path, "exec")
@@ -153,6 +154,18 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         traceback.print_exception(type(e), e, e.__traceback__.tb_next)
         _finish(1, None, type(e).__name__)
     _finish(0, nonce, None)
+
+
+class ReturningTestProgram(unittest.TestProgram):
+    """unittest.main() as the program sees it: ends by sys.exit even when every test passed, which
+    would never count as a completion. This one returns when all passed and exits 1 otherwise, so a
+    test suite run by unittest.main() is judged like `python3 prog.py`'s exit status judges it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["exit"] = False
+        super().__init__(*args, **kwargs)
+        if not self.result.wasSuccessful():
+            raise SystemExit(1)
 
 
 def _finish(status, nonce, exc):
