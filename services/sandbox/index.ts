@@ -11,7 +11,8 @@
  * - `run(program, limits?)` runs `code`, a blank line, then `tests` as one `__main__` module. Only a
  *   run whose tests returned normally and that exited 0 is a pass: completion is proven by a per-run
  *   nonce written on a private pipe after the program ended normally, so `sys.exit(0)`,
- *   `os._exit(0)`, killing the runner or printing a fake marker are all `fail`.
+ *   `os._exit(0)`, killing the runner or printing a fake marker are all `fail`. `unittest.main()`
+ *   returns when every test passed (and exits 1 otherwise), so unittest suites pass as they should.
  * - `sandbox_error` is our infrastructure failing (retry it); the other five are facts about the code.
  * - Limits (defaults as the reference's container mode: 10 s wall, 4 GiB address space; see
  *   limits.ts) hold per execution; per-run limits may lower them, and may raise memory only up to
