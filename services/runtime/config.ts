@@ -74,7 +74,11 @@ export async function buildTransport(cfg: RuntimeConfig): Promise<Transport> {
   return new KafkaTransport({ brokers: parseBrokers(cfg.brokers) });
 }
 
-/** Validated JSON; the Confluent wire format through the registry replaces it once registry-codec.ts lands. */
-export async function buildCodec(_cfg: RuntimeConfig, schemas: SchemaLookup = schemaFor): Promise<Codec> {
+/** Confluent wire format through the registry when one is configured (Kafka); validated JSON otherwise. */
+export async function buildCodec(cfg: RuntimeConfig, schemas: SchemaLookup = schemaFor): Promise<Codec> {
+  if (cfg.transport === "kafka" && cfg.registryUrl) {
+    const { RegistryCodec } = await import("./registry-codec.ts");
+    return new RegistryCodec({ url: cfg.registryUrl, schemas });
+  }
   return new JsonCodec(schemas);
 }

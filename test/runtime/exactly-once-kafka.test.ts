@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import type { Transport } from "../../services/runtime/transport.ts";
-import { kafkaBrokers, quietLog } from "../kafka/env.ts";
+import { kafkaBrokers, quietLog, schemaRegistryUrl } from "../kafka/env.ts";
 import { killPoints } from "./support/killer.ts";
 import { ServicePipeline, expectExactlyOnce } from "./support/service-pipeline.ts";
 
@@ -20,8 +20,9 @@ afterAll(async () => {
 });
 
 describe("exactly-once on Kafka", () => {
-  it(`3-stage pipeline over ${N} keyed records, each stage a service SIGKILLed at random moments and restarted: every input exactly once`, async () => {
-    pipeline = new ServicePipeline(process.env.KAFKA_BROKERS!, `eosk-${randomBytes(3).toString("hex")}`);
+  it(`3-stage pipeline over ${N} keyed records, each stage a service (registry wire format) SIGKILLed at random moments and restarted: every input exactly once`, async () => {
+    // through the schema registry, as deployed: the Confluent wire format on every topic
+    pipeline = new ServicePipeline(kafkaBrokers().join(","), `eosk-${randomBytes(3).toString("hex")}`, schemaRegistryUrl());
     await pipeline.provision(transport, N);
     pipeline.startAll();
     const total = 3 * N;
