@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs";
 import { pino, type Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { SelectorState, Verdict } from "../../schemas/records.ts";
 import { defaultBenchmarksDir, loadBenchmarks } from "../decontam/benchmarks.ts";
 import { Decontaminator } from "../decontam/matcher.ts";
 import type { Codec } from "../runtime/codec.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../runtime/config.ts";
+import { qualityMetrics } from "../runtime/quality-metrics.ts";
 import type { Emit, StageDef } from "../runtime/stage.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { readTopic } from "../pipeline/read-topic.ts";
@@ -22,6 +24,8 @@ export interface SelectorDeps {
   isContaminated?: (text: string) => boolean;
   log?: Logger;
   clock?: () => Date;
+  /** Where sca_selections_total{outcome} is counted (the runner's registry). */
+  registry?: Registry;
 }
 
 export interface SelectorStage extends StageDef<Verdict> {
@@ -63,10 +67,16 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
   log.info({ restoredRecords: restored, instructions: states.size, policy: policy.name }, "selector state restored");
 
   const opts = (): SelectorOptions => ({ policy, isContaminated, now: clock() });
+  const metrics = qualityMetrics(deps.registry);
   const emitsOf = (step: Step): Emit[] => {
     const out: Emit[] = [{ topic: STATE_TOPIC, key: step.state.instruction_id, value: step.state }];
     if (step.change) out.push({ topic: "dataset", key: step.state.instruction_id, value: step.change.row });
     return out;
+  };
+
+  const countDecision = (prev: SelectorState | undefined, step: Step) => {
+    const d = step.state.last_decision;
+    if (d && d !== prev?.last_decision) metrics.selections.inc({ outcome: d.outcome });
   };
 
   let producer: Awaited<ReturnType<Transport["producer"]>> | undefined;
@@ -80,7 +90,10 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
     for (const e of steps.flatMap(emitsOf)) records.push({ topic: e.topic, key: e.key, value: await env.codec.encode(e.topic, e.value) });
     producer ??= await env.transport.producer();
     await producer.send(records);
-    for (const s of steps) states.set(s.state.instruction_id, s.state);
+    for (const s of steps) {
+      countDecision(states.get(s.state.instruction_id), s);
+      states.set(s.state.instruction_id, s.state);
+    }
     log.info({ rounds: steps.length, forced: force }, "decided rounds with missing samples");
     return steps.length;
   };
@@ -112,6 +125,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
       }
       const step = applyVerdict(prev, v, opts());
       states.set(v.instruction_id, step.state);
+      countDecision(prev, step);
       return emitsOf(step);
     },
     expire,

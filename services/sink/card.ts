@@ -59,7 +59,9 @@ export function renderCard(input: CardInput): string {
     n < FEW_ROWS
       ? `\n> **Only ${n} row${n === 1 ? "" : "s"}.** This is far too few to fine-tune on: it documents a small run (a short corpus, a \`--limit\`, or a small local model that rarely writes a response whose own tests pass), not a training set. SelfCodeAlign's released sets hold about 50k–74k pairs.\n`
       : "";
-  const models = distinct(rows, "model");
+  // With no row yet, the configured model is still worth naming.
+  const configured = (config.llm as { model?: unknown } | undefined)?.model;
+  const models = rows.length > 0 ? distinct(rows, "model") : typeof configured === "string" ? [configured] : [];
   const cfg = {
     models,
     prompt_hashes: distinct(rows, "prompt_hash"),

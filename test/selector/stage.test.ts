@@ -41,8 +41,10 @@ async function rows(t: EmbeddedTransport): Promise<DatasetSample[]> {
 }
 
 /** Runs the selector until it has committed every verdict in the log, then stops it. */
+const registry = new Registry();
+
 async function runSelector(t: EmbeddedTransport, stragglerTimeoutMs = 60_000): Promise<SelectorStage> {
-  const stage = await createStage({ SCA_SELECTION_POLICY: "pass-random", SCA_STRAGGLER_TIMEOUT_MS: String(stragglerTimeoutMs) }, { transport: t, codec, log: silent, isContaminated: () => false });
+  const stage = await createStage({ SCA_SELECTION_POLICY: "pass-random", SCA_STRAGGLER_TIMEOUT_MS: String(stragglerTimeoutMs) }, { transport: t, codec, log: silent, isContaminated: () => false, registry });
   const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 10 });
   await runner.start();
   const admin = t.admin();
@@ -80,6 +82,9 @@ describe("selector stage on the embedded log", () => {
     const a = out.find((r) => r.instruction_id === verdict("a", 0, 3, "fail").instruction_id)!;
     expect(a.response_id).toBe(verdict("a", 1, 3, "pass").response_id);
     expect(a.n_passed).toBe(1);
+
+    const counted = (await registry.getSingleMetric("sca_selections_total")!.get()).values.map((v) => [v.labels.outcome, v.value]);
+    expect(Object.fromEntries(counted)).toEqual({ selected: 2, no_pass: 1 });
 
     const states = new Map<string, SelectorState>();
     await readTopic(t, "selector.state", (r) => void states.set(r.key!, SelectorState.parse(JSON.parse(r.value.toString()))));
