@@ -1,0 +1,26 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readRows, runSca } from "./support/sca.ts";
+
+describe("sca run with its defaults: stdlib corpus, the real small model on CPU", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sca-local-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("completes and writes train.jsonl, train.parquet and a card that states the row count", async () => {
+    const out = join(dir, "out");
+    // The README's command, kept to one seed and one short sample: the CPU model decodes a few tokens a second.
+    const r = await runSca(["run", "--limit", "1", "--samples", "1", "--no-typecheck", "--out", out, "--state", join(dir, "state"), "--progress", "lines"], {
+      LLM_BASE_URL: "",
+      LLM_MAX_TOKENS: "160",
+    });
+    expect(r.stdout).toMatch(/^concepts\s+1\s+1\s/m);
+    for (const f of ["train.jsonl", "train.parquet", "README.md"]) expect(existsSync(join(out, f)), f).toBe(true);
+    const rows = readRows(out).length;
+    const card = readFileSync(join(out, "README.md"), "utf8");
+    expect(card).toContain(`**${rows} row${rows === 1 ? "" : "s"}**`);
+    expect(card).toContain(`**Only ${rows} row`);
+    expect(card).toMatch(/model: gemma/i);
+  }, 30 * 60_000);
+});
