@@ -4,25 +4,30 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import type { Transport } from "../../services/runtime/transport.ts";
-import { kafkaBrokers, kafkaCtl, quietLog } from "../kafka/env.ts";
+import { quietLog } from "../kafka/env.ts";
+import { type PrivateBroker, startPrivateBroker } from "../kafka/private-broker.ts";
 import { ServicePipeline, expectExactlyOnce } from "./support/service-pipeline.ts";
 
 const N = 3_000;
+let broker: PrivateBroker;
 let transport: Transport;
 let pipeline: ServicePipeline | undefined;
 
-beforeAll(() => {
-  transport = new KafkaTransport({ brokers: kafkaBrokers(), clientId: "restart-test" }, quietLog);
+// A broker of its own: restarting the shared one would break the test files running in parallel.
+beforeAll(async () => {
+  broker = await startPrivateBroker();
+  transport = new KafkaTransport({ brokers: broker.brokers, clientId: "restart-test" }, quietLog);
 });
 afterAll(async () => {
   pipeline?.killAllNow();
-  await transport.close();
+  await transport?.close();
+  await broker?.stop();
 });
 
 describe("broker restart on Kafka", () => {
   it("the three services ride out a broker restart in the middle of a run and finish: nothing lost, nothing twice", async () => {
-    const ctl = kafkaCtl();
-    pipeline = new ServicePipeline(process.env.KAFKA_BROKERS!, `rst-${randomBytes(3).toString("hex")}`);
+    const ctl = broker.ctl;
+    pipeline = new ServicePipeline(broker.brokers.join(","), `rst-${randomBytes(3).toString("hex")}`);
     await pipeline.provision(transport, N);
     pipeline.startAll();
     let progress = 0;
