@@ -8,6 +8,9 @@
  * forming) and halve on overload (429, 5xx, timeouts). Smoothing matters: one request's time per
  * token varies with its length (fixed costs spread over few or many tokens) even on an idle server.
  * The result keeps the server's batch full with a short queue: a busy GPU, not an overloaded one.
+ *
+ * The limit counts sequences, not requests: a request for n samples takes n of the server's slots,
+ * so it costs n here. A request costlier than the whole limit still goes alone.
  */
 export interface AdaptiveLimitOptions {
   initial: number;
@@ -32,8 +35,12 @@ export type LimitOutcome =
 
 export class AdaptiveLimit {
   private value: number;
+  /** requests in flight */
   private active = 0;
-  private readonly waiters: Array<{ wake: () => void }> = [];
+  /** sequences in flight: the sum of their costs */
+  private used = 0;
+  private readonly costs = new Map<number, number>();
+  private readonly waiters: Array<{ cost: number; wake: () => void }> = [];
   private baseline: number | undefined;
   private smoothed: number | undefined;
   private slowStart = true;
@@ -61,19 +68,21 @@ export class AdaptiveLimit {
     return Math.floor(this.value);
   }
 
+  /** requests in flight */
   get inFlight(): number {
     return this.active;
   }
 
-  /** Waits for a slot (FIFO); the ticket goes back to release(). Rejects with the signal's reason if aborted while waiting. */
-  acquire(signal?: AbortSignal): Promise<number> {
+  /** Waits for room for `cost` sequences (FIFO); the ticket goes back to release(). Rejects with the signal's reason if aborted while waiting. */
+  acquire(signal?: AbortSignal, cost = 1): Promise<number> {
     signal?.throwIfAborted();
-    if (this.active < this.limit && this.waiters.length === 0) return Promise.resolve(this.take());
+    if (this.waiters.length === 0 && this.fits(cost)) return Promise.resolve(this.take(cost));
     return new Promise((resolve, reject) => {
       const waiter = {
+        cost,
         wake: () => {
           signal?.removeEventListener("abort", onAbort);
-          resolve(this.take());
+          resolve(this.take(cost));
         },
       };
       const onAbort = () => {
@@ -88,23 +97,32 @@ export class AdaptiveLimit {
 
   release(ticket: number, outcome: LimitOutcome): void {
     const saturated = this.busyAtAcquire.delete(ticket);
+    const cost = this.costs.get(ticket) ?? 1;
+    this.costs.delete(ticket);
     this.active--;
-    if (outcome.kind === "ok") this.onLatency(ticket, outcome.msPerToken, saturated);
+    this.used -= cost;
+    if (outcome.kind === "ok") this.onLatency(ticket, cost, outcome.msPerToken, saturated);
     else if (outcome.kind === "overload") this.decrease(ticket, this.overloadBackoff);
     this.changed();
     this.drain();
   }
 
-  private take(): number {
+  private fits(cost: number): boolean {
+    return this.used === 0 || this.used + cost <= this.limit;
+  }
+
+  private take(cost: number): number {
     this.active++;
+    this.used += cost;
+    this.costs.set(this.nextTicket, cost);
     // Only a limit that is actually used says anything about the server's capacity: a request sent
     // while at least half the limit was in flight may grow it, an idle one may not.
-    if (this.active * 2 >= this.value) this.busyAtAcquire.add(this.nextTicket);
+    if (this.used * 2 >= this.value) this.busyAtAcquire.add(this.nextTicket);
     this.changed();
     return this.nextTicket++;
   }
 
-  private onLatency(ticket: number, ms: number, saturated: boolean): void {
+  private onLatency(ticket: number, cost: number, ms: number, saturated: boolean): void {
     if (!(ms > 0) || !Number.isFinite(ms)) return;
     this.smoothed = this.smoothed === undefined ? ms : this.smoothed + this.smoothing * (ms - this.smoothed);
     // The best smoothed time per token, allowed to drift up slowly so a server that got slower for
@@ -112,7 +130,7 @@ export class AdaptiveLimit {
     this.baseline = this.baseline === undefined ? this.smoothed : Math.min(this.smoothed, this.baseline * 1.001);
     if (this.smoothed > this.tolerance * this.baseline) this.decrease(ticket, this.queueBackoff);
     else if (saturated && this.value < this.opts.max) {
-      this.value = Math.min(this.opts.max, this.value + (this.slowStart ? 1 : 1 / this.value));
+      this.value = Math.min(this.opts.max, this.value + (this.slowStart ? cost : cost / this.value));
     }
   }
 
@@ -124,7 +142,7 @@ export class AdaptiveLimit {
   }
 
   private drain(): void {
-    while (this.active < this.limit && this.waiters.length > 0) this.waiters.shift()!.wake();
+    while (this.waiters.length > 0 && this.fits(this.waiters[0].cost)) this.waiters.shift()!.wake();
   }
 
   private changed(): void {

@@ -121,7 +121,7 @@ export class LlmClient {
   }
 
   private async attempt(req: CompletionRequest, stage: string, signal?: AbortSignal): Promise<CompletionResult> {
-    const ticket = await this.limit.acquire(signal);
+    const ticket = await this.limit.acquire(signal, req.n);
     const deadline = AbortSignal.timeout(this.config.timeoutMs);
     const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
     const started = performance.now();

@@ -37,7 +37,7 @@ export function llmMetrics(registry: Registry = globalRegistry): LlmMetrics {
       registers,
     }),
     inFlight: new Gauge({ name: "sca_llm_in_flight_requests", help: "requests currently sent and unanswered", registers }),
-    concurrencyLimit: new Gauge({ name: "sca_llm_concurrency_limit", help: "current adaptive client-side concurrency limit", registers }),
+    concurrencyLimit: new Gauge({ name: "sca_llm_concurrency_limit", help: "current adaptive client-side concurrency limit, in sequences (a request for n samples counts n)", registers }),
     errors: new Counter({ name: "sca_llm_errors_total", help: "failed attempts by kind", labelNames: ["stage", "kind"], registers }),
     retries: new Counter({ name: "sca_llm_retries_total", help: "attempts retried after a transient error", labelNames: ["stage"], registers }),
     finishReasons: new Counter({ name: "sca_llm_finish_reasons_total", help: "sampled choices by finish reason", labelNames: ["stage", "reason"], registers }),

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- llm [--quick]`: slot occupancy of the simulated continuous-batching server
+ * `npm run bench -- llm [--quick] [--stage concepts|instructions|responses]`: slot occupancy of the simulated continuous-batching server
  * (test/llm/sim-server.ts) when the real LLM stages drive it through the real runner on the
  * embedded log, with our adaptive client concurrency against the reference's fixed 16 concurrent
  * requests, in the same run; plus the prefix-caching-friendly fixed shot order against the
@@ -104,15 +104,18 @@ async function runScenario(sc: Scenario): Promise<Result> {
 
 export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
   const scale = args.includes("--quick") ? 0.5 : 1;
+  const only = args.includes("--stage") ? args[args.indexOf("--stage") + 1] : undefined;
   const n = (x: number) => Math.max(8, Math.round(x * scale));
   const scenarios: Scenario[] = [];
   for (const [mode, inputs] of [["concepts", n(400)], ["instructions", n(300)], ["responses", n(40)]] as const) {
     for (const client of Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>) scenarios.push({ mode, client, shots: "random", inputs });
   }
   scenarios.push({ mode: "concepts", client: "adaptive", shots: "fixed", inputs: n(400) });
+  const chosen = only ? scenarios.filter((sc) => sc.mode === only) : scenarios;
+  if (chosen.length === 0) throw new Error(`--stage ${only}: not one of concepts, instructions, responses`);
 
   const results: Result[] = [];
-  for (const sc of scenarios) {
+  for (const sc of chosen) {
     console.error(`-- ${sc.mode} / ${sc.client} / ${sc.shots} shots / ${sc.inputs} inputs`);
     results.push(await runScenario(sc));
   }

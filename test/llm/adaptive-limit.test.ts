@@ -89,3 +89,19 @@ describe("AdaptiveLimit", () => {
     expect(() => new AdaptiveLimit({ initial: 10, min: 1, max: 5 })).toThrow(/initial=10/);
   });
 });
+
+describe("AdaptiveLimit in sequences", () => {
+  it("charges a request for n samples n slots, and still lets one through alone when n exceeds the limit", async () => {
+    const l = new AdaptiveLimit({ initial: 12, min: 1, max: 100 });
+    const a = await l.acquire(undefined, 10);
+    let second = false;
+    const b = l.acquire(undefined, 10).then((t) => ((second = true), t));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(second).toBe(false); // 10 + 10 > 12
+    expect(l.inFlight).toBe(1);
+    l.release(a, { kind: "ignore" });
+    l.release(await b, { kind: "ignore" });
+    const big = await l.acquire(undefined, 50); // more than the whole limit, but nothing else in flight
+    l.release(big, { kind: "ignore" });
+  });
+});
