@@ -5,7 +5,8 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Seed } from "../../schemas/records.ts";
 import { readTopic } from "../../services/pipeline/read-topic.ts";
-import { JsonCodec } from "../../services/runtime/codec.ts";
+import { type Codec, JsonCodec } from "../../services/runtime/codec.ts";
+import { buildCodec, loadRuntimeConfig } from "../../services/runtime/config.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { openCorpus } from "../../services/seeds/corpus.ts";
@@ -26,14 +27,15 @@ function smallCorpus(): string {
   return dir;
 }
 
-async function seedsIn(transport: Transport, runId: string) {
-  const codec = new JsonCodec();
+/** The seeds of one run in the topic, decoded (and validated) by the codec the CLI used. */
+async function seedsIn(transport: Transport, codec: Codec, runId: string) {
+  const raw: Buffer[] = [];
+  await readTopic(transport, "seeds", (r) => raw.push(r.value));
   const seeds: Seed[] = [];
-  await readTopic(transport, "seeds", (r) => {
-    const s = Seed.parse(JSON.parse(r.value.toString("utf8")));
+  for (const v of raw) {
+    const s = Seed.parse(await codec.decode("seeds", v));
     if (s.lineage.run_id === runId) seeds.push(s);
-  });
-  for (const s of seeds) await codec.encode("seeds", s);
+  }
   return seeds;
 }
 
@@ -92,7 +94,7 @@ describe("sca ingest", () => {
     expect(emitted).toBeGreaterThanOrEqual(5);
     const t = await EmbeddedTransport.open(join(work, "log"));
     try {
-      const seeds = await seedsIn(t, "embedded-run");
+      const seeds = await seedsIn(t, new JsonCodec(), "embedded-run");
       expect(seeds).toHaveLength(emitted);
     } finally {
       await t.close();
@@ -107,8 +109,10 @@ describe("sca ingest", () => {
     const emitted = Number(/(\d+) new seeds/.exec(r.stderr)?.[1]);
     expect(emitted).toBeGreaterThanOrEqual(5);
     const t = new KafkaTransport({ brokers: kafkaBrokers() });
+    // the registry's wire format when the environment names a registry, as the CLI saw it
+    const codec = await buildCodec(loadRuntimeConfig(process.env, { transport: "kafka", brokers }));
     try {
-      const seeds = await seedsIn(t, runId);
+      const seeds = await seedsIn(t, codec, runId);
       expect(seeds).toHaveLength(emitted);
       expect(new Set(seeds.map((s) => s.id)).size).toBe(emitted);
     } finally {
