@@ -38,35 +38,25 @@ export function transactionalIdFor(groupId: string, instanceId: string): string 
  * runner's in-flight work stays valid and nothing is handed over twice.
  */
 export class KafkaStreamConsumer implements StreamConsumer {
-  private readonly consumer: kafkajs.Consumer;
+  private consumer?: kafkajs.Consumer;
+  private handlers?: ConsumerHandlers;
   private readonly producer: TransactionalProducer;
   /** Per owned partition: the next offset not yet handed to onRecords. */
   private readonly delivered = new Map<number, bigint>();
   private owned = new Set<number>();
   private readonly paused = new Set<number>();
   private assignment: Promise<void> = Promise.resolve();
-  private crashed?: Error;
+  private relaunches = 0;
+  private relaunchTimer?: NodeJS.Timeout;
   private closing = false;
 
   constructor(
-    kafka: kafkajs.Kafka,
+    private readonly kafka: kafkajs.Kafka,
     private readonly admin: KafkaAdmin,
     private readonly opts: ConsumerOptions & { instanceId: string },
-    cfg: KafkaConfig,
+    private readonly cfg: KafkaConfig,
     private readonly log: Logger,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: opts.groupId,
-      readUncommitted: false,
-      sessionTimeout: cfg.sessionTimeoutMs,
-      heartbeatInterval: cfg.heartbeatIntervalMs,
-      maxWaitTimeInMs: cfg.maxWaitMs,
-      allowAutoTopicCreation: false,
-      retry: {
-        // a retriable crash (broker gone) restarts the consumer; keep doing so until closed
-        restartOnFailure: async () => !this.closing,
-      },
-    });
     this.producer = new TransactionalProducer(kafka, transactionalIdFor(opts.groupId, opts.instanceId), {
       log,
       retryForMs: cfg.commitRetryMs,
@@ -79,23 +69,41 @@ export class KafkaStreamConsumer implements StreamConsumer {
   }
 
   async start(handlers: ConsumerHandlers): Promise<void> {
+    this.handlers = handlers;
+    await this.launch();
+  }
+
+  /** One kafkajs consumer; replaced by a new one if it crashes for good, while our delivery state carries over. */
+  private async launch(): Promise<void> {
     const { topic } = this.opts;
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (e) => {
+    const handlers = this.handlers as ConsumerHandlers;
+    const c = this.kafka.consumer({
+      groupId: this.opts.groupId,
+      readUncommitted: false,
+      sessionTimeout: this.cfg.sessionTimeoutMs,
+      heartbeatInterval: this.cfg.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.cfg.maxWaitMs,
+      allowAutoTopicCreation: false,
+      retry: { restartOnFailure: async () => !this.closing },
+    });
+    this.consumer = c;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      if (this.consumer !== c) return;
+      this.relaunches = 0;
       const partitions = e.payload.memberAssignment[topic] ?? [];
       // later batches wait for this, so onAssigned always precedes the partition's first records
       this.assignment = this.assignment.then(() => this.onAssignment(partitions, handlers)).catch((err) => {
         this.log.error({ err: (err as Error).message, topic }, "handling a partition assignment failed");
       });
     });
-    this.consumer.on(CRASH, (e) => {
-      if (e.payload.restart || this.closing) return;
-      this.crashed = e.payload.error;
-      this.log.error({ err: e.payload.error.message, groupId: this.opts.groupId, topic }, "consumer crashed and will not restart");
+    // kafkajs restarts itself after retriable crashes only, and judges a refused connection once
+    // its retries ran out non-retriable: a long broker outage would end consumption for good
+    c.on(c.events.CRASH, (e) => {
+      if (!e.payload.restart && !this.closing && this.consumer === c) this.relaunch(e.payload.error);
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
-    await this.consumer.run({
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    await c.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, isStale }) => {
@@ -110,6 +118,22 @@ export class KafkaStreamConsumer implements StreamConsumer {
     });
   }
 
+  private relaunch(cause: unknown): void {
+    this.relaunches++;
+    const wait = backoffDelay(this.relaunches, { baseMs: 500, maxMs: 30_000 });
+    const level = isTransient(cause) ? "warn" : "error";
+    this.log[level]({ err: (cause as Error)?.message, groupId: this.opts.groupId, topic: this.opts.topic, retryInMs: Math.round(wait) }, "consumer stopped; starting a new one");
+    this.relaunchTimer = setTimeout(() => {
+      if (this.closing) return;
+      const old = this.consumer;
+      void old
+        ?.disconnect()
+        .catch(() => undefined)
+        .then(() => (this.closing ? undefined : this.launch()))
+        .catch((e: unknown) => this.relaunch(e));
+    }, wait);
+  }
+
   private async onAssignment(partitions: number[], handlers: ConsumerHandlers): Promise<void> {
     const { topic, groupId } = this.opts;
     const now = new Set(partitions);
@@ -120,7 +144,7 @@ export class KafkaStreamConsumer implements StreamConsumer {
     if (revoked.length) handlers.onRevoked?.(revoked.map((partition) => ({ topic, partition })));
     // kafkajs forgets pauses across a rejoin; the runner's backpressure must not be
     const stillPaused = [...this.paused].filter((p) => now.has(p));
-    if (stillPaused.length) this.consumer.pause([{ topic, partitions: stillPaused }]);
+    if (stillPaused.length) this.consumer?.pause([{ topic, partitions: stillPaused }]);
     if (!added.length) return;
     const committed = new Map((await this.retrying(() => this.admin.groupOffsets(groupId, topic))).map((o) => [o.partition, o.offset]));
     const bounds = new Map((await this.retrying(() => this.admin.describeTopic(topic))).map((p) => [p.partition, p]));
@@ -152,18 +176,17 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const mine = partitions.filter((p) => p.topic === this.opts.topic).map((p) => p.partition);
     if (!mine.length) return;
     for (const p of mine) this.paused.add(p);
-    this.consumer.pause([{ topic: this.opts.topic, partitions: mine }]);
+    this.consumer?.pause([{ topic: this.opts.topic, partitions: mine }]);
   }
 
   resume(partitions: TopicPartition[]): void {
     const mine = partitions.filter((p) => p.topic === this.opts.topic).map((p) => p.partition);
     if (!mine.length) return;
     for (const p of mine) this.paused.delete(p);
-    this.consumer.resume([{ topic: this.opts.topic, partitions: mine }]);
+    this.consumer?.resume([{ topic: this.opts.topic, partitions: mine }]);
   }
 
   async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void> {
-    if (this.crashed) throw new Error(`consumer of "${this.opts.topic}" (group ${this.opts.groupId}) crashed: ${this.crashed.message}`);
     const foreign = offsets.find((o) => o.topic !== this.opts.topic);
     if (foreign) throw new Error(`commit: offset for topic "${foreign.topic}" but this consumer reads "${this.opts.topic}"`);
     await this.producer.run(outputs, { groupId: this.opts.groupId, offsets });
@@ -175,7 +198,8 @@ export class KafkaStreamConsumer implements StreamConsumer {
   async close(): Promise<void> {
     this.onClose?.();
     this.closing = true;
-    await this.consumer.disconnect();
+    clearTimeout(this.relaunchTimer);
+    await this.consumer?.disconnect();
     await this.producer.close();
   }
 }
