@@ -6,7 +6,7 @@
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { z } from "zod";
@@ -143,12 +143,14 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
     ratio_vs_plain: r.programs / r.seconds / plainRate,
   }));
+  // Other work on the machine slows fresh interpreter starts most: say how loaded it was.
+  const load = loadavg()[1].toFixed(1);
   const table = [
-    `HumanEval canonical programs x${a.reps}, concurrency ${a.concurrency}, ${process.env.SCA_SANDBOX_IMAGE}`,
+    `HumanEval canonical programs x${a.reps}, concurrency ${a.concurrency}, ${cpus().length} CPUs, 5-min load average ${load} at the end, ${process.env.SCA_SANDBOX_IMAGE}`,
     "",
     "| mode | programs | passed | seconds | programs/s | ms/program/slot | vs plain loop |",
     "|---|---:|---:|---:|---:|---:|---:|",
     ...data.map((d) => `| ${d.mode} | ${d.programs} | ${d.passed} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x |`),
   ].join("\n");
-  return { table, data: { args: a, rows: data } };
+  return { table, data: { args: a, load_average_5min: Number(load), rows: data } };
 }

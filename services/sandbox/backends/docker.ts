@@ -24,7 +24,7 @@ export const SANDBOX_LABEL = "io.selfcodealign.sandbox";
 /** Whether a Docker engine answers (DOCKER_HOST or the default socket). */
 export async function dockerReachable(docker = new Docker()): Promise<boolean> {
   try {
-    await Promise.race([docker.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error("timeout")), 2000))]);
+    await Promise.race([docker.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error("timeout")), 2000).unref())]);
     return true;
   } catch {
     return false;
