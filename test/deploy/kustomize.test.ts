@@ -5,14 +5,14 @@ import { parseAllDocuments } from "yaml";
 import { TOPICS, type TopicSpec } from "../../schemas/topics.ts";
 import { strictValidate } from "./k8s-schemas.ts";
 import { problemWith } from "./sca-commands.ts";
-import { ROOT, envVarsReadByCode, run } from "./repo.ts";
+import { ROOT, envVarsReadByCode, kustomize } from "./repo.ts";
 
 type Obj = Record<string, any>;
 
 const OVERLAYS = readdirSync(join(ROOT, "k8s", "overlays"));
 
 function render(dir: string): Obj[] {
-  return parseAllDocuments(run("kubectl", ["kustomize", dir])).map((d) => d.toJS() as Obj);
+  return parseAllDocuments(kustomize(dir)).map((d) => d.toJS() as Obj);
 }
 
 const byKind = (objs: Obj[], kind: string) => objs.filter((o) => o.kind === kind);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { DASHBOARDS } from "../../observability/grafana/dashboards.ts";
 import { familyOf, metricsIn } from "./promql.ts";
-import { ROOT, run, serviceSources } from "./repo.ts";
+import { ROOT, kustomize, serviceSources } from "./repo.ts";
 
 type Obj = Record<string, any>;
 
@@ -39,7 +39,7 @@ function uses(): Use[] {
   const alerts = parse(readFileSync(join(ROOT, "observability", "prometheus", "alerts.yml"), "utf8")) as Obj;
   for (const g of alerts.groups) for (const r of g.rules) out.push({ where: `alert ${r.alert}`, expr: r.expr });
   for (const overlay of ["dev", "gpu"])
-    for (const doc of parseAllDocuments(run("kubectl", ["kustomize", join(ROOT, "k8s", "overlays", overlay)]))) {
+    for (const doc of parseAllDocuments(kustomize(join(ROOT, "k8s", "overlays", overlay)))) {
       const o = doc.toJS() as Obj;
       if (o.kind !== "ScaledObject") continue;
       for (const t of o.spec.triggers) if (t.type === "prometheus") out.push({ where: `k8s/${overlay} ScaledObject ${o.metadata.name}`, expr: t.metadata.query });

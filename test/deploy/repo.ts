@@ -1,6 +1,6 @@
 /** Paths and tools the deployment tests share. */
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,17 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; input?: s
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${cmd} ${args.join(" ")} failed: ${err.stderr || err.stdout || err.message}`);
+  }
+}
+
+/** `kubectl kustomize DIR`, or kustomize itself where kubectl is missing (test/infra/install-kustomize.sh). */
+export function kustomize(dir: string): string {
+  try {
+    return run("kubectl", ["kustomize", dir]);
+  } catch (e) {
+    const own = join(cache, "bin", "kustomize");
+    if (!/ENOENT/.test((e as Error).message) || !existsSync(own)) throw e;
+    return run(own, ["build", dir]);
   }
 }
 
