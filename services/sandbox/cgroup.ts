@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -59,4 +59,33 @@ function removeAll(dirs: string[]): boolean {
     }
   }
   return all;
+}
+
+/** Removes the empty worker cgroups that processes which died without closing their sandboxes left. */
+export function removeStaleCgroups(prefix: string): void {
+  const stale = new RegExp(`^${prefix}(\\d+)-\\d+$`);
+  for (const controller of ["pids", "memory"]) {
+    let dir: string;
+    let names: string[];
+    try {
+      dir = join(V1_ROOT, controller, ownPath(controller));
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    const dead = names.filter((n) => {
+      const m = stale.exec(n);
+      return m !== null && !alive(Number(m[1]));
+    });
+    removeAll(dead.map((n) => join(dir, n)));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -2,7 +2,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { createWorkerCgroups } from "../cgroup.ts";
+import { createWorkerCgroups, removeStaleCgroups } from "../cgroup.ts";
 import type { Limits } from "../limits.ts";
 import { SandboxFault, SupervisorChannel } from "../protocol.ts";
 import { type Backend, type SupervisedWorker, programUid, SUPERVISOR_MEMORY_MB, SUPERVISOR_SOURCE, withTimeout } from "./backend.ts";
@@ -17,6 +17,10 @@ export const BwrapOptions = z.object({
 export type BwrapOptions = z.input<typeof BwrapOptions>;
 
 const SHM_BYTES = 16 * 1024 * 1024;
+
+/** Worker cgroups are named <prefix><pid>-<n>: unique per process, recognisable once the process is gone. */
+const NAME_PREFIX = "sca-sandbox-";
+let workerSeq = 0;
 
 /** Whether bubblewrap can start a sandbox here. */
 export function bwrapUsable(bwrap = "bwrap"): boolean {
@@ -53,11 +57,11 @@ export async function createBwrapBackend(input: BwrapOptions = {}): Promise<Back
   if (!python.startsWith("/usr/")) throw new SandboxFault(`bwrap backend: python "${opts.python}" resolves to ${python}, outside /usr`);
   if (!bwrapUsable(opts.bwrap)) throw new SandboxFault(`bwrap backend: "${opts.bwrap}" cannot start a sandbox here`);
   const version = execFileSync(python, ["-c", "import sys; print(sys.version.split()[0])"], { encoding: "utf8" }).trim();
-  let seq = 0;
+  removeStaleCgroups(NAME_PREFIX);
   return {
     name: "bwrap",
     image: `host:${python}@${version}`,
-    spawn: (limits) => spawnBwrap(opts, python, limits, `sca-sandbox-${process.pid}-${++seq}`),
+    spawn: (limits) => spawnBwrap(opts, python, limits, `${NAME_PREFIX}${process.pid}-${++workerSeq}`),
     close: async () => {},
   };
 }
