@@ -135,10 +135,13 @@ export class AdaptiveLimit {
   }
 
   private decrease(ticket: number, factor: number): void {
-    this.slowStart = false;
     if (ticket < this.decreasedAt) return;
+    // Feedback lags a round, and slow start doubles per round: its first congestion signal arrives
+    // with the limit up to twice what the server holds, so leaving slow start halves it (as TCP does).
+    const f = this.slowStart ? Math.min(factor, 0.5) : factor;
+    this.slowStart = false;
     this.decreasedAt = this.nextTicket;
-    this.value = Math.max(this.opts.min, this.value * factor);
+    this.value = Math.max(this.opts.min, this.value * f);
   }
 
   private drain(): void {

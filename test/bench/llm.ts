@@ -30,9 +30,15 @@ const SIM: Omit<SimOptions, "lengths" | "windowFromRequest"> = { slots: 32, msPe
 /** Completion lengths (tokens) per mode: short concept lists, paragraph-long tasks, code answers. */
 const LENGTHS: Record<Mode, [number, number]> = { concepts: [15, 40], instructions: [20, 60], responses: [30, 100] };
 
+const SAMPLES: Record<Mode, number> = { concepts: 1, instructions: 1, responses: 10 };
+
+/** Client settings per mode; the limit counts sequences, so 16 concurrent requests of n samples is 16n. */
 const CLIENTS = {
-  adaptive: { LLM_CONCURRENCY_INITIAL: "4", LLM_CONCURRENCY_MIN: "1", LLM_CONCURRENCY_MAX: "512" },
-  "fixed 16 (reference)": { LLM_CONCURRENCY_INITIAL: "16", LLM_CONCURRENCY_MIN: "16", LLM_CONCURRENCY_MAX: "16" },
+  adaptive: () => ({ LLM_CONCURRENCY_INITIAL: "4", LLM_CONCURRENCY_MIN: "1", LLM_CONCURRENCY_MAX: "512" }),
+  "fixed 16 (reference)": (mode: Mode) => {
+    const fixed = String(16 * SAMPLES[mode]);
+    return { LLM_CONCURRENCY_INITIAL: fixed, LLM_CONCURRENCY_MIN: fixed, LLM_CONCURRENCY_MAX: fixed };
+  },
 } as const;
 
 interface Scenario {
@@ -64,7 +70,7 @@ async function runScenario(sc: Scenario): Promise<Result> {
   // Steady state: the first fifth of the inputs is the client's warm-up (slow start), not measured.
   const sim = await spawnSimServer({ ...SIM, lengths: LENGTHS, windowFromRequest: Math.ceil(sc.inputs / 5) });
   const registry = new Registry();
-  const stage: StageDef = await STAGES[sc.mode].create({}, { kit: kit(sc.mode, sim.url, { ...CLIENTS[sc.client], SCA_SHOT_ORDER: sc.shots }, registry) });
+  const stage: StageDef = await STAGES[sc.mode].create({}, { kit: kit(sc.mode, sim.url, { ...CLIENTS[sc.client](sc.mode), SCA_SHOT_ORDER: sc.shots, SCA_RESPONSES_SAMPLES: String(SAMPLES.responses) }, registry) });
   const p = await transport.producer();
   const inputs = Array.from({ length: sc.inputs }, (_, i) => STAGES[sc.mode].input(i) as { id: string });
   await p.send(inputs.map((v) => ({ topic: stage.input, key: v.id, value: Buffer.from(JSON.stringify(v)) })));
@@ -142,7 +148,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     "Occupancy is measured in steady state: from the arrival of the request for input N/5 until the last input has been sent (warm-up and the drain tail, with no work left to send, are excluded).",
     "Responses use n=10 samples per request (each sample takes a slot).",
     "",
-    "| stage | client | shots | inputs | slot occupancy | mean waiting seqs | max waiting seqs | inputs/s | completion tok/s | mean latency s | final limit | prompt tokens from cache | wall s |",
+    "| stage | client | shots | inputs | slot occupancy | mean waiting seqs | max waiting seqs | inputs/s | completion tok/s | mean latency s | final limit (seqs) | prompt tokens from cache | wall s |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map((r) => `| ${r} |`),
   ].join("\n");
