@@ -104,6 +104,9 @@ export class StageRunner {
   private closed = false;
   private restarting = false;
   private committing: Promise<void> | undefined;
+  private restartLoop: Promise<void> | undefined;
+  /** Aborted by close(), so a back-off wait in the reopen loop does not hold up shutdown. */
+  private readonly closeSignal = new AbortController();
   private commitTimer: NodeJS.Timeout | undefined;
   /** Where the next commit starts taking partitions, so a busy partition cannot starve the others of the commit budget. */
   private commitRotation = 0;
@@ -164,6 +167,9 @@ export class StageRunner {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
+    this.closeSignal.abort();
+    // A reopen under way either finishes (its consumer is closed below) or gives up.
+    await this.restartLoop;
     this.pauseAll();
     const deadline = Date.now() + this.shutdownTimeoutMs;
     while (!this.allDone() && Date.now() < deadline) await sleep(20);
@@ -426,9 +432,17 @@ export class StageRunner {
     return true;
   }
 
-  private async restartSession(): Promise<void> {
-    if (this.restarting || this.closing) return;
+  private restartSession(): Promise<void> {
+    if (this.restarting || this.closing) return this.restartLoop ?? Promise.resolve();
     this.restarting = true;
+    this.restartLoop = this.reopen().finally(() => {
+      this.restarting = false;
+      this.restartLoop = undefined;
+    });
+    return this.restartLoop;
+  }
+
+  private async reopen(): Promise<void> {
     const old = this.consumer;
     this.consumer = undefined;
     this.dropAll();
@@ -438,8 +452,11 @@ export class StageRunner {
       this.log.warn({ err: errorMessage(e) }, "closing the failed consumer");
     }
     for (let attempt = 1; !this.closing; attempt++) {
-      await sleep(backoffDelay(Math.min(attempt, 10), this.backoff));
-      if (this.closing) break;
+      try {
+        await sleep(backoffDelay(Math.min(attempt, 10), this.backoff), undefined, { signal: this.closeSignal.signal });
+      } catch {
+        break; // close() was called: stop trying
+      }
       try {
         await this.openSession();
         this.log.info({ attempt }, "consumer reopened");
@@ -448,7 +465,6 @@ export class StageRunner {
         this.log.error({ err: errorMessage(e), attempt }, "reopening the consumer failed");
       }
     }
-    this.restarting = false;
   }
 
   /** Backpressure and the in-flight gauge, after anything that changes how much is held. */

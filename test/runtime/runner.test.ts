@@ -262,6 +262,46 @@ describe("StageRunner on the embedded transport", () => {
     expect(await seqs(n)).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 
+  it("after a failed commit reopens the consumer from the committed offsets: nothing lost, nothing twice", async () => {
+    const n = 300;
+    await produce(Array.from({ length: n }, (_, i) => item(i)));
+    let commits = 0;
+    let consumersOpened = 0;
+    // The real embedded transport, whose third commit fails before reaching the log (as a lost broker would).
+    const failing: Transport = {
+      kind: transport.kind,
+      admin: () => transport.admin(),
+      producer: () => transport.producer(),
+      close: () => transport.close(),
+      consumer: async (o) => {
+        consumersOpened++;
+        const c = await transport.consumer(o);
+        return {
+          start: (h) => c.start(h),
+          commit: async (outs, offs) => {
+            if (++commits === 3) throw new Error("connection to the log lost");
+            await c.commit(outs, offs);
+          },
+          close: () => c.close(),
+          pause: (tps: TopicPartition[]) => c.pause(tps),
+          resume: (tps: TopicPartition[]) => c.resume(tps),
+        } satisfies StreamConsumer;
+      },
+    };
+    await run(
+      stage(async (x) => {
+        await sleep(x.seq % 5);
+        return forward(x);
+      }),
+      { concurrency: 16, backoff: { baseMs: 20, maxMs: 100 } },
+      failing,
+    );
+    await until(async () => (await committed()) === n, "all committed");
+    expect(commits).toBeGreaterThan(3);
+    expect(consumersOpened).toBe(2);
+    expect(await seqs(n)).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+
   it("drops the work of revoked partitions and hands them over without loss or duplicates", async () => {
     const topic = "rt.multi";
     await transport.admin().createTopics([{ name: topic, partitions: 4 }]);
