@@ -6,6 +6,7 @@ import type { Codec } from "../runtime/codec.ts";
 import { describeZodError } from "../runtime/codec.ts";
 import { PoisonError } from "../runtime/errors.ts";
 import type { Emit, StageDef } from "../runtime/stage.ts";
+import { buildCodec, buildTransport, loadRuntimeConfig } from "../runtime/config.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { collectStats } from "./collect-stats.ts";
 import { ExportDir } from "./export-dir.ts";
@@ -61,6 +62,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
   const config = loadSinkConfig(env);
   const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "sink" });
   const dir = ExportDir.open(resolve(config.outDir));
+  const source = await statsSource(env, deps);
   let batch: Waiter[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -87,7 +89,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
   };
 
   const refreshCard = async (): Promise<void> => {
-    const stats = deps.transport && deps.codec ? await collectStats(deps.transport, deps.codec) : undefined;
+    const stats = source ? await collectStats(source.transport, source.codec) : undefined;
     dir.writeCard({ stats, config: { out_dir: config.outDir, ...deps.runConfig }, generatedAt: new Date() });
     cardDirty = false;
   };
@@ -117,6 +119,18 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
       clearInterval(cardTimer);
       await flush();
       await refreshCard();
+      if (source?.owned) await source.transport.close();
     },
   };
+}
+
+/**
+ * Where the card's funnel comes from: the runner's transport under `sca run`; as a Kafka service,
+ * a connection of its own. An embedded-log service has none (one opener per log): counts only.
+ */
+async function statsSource(env: NodeJS.ProcessEnv, deps: SinkDeps): Promise<{ transport: Transport; codec: Codec; owned: boolean } | undefined> {
+  if (deps.transport && deps.codec) return { transport: deps.transport, codec: deps.codec, owned: false };
+  const cfg = loadRuntimeConfig(env);
+  if (cfg.transport !== "kafka") return undefined;
+  return { transport: await buildTransport(cfg), codec: await buildCodec(cfg), owned: true };
 }
