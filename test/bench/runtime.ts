@@ -81,7 +81,11 @@ async function slowStage(t: Transport, n: number): Promise<{ seconds: number; pe
   };
   const runner = new StageRunner({ transport: t, codec: itemCodec(), stage: stage as StageDef, log, concurrency: 100, commitIntervalMs: 50 });
   await runner.start();
-  while ((await committedTotal(t, stage.name, input)) < n) await sleep(10);
+  const deadline = Date.now() + 600_000;
+  while ((await committedTotal(t, stage.name, input)) < n) {
+    if (Date.now() > deadline) throw new Error(`bench (a) on ${t.kind}: not all ${n} records committed in 600 s`);
+    await sleep(10);
+  }
   const seconds = (performance.now() - first) / 1_000;
   await runner.close();
   return { seconds, perSecond: n / seconds };
@@ -114,7 +118,7 @@ async function rawKafka(brokers: string[], n: number): Promise<number> {
   await producer.connect();
   const t0 = performance.now();
   for (let i = 0; i < n; i += 1_000) await producer.send({ topic, messages: Array.from({ length: Math.min(1_000, n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })) });
-  await all;
+  await withDeadline(all, 600_000, () => `raw consumer saw ${seen} of ${n} records`);
   const seconds = (performance.now() - t0) / 1_000;
   await producer.disconnect();
   await consumer.disconnect();
@@ -140,7 +144,8 @@ async function pipeline(brokers: string[], n: number, concurrency: number, commi
   const services = [0, 1, 2].map((i) =>
     spawnTs(
       ["bin/sca.js", "service", `s${i}`, "--stage-module", "test/runtime/support/noop-stage.ts", "--transport", "kafka", "--brokers", brokers.join(","), "--metrics-port", "0", "--instance-id", "bench", "--concurrency", String(concurrency)],
-      { ...process.env, NOOP_PREFIX: p, LOG_LEVEL: "info", SCA_KAFKA_LOG_LEVEL: "fatal", SCA_COMMIT_INTERVAL_MS: "50", SCA_MAX_COMMIT_RECORDS: String(commitRecords) },
+      // plain JSON on every hop, like the raw baseline, even when with-infra.sh exports a registry
+      { ...process.env, SCHEMA_REGISTRY_URL: "", NOOP_PREFIX: p, LOG_LEVEL: "info", SCA_KAFKA_LOG_LEVEL: "fatal", SCA_COMMIT_INTERVAL_MS: "50", SCA_MAX_COMMIT_RECORDS: String(commitRecords) },
       (line) => {
         const entry = JSON.parse(line) as { msg: string; port?: number };
         if (entry.msg === "health server listening") ports.push(entry.port!);
@@ -171,7 +176,7 @@ async function pipeline(brokers: string[], n: number, concurrency: number, commi
     await sleep(2_000);
     const t0 = performance.now();
     await produceItems(t, topics[0], n);
-    await all;
+    await withDeadline(all, 600_000, () => `pipeline sink saw ${seen} of ${n} records`);
     const seconds = (performance.now() - t0) / 1_000;
     await sink.close();
     const stats = await Promise.all(ports.map(async (port) => serviceStats(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())));
@@ -180,6 +185,17 @@ async function pipeline(brokers: string[], n: number, concurrency: number, commi
     for (const s of services) s.proc.kill("SIGTERM");
     await Promise.all(services.map((s) => s.exited));
     await t.close();
+  }
+}
+
+/** A bench that stalls must fail, not hang. */
+async function withDeadline<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -46,7 +46,8 @@ export class ServicePipeline {
     // and aborts its open transaction at once, instead of read_committed readers waiting for its timeout.
     const entry: Child & { startedAt?: number } = spawnTs(
       ["bin/sca.js", "service", stage, "--stage-module", "test/runtime/support/eos-stage.ts", "--transport", "kafka", "--brokers", this.brokers, "--metrics-port", "0", "--instance-id", `${this.prefix}-${stage}`, "--group-id", `${this.prefix}-${stage}`, "--concurrency", "64", ...(this.registryUrl ? ["--registry-url", this.registryUrl] : [])],
-      { ...process.env, EOS_PREFIX: this.prefix, LOG_LEVEL: "info", SCA_KAFKA_LOG_LEVEL: "fatal", SCA_COMMIT_INTERVAL_MS: "50" },
+      // SCHEMA_REGISTRY_URL from with-infra.sh must not switch the codec behind the harness' back
+      { ...process.env, SCHEMA_REGISTRY_URL: this.registryUrl ?? "", EOS_PREFIX: this.prefix, LOG_LEVEL: "info", SCA_KAFKA_LOG_LEVEL: "fatal", SCA_COMMIT_INTERVAL_MS: "50" },
       (line) => {
         if (line.includes('"msg":"stage started"')) entry.startedAt = Date.now();
         if (logDir) appendFileSync(join(logDir, `${this.prefix}-${stage}.log`), `${line}\n`);
