@@ -13,6 +13,7 @@ const MEMORY_TEXT = /\bMemoryError\b|Cannot allocate memory|out of memory|std::b
 export function classify(r: RawResult): VerdictStatus {
   if (r.timed_out || r.signal === "SIGXCPU") return "timeout";
   if (r.exception === "MemoryError" || r.oom_killed) return "memory";
+  if (r.too_many_processes) return "crash";
   if (r.signal !== null) return MEMORY_TEXT.test(r.stderr) ? "memory" : "crash";
   if (r.exit_code === SETUP_FAILED_EXIT && !r.completed && r.exception === null && r.stdout_bytes + r.stderr_bytes === 0) {
     return "sandbox_error";

@@ -16,6 +16,8 @@ export const RawResult = z.object({
   completed: z.boolean(),
   exception: z.string().nullable(),
   oom_killed: z.boolean(),
+  /** Killed for running more processes than its limit (where the kernel does not enforce it: gVisor). */
+  too_many_processes: z.boolean(),
   duration_ms: z.number(),
   stdout: z.string(),
   stderr: z.string(),

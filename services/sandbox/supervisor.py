@@ -305,6 +305,10 @@ def execute(req, uid, seq):
     cap = req["output_bytes"]
     streams = {out_r: Tail(cap), err_r: Tail(cap), res_r: Tail(4096)}
     deadline = started + req["timeout_seconds"]
+    # A safety net under RLIMIT_NPROC, which a user-space kernel (gVisor) may enforce loosely: watch the
+    # program's process count and stop it well past the cap.
+    next_count = started + 0.05
+    too_many = False
     status = None
     timed_out = False
     exited_at = None
@@ -325,8 +329,16 @@ def execute(req, uid, seq):
         if now >= deadline:
             timed_out = status is None
             break
+        if status is None and now >= next_count:
+            # Slack: gVisor's own count lets one process past the cap, and zombies linger a moment.
+            if processes_of(uid) > req["processes"] + 8:
+                too_many = True
+                break
+            next_count = now + 0.02
         waits = open_fds + ([exit_fd] if exit_fd is not None and status is None else [])
         poll = 0.05 if exit_fd is not None or status is not None else 0.002
+        if status is None:
+            poll = min(poll, max(0.0, next_count - now))
         ready, _, _ = select.select(waits, [], [], min(poll, max(0.0, deadline - now)))
         for fd in ready:
             if fd == exit_fd:
@@ -356,6 +368,8 @@ def execute(req, uid, seq):
         except OSError:
             pass
         os.close(fd)
+    if too_many:
+        streams[err_r].add(b"\nsandbox: killed: more than %d processes\n" % req["processes"])
     result = streams[res_r].text().split()
     exit_code = sig = None
     if status is not None:
@@ -371,6 +385,7 @@ def execute(req, uid, seq):
         "completed": result[:2] == ["done", nonce] and len(result) == 2,
         "exception": result[1] if result[:1] == ["exception"] and len(result) > 1 else None,
         "oom_killed": ooms is not None and after is not None and after > ooms,
+        "too_many_processes": too_many,
         "duration_ms": round(duration * 1000, 3),
         "stdout": streams[out_r].text(),
         "stderr": streams[err_r].text(),

@@ -38,7 +38,7 @@ describe("program assembly", () => {
 
 describe("verdict classification", () => {
   const base: RawResult = {
-    id: 1, exit_code: 0, signal: null, timed_out: false, completed: true, exception: null, oom_killed: false,
+    id: 1, exit_code: 0, signal: null, timed_out: false, completed: true, exception: null, oom_killed: false, too_many_processes: false,
     duration_ms: 5, stdout: "", stderr: "", stdout_bytes: 0, stderr_bytes: 0, clean: true,
   };
   it.each<[string, Partial<RawResult>, string]>([
@@ -52,6 +52,7 @@ describe("verdict classification", () => {
     ["OOM kill", { completed: false, exit_code: null, signal: "SIGKILL", oom_killed: true }, "memory"],
     ["abort on allocation failure", { completed: false, exit_code: null, signal: "SIGABRT", stderr: "Fatal Python error: Cannot allocate memory" }, "memory"],
     ["segfault", { completed: false, exit_code: null, signal: "SIGSEGV" }, "crash"],
+    ["killed past its process cap (gVisor)", { completed: false, exit_code: null, signal: "SIGKILL", too_many_processes: true }, "crash"],
     ["setup failure of our own child", { completed: false, exit_code: 121 }, "sandbox_error"],
     ["a program exiting 121 itself after output", { completed: false, exit_code: 121, stdout_bytes: 3 }, "fail"],
   ])("%s → %s", (_, patch, status) => {

@@ -16,7 +16,9 @@ export const DockerOptions = z.object({
 });
 export type DockerOptions = z.input<typeof DockerOptions>;
 
-const RUNSC_PIDS_LIMIT = 1024;
+// gVisor's sentry grows host threads with busy guest tasks: at 1024 a guest fork bomb (64 spinning
+// processes) made it die; at 8192 it holds. Guest processes themselves are capped by RLIMIT_NPROC.
+const RUNSC_PIDS_LIMIT = 8192;
 
 /** Label on every sandbox container, so leftovers of a crashed process can be found and removed. */
 export const SANDBOX_LABEL = "io.selfcodealign.sandbox";
@@ -86,7 +88,7 @@ async function spawnContainer(docker: Docker, opts: z.infer<typeof DockerOptions
       CapAdd: ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE", "FOWNER"],
       SecurityOpt: ["no-new-privileges"],
       // runc: the programs' processes are host processes. gVisor: guest processes are not, the pids
-      // limit counts the sentry's own threads, which need room (it dies at 64).
+      // limit counts the sentry's own threads, which need room.
       PidsLimit: runtime === "runsc" ? RUNSC_PIDS_LIMIT : limits.processes + 32,
       Memory: memory,
       MemorySwap: memory,
