@@ -53,12 +53,14 @@ describe("LlmClient against a real HTTP server", () => {
   it("times out a hung request on its own deadline, retries, then fails with kind timeout", async () => {
     srv = await startScriptedServer({ respond: () => ({ hang: true }) });
     const reg = new Registry();
-    const c = new LlmClient(config(srv.url, { timeoutMs: 200, maxAttempts: 2 }), { registry: reg });
+    const c = new LlmClient(config(srv.url, { timeoutMs: 500, maxAttempts: 2 }), { registry: reg });
     const err = await c.complete({ prompt: "P", n: 1, max_tokens: 8, temperature: 0 }, { stage: "t" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LlmError);
     expect((err as LlmError).kind).toBe("timeout");
-    expect(srv.requests).toHaveLength(2);
+    // Two attempts, each ended by our deadline (on a loaded machine the second may time out before it even reaches the server).
     expect(await value(reg, "sca_llm_errors_total", { kind: "timeout" })).toBe(2);
+    expect(await value(reg, "sca_llm_retries_total", { stage: "t" })).toBe(1);
+    expect(srv.requests.length).toBeGreaterThanOrEqual(1);
     expect(await value(reg, "sca_llm_requests_total", { outcome: "error" })).toBe(1);
   });
 
