@@ -125,14 +125,23 @@ export async function startLiveStack(): Promise<LiveStack> {
       LOG_LEVEL: "warn",
       SCA_KAFKA_LOG_LEVEL: "fatal",
     };
-    run(process.execPath, [join(ROOT, "bin", "sca.js"), "topics", "create"], { env });
+    // Idempotent; a broker still electing leaders right after its start can refuse the first try.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        run(process.execPath, [join(ROOT, "bin", "sca.js"), "topics", "create"], { env });
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 3_000));
+      }
+    }
 
     const ports = await Promise.all(STAGES.map(() => freePort()));
     const metricsUrls = Object.fromEntries(STAGES.map((s, i) => [s, `http://127.0.0.1:${ports[i]}`])) as LiveStack["metricsUrls"];
     STAGES.forEach((s, i) => children.push(spawnTs([join(ROOT, "bin", "sca.js"), "service", s, "--metrics-port", String(ports[i])], env)));
     for (const [i, s] of STAGES.entries()) {
       const c = children[i];
-      await waitFor(`sca service ${s}`, 180_000, ok(`${metricsUrls[s]}/readyz`), () => (c.proc.exitCode !== null ? `exited (${c.proc.exitCode}): ${c.stderrTail()}` : undefined));
+      await waitFor(`sca service ${s}`, 300_000, ok(`${metricsUrls[s]}/readyz`), () => (c.proc.exitCode !== null ? `exited (${c.proc.exitCode}): ${c.stderrTail()}` : undefined));
     }
 
     // The shipped rules, with the scrape targets of this machine instead of compose's DNS names.
