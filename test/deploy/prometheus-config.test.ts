@@ -13,6 +13,10 @@ describe("Prometheus and Grafana configuration", () => {
     expect(run(PROMTOOL_BIN, ["check", "rules", join(promDir, "alerts.yml")])).toMatch(/SUCCESS: \d+ rules found/);
   });
 
+  it("the alerts fire on the series that should trip them and stay quiet otherwise (promtool test rules)", () => {
+    expect(run(PROMTOOL_BIN, ["test", "rules", join(promDir, "alerts.test.yml")])).toMatch(/SUCCESS/);
+  });
+
   it("scrapes every stage service of docker-compose.yml and vLLM", () => {
     const prom = parse(readFileSync(join(promDir, "prometheus.yml"), "utf8")) as { scrape_configs: Array<Record<string, any>> };
     const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as { services: Record<string, { command?: string[] }> };
