@@ -13,12 +13,11 @@ source "$here/jvm-lib.sh"
 dir=$(kafka_home)
 if [ -e "$dir/.complete" ]; then
   echo "kafka $KAFKA_VERSION already installed in $dir"
-  exit 0
-fi
-ensure_java_and_maven
+else
+  ensure_java_and_maven
 
-rm -rf "$dir" && mkdir -p "$dir"
-cat >"$dir/pom.xml" <<EOF
+  rm -rf "$dir" && mkdir -p "$dir"
+  cat >"$dir/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.sca</groupId>
@@ -40,9 +39,15 @@ cat >"$dir/pom.xml" <<EOF
   </dependencies>
 </project>
 EOF
-echo "resolving kafka_2.13:$KAFKA_VERSION and its runtime dependencies from Maven Central" >&2
-mvn -q -B -Dstyle.color=never -f "$dir/pom.xml" -Dmaven.repo.local="$SCA_CACHE/m2" \
-  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/libs"
-ls "$dir/libs"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null
-touch "$dir/.complete"
-echo "kafka $KAFKA_VERSION installed: $(ls "$dir/libs" | wc -l) jars in $dir/libs"
+  echo "resolving kafka_2.13:$KAFKA_VERSION and its runtime dependencies from Maven Central" >&2
+  mvn -q -B -Dstyle.color=never -f "$dir/pom.xml" -Dmaven.repo.local="$SCA_CACHE/m2" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/libs"
+  ls "$dir/libs"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null
+  touch "$dir/.complete"
+  echo "kafka $KAFKA_VERSION installed: $(ls "$dir/libs" | wc -l) jars in $dir/libs"
+fi
+# once per install: a stale or missing archive only costs start-up time
+if [ ! -e "$dir/.cds-tried" ]; then
+  cds_train "$dir/kafka.jsa" "$here/start-kafka.sh" "$here/stop-kafka.sh"
+  touch "$dir/.cds-tried"
+fi

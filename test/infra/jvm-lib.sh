@@ -22,6 +22,36 @@ ensure_java_and_maven() {
   apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}" >&2
 }
 
+# JVM flags for class-data sharing with the archive at $1: SCA_CDS_TRAIN=1 (set by the install
+# scripts for one training start) records it at exit; afterwards every start maps it, which cuts
+# start-up by roughly a third. A missing or stale archive (e.g. java was upgraded) is ignored.
+cds_flags() {
+  if [ "${SCA_CDS_TRAIN:-}" = 1 ]; then echo "-XX:ArchiveClassesAtExit=$1.training"
+  elif [ -s "$1" ]; then echo "-XX:SharedArchiveFile=$1 -Xlog:cds=off -Xlog:cds+dynamic=off"
+  fi
+}
+
+# One training start + clean stop of a component, so that its CDS archive gets written; moved into
+# place whole, since other test runs on this machine may be starting from the same cache.
+cds_train() {
+  local archive=$1 start=$2 stop=$3 run
+  run=$(mktemp -d /tmp/sca-cds-train.XXXXXX)
+  rm -f "$archive.training"
+  if SCA_CDS_TRAIN=1 SCA_INFRA_RUN=$run bash "$start" >/dev/null; then
+    SCA_INFRA_RUN=$run bash "$stop"
+  else
+    SCA_INFRA_RUN=$run bash "$stop" || true
+  fi
+  rm -rf "$run"
+  if [ -s "$archive.training" ]; then
+    mv -f "$archive.training" "$archive"
+    echo "class-data sharing archive written: $archive" >&2
+  else
+    rm -f "$archive.training"
+    echo "no class-data sharing archive (starts will be slower, nothing else changes)" >&2
+  fi
+}
+
 # Is something listening on 127.0.0.1:$1?
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -41,7 +41,7 @@ case $cmd in
     # -Xlog keeps JVM warnings out of the start script's stdout, which is reserved for `export` lines.
     KAFKA_JVM_HEAP=${KAFKA_JVM_HEAP:--Xms256m -Xmx768m}
     # shellcheck disable=SC2086
-    setsid java $KAFKA_JVM_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+    setsid java $KAFKA_JVM_HEAP $(cds_flags "$(kafka_home)/kafka.jsa") -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
       -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" -Dkafka.logs.dir="$dir/logs" \
       -cp "$(kafka_home)/libs/*" kafka.Kafka "$dir/server.properties" \
       </dev/null >"$dir/logs/stdout.log" 2>&1 9>&- &

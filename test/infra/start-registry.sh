@@ -22,7 +22,7 @@ echo "$port" >"$dir/port"
 t0=$(date +%s%N)
 # In-memory H2 storage (the default), so every start is empty. Serial GC, a small heap and C1 only:
 # the tests register a handful of schemas, and JIT work at startup competes for a shared CPU.
-setsid java ${REGISTRY_JVM_OPTS:--Xms64m -Xmx256m -XX:TieredStopAtLevel=1} -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
+setsid java ${REGISTRY_JVM_OPTS:--Xms64m -Xmx256m -XX:TieredStopAtLevel=1} $(cds_flags "$home/registry.jsa") -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
   -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
   -Dquarkus.log.level=WARN -Dquarkus.http.access-log.enabled=false \
   -jar "$(cat "$home/run-jar")" </dev/null >"$dir/registry.log" 2>&1 9>&- &
