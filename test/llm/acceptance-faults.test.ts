@@ -60,7 +60,8 @@ beforeAll(async () => {
       return { texts };
     },
   });
-  const env = { LLM_TIMEOUT_MS: "400", LLM_MAX_ATTEMPTS: "2", SCA_RESPONSES_SAMPLES: String(SAMPLES) };
+  // Long enough for a loaded CI machine, short enough that the injected hangs stay cheap.
+  const env = { LLM_TIMEOUT_MS: "1000", LLM_MAX_ATTEMPTS: "2", SCA_RESPONSES_SAMPLES: String(SAMPLES) };
   const log = pino({ level: "silent" });
   const stages = [
     await conceptsStage({}, { kit: kit("concepts", srv.url, env, registry) }),
