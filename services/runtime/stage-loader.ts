@@ -1,12 +1,20 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { SchemaLookup } from "./codec.ts";
 import type { StageDef } from "./stage.ts";
 
 /** What a stage module exports: `services/<stage>/stage.ts` by convention, or any file given explicitly. */
+/** What every stage factory may use from its host process. */
+export interface StageDeps {
+  registry?: Registry;
+  log?: Logger;
+}
+
 export interface StageModule {
-  createStage(env: NodeJS.ProcessEnv): Promise<StageDef>;
+  createStage(env: NodeJS.ProcessEnv, deps?: StageDeps): Promise<StageDef>;
   /** Schemas for topics outside the catalogue (tests, experiments); the catalogue's otherwise. */
   schemaFor?: SchemaLookup;
 }

@@ -45,11 +45,12 @@ async function runService(stageName: string, stageModule: string | undefined, fl
   const cfg = loadRuntimeConfig(process.env, flags);
   const log = pino({ name: "sca", level: cfg.logLevel });
   const mod = await loadStageModule(stageName, stageModule);
-  const stage = await mod.createStage({ ...process.env, SCA_STAGE: stageName });
-  const transport = await buildTransport(cfg);
-  const codec = await buildCodec(cfg, mod.schemaFor ?? schemaFor);
+  // One registry for the runner's and the stage's own metrics (LLM client, sandbox, selection), so /metrics shows both.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const stage = await mod.createStage({ ...process.env, SCA_STAGE: stageName }, { registry, log });
+  const transport = await buildTransport(cfg);
+  const codec = await buildCodec(cfg, mod.schemaFor ?? schemaFor);
   const runner = new StageRunner({
     transport,
     codec,
