@@ -19,7 +19,7 @@ import { spawnTs } from "../runtime/support/killer.ts";
 
 const Args = z.object({
   only: z.enum(["a", "b"]).optional(),
-  nA: z.coerce.number().int().positive().default(5_000),
+  nA: z.coerce.number().int().positive().default(10_000),
   nB: z.coerce.number().int().positive().default(50_000),
   /**
    * (b): records in flight per service, and input records per transaction. A no-op stage is bound by
