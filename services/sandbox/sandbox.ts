@@ -52,8 +52,8 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/** Slack over a run's own timeout before a silent supervisor is declared dead. */
-const SUPERVISOR_GRACE_MS = 10_000;
+/** Slack over a run's own timeout before a silent supervisor is declared dead: gVisor reaping a fork bomb of thousands of processes on a busy 2-core host has taken over 10 s. */
+const SUPERVISOR_GRACE_MS = 30_000;
 
 /**
  * Picks the backend: docker when an engine answers and the image is known, else bwrap; never runs
