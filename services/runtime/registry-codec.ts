@@ -1,5 +1,6 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { z } from "zod";
+import type { z } from "zod";
+import { jsonSchemaFor } from "../../schemas/json-schema.ts";
 import { schemaFor } from "../../schemas/topics.ts";
 import { type Codec, CodecError, type SchemaLookup, validate } from "./codec.ts";
 
@@ -40,14 +41,7 @@ export function subjectFor(topic: string): string {
  * adding an optional field counts as narrowing and is refused.
  */
 export function registeredJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, {
-    target: "draft-07",
-    io: "input",
-    override: ({ zodSchema, jsonSchema }) => {
-      const def = zodSchema._zod.def as { type: string; catchall?: unknown };
-      if (def.type === "object" && !def.catchall) jsonSchema.additionalProperties = false;
-    },
-  }) as Record<string, unknown>;
+  return jsonSchemaFor(schema);
 }
 
 /**

@@ -59,7 +59,7 @@ export interface Admin {
   deleteGroup(groupId: string): Promise<void>;
 }
 
-/** Plain (non-consuming) producer: ingest, tests. Each send is atomic. */
+/** Plain (non-consuming) producer: ingest, tests. A send is atomic per partition (Kafka: idempotent, not transactional, so offsets stay dense); across partitions only on the embedded log. */
 export interface Producer {
   send(records: OutRecord[]): Promise<void>;
   close(): Promise<void>;
