@@ -103,7 +103,9 @@ export async function startLiveStack(): Promise<LiveStack> {
   };
   try {
     broker = await startPrivateBroker();
-    llm = await startScriptedLlm();
+    // A second per answer, as a real server takes: calls then spread over several scrapes, so the
+    // latency histograms' rates see increases (Prometheus cannot rate a series' first sample).
+    llm = await startScriptedLlm({ delayMs: 1_000 });
     front = await busyLlm(llm);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
