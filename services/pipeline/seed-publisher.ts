@@ -1,6 +1,7 @@
 import type { Seed } from "../../schemas/records.ts";
 import type { Codec } from "../runtime/codec.ts";
-import type { OutRecord, Producer, Transport } from "../runtime/transport.ts";
+import type { Transport } from "../runtime/transport.ts";
+import { TopicSink } from "../seeds/sinks.ts";
 import { readTopic } from "./read-topic.ts";
 
 /**
@@ -9,12 +10,10 @@ import { readTopic } from "./read-topic.ts";
  * LLM stages twice for one. Stops accepting after `limit` distinct seeds (those already published count).
  */
 export class SeedPublisher {
-  private buffer: OutRecord[] = [];
   private count: number;
 
   private constructor(
-    private readonly producer: Producer,
-    private readonly codec: Codec,
+    private readonly sink: TopicSink,
     private readonly known: Set<string>,
     readonly limit: number,
   ) {
@@ -26,7 +25,7 @@ export class SeedPublisher {
     await readTopic(transport, "seeds", (r) => {
       if (r.key) known.add(r.key);
     });
-    return new SeedPublisher(await transport.producer(), codec, known, limit);
+    return new SeedPublisher(new TopicSink(await transport.producer(), codec, 64), known, limit);
   }
 
   get published(): number {
@@ -43,20 +42,15 @@ export class SeedPublisher {
     if (this.known.has(seed.id)) return true;
     this.known.add(seed.id);
     this.count++;
-    this.buffer.push({ topic: "seeds", key: seed.id, value: await this.codec.encode("seeds", seed) });
-    if (this.buffer.length >= 64) await this.flush();
+    await this.sink.write(seed);
     return true;
   }
 
-  async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    await this.producer.send(batch);
+  flush(): Promise<void> {
+    return this.sink.flush();
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    await this.producer.close();
+  close(): Promise<void> {
+    return this.sink.close();
   }
 }

@@ -1,9 +1,8 @@
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { createGunzip } from "node:zlib";
 import { z } from "zod";
 import { describeZodError } from "../runtime/codec.ts";
+import { readJsonLines } from "../runtime/json-lines.ts";
 import type { SourceMeta } from "./candidate.ts";
 import { detectLicense } from "./license.ts";
 
@@ -119,20 +118,7 @@ function dumpFile(row: unknown, where: string): CorpusFile {
 }
 
 async function* jsonlRows(path: string): AsyncIterable<CorpusFile> {
-  const raw = createReadStream(path);
-  const lines = createInterface({ input: path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    n++;
-    if (line.trim() === "") continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${path}:${n}: not JSON (${(e as Error).message})`);
-    }
-    yield dumpFile(json, `${path}:${n}`);
-  }
+  for await (const { json, where } of readJsonLines(path)) yield dumpFile(json, where);
 }
 
 async function* parquetRows(path: string): AsyncIterable<CorpusFile> {

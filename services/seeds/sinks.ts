@@ -43,9 +43,11 @@ export class JsonlSink implements SeedSink {
 export class TopicSink implements SeedSink {
   private buffer: OutRecord[] = [];
 
-  private constructor(
+  /** The topic must exist (`open` creates it); records go out in batches of `batchSize`. */
+  constructor(
     private readonly producer: Producer,
     private readonly codec: Codec,
+    private readonly batchSize = 256,
   ) {}
 
   static async open(transport: Transport, codec: Codec): Promise<TopicSink> {
@@ -56,7 +58,7 @@ export class TopicSink implements SeedSink {
 
   async write(seed: Seed): Promise<void> {
     this.buffer.push({ topic: TOPICS.seeds.name, key: seed.id, value: await this.codec.encode(TOPICS.seeds.name, seed) });
-    if (this.buffer.length >= 256) await this.flush();
+    if (this.buffer.length >= this.batchSize) await this.flush();
   }
 
   async flush(): Promise<void> {
