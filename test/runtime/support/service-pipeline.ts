@@ -90,7 +90,10 @@ export class ServicePipeline {
       [...this.children].map(async ([stage, c]) => {
         if (c.proc.exitCode !== null) return `${stage}: already exited (${c.proc.exitCode})`;
         c.proc.kill("SIGTERM");
+        const timer = setTimeout(() => c.proc.kill("SIGKILL"), 60_000);
         const code = await c.exited;
+        clearTimeout(timer);
+        if (c.proc.signalCode === "SIGKILL") return `${stage}: still running 60 s after SIGTERM: ${c.stderrTail()}`;
         return code === 0 ? "" : `${stage}: exit ${code}: ${c.stderrTail()}`;
       }),
     );
@@ -121,7 +124,7 @@ export class ServicePipeline {
 
 /** Reads the final topic (read_committed) and checks every input arrived exactly once, through all three stages. */
 export async function expectExactlyOnce(t: Transport, p: ServicePipeline, n: number): Promise<void> {
-  const out = await drain(t, p.topics.out, { min: n, quietMs: 3_000, timeoutMs: 300_000 });
+  const out = await drain(t, p.topics.out, { min: n, quietMs: 3_000, timeoutMs: 300_000, check: () => p.assertAlive() });
   const items = (await Promise.all(out.map((r) => p.codec.decode(p.topics.out, r.value)))) as Item[];
   const counts = new Map<string, number>();
   for (const x of items) counts.set(x.id, (counts.get(x.id) ?? 0) + 1);
