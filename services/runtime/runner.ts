@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { z } from "zod";
-import type { DlqEnvelope } from "../../schemas/records.ts";
+import { DlqEnvelope } from "../../schemas/records.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from "./backoff.ts";
 import { type Codec, CodecError } from "./codec.ts";
 import { dlqEnvelope, dlqTopicName } from "./dlq.ts";
@@ -132,9 +132,9 @@ export class StageRunner {
     this.fromBeginning = t.fromBeginning;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.metrics = RuntimeMetrics.for(opts.registry ?? new Registry());
-    this.m = stageMetrics(this.metrics, opts.stage.name);
     this.log = (opts.log ?? pino({ name: "sca" })).child({ stage: opts.stage.name });
     this.dlqTopic = dlqTopicName(opts.stage.input);
+    this.m = stageMetrics(this.metrics, opts.stage.name, [...opts.stage.outputs, this.dlqTopic]);
   }
 
   /** Consumer running and able to commit: what /readyz reports. */
@@ -507,7 +507,20 @@ export class StageRunner {
   }
 }
 
-function stageMetrics(m: RuntimeMetrics, stage: string) {
+/**
+ * A stage's series exist from its start, at zero: Prometheus cannot rate a series from its first
+ * sample, so a counter born at its first increment would hide that increment from rate() and
+ * increase(), and dashboards would show "no data" for a stage that has not failed yet.
+ */
+function stageMetrics(m: RuntimeMetrics, stage: string, outputs: readonly string[]) {
+  m.recordsIn.inc({ stage }, 0);
+  m.retries.inc({ stage }, 0);
+  m.commits.inc({ stage }, 0);
+  for (const reason of DlqEnvelope.shape.reason.options) m.recordsFailed.inc({ stage, reason }, 0);
+  for (const topic of outputs) m.recordsOut.inc({ stage, topic }, 0);
+  m.processDuration.zero({ stage });
+  m.commitDuration.zero({ stage });
+  m.inFlight.set({ stage }, 0);
   return {
     recordsIn: m.recordsIn.labels({ stage }),
     retries: m.retries.labels({ stage }),
