@@ -19,7 +19,8 @@ export function stageSettingFlags(cmd: Command): Command {
     .option("--sandbox-timeout <seconds>", "wall-clock limit per program (env SCA_SANDBOX_TIMEOUT)")
     .option("--policy <name>", `response selection policy: ${policyNames().join(", ")} (default pass-random)`)
     .option("--straggler-timeout-ms <ms>", "decide an instruction whose samples have not all been judged after this long (default 600000)")
-    .option("--progress <mode>", "auto | bars | lines | none (auto: bars on a terminal, lines otherwise)");
+    .option("--progress <mode>", "auto | bars | lines | none (auto: bars on a terminal, lines otherwise)")
+    .option("--metrics-port <port>", "serve /metrics, /healthz, /readyz for Prometheus while running; 0 = any free port (default: none)");
 }
 
 /**
@@ -42,7 +43,7 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   process.on("SIGTERM", onSignal);
   process.stderr.write(`state ${resolve(o.state)}, export ${resolve(o.out)}, log ${logFile}\n`);
   try {
-    const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, ...opts });
+    const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, onMetrics: (url) => process.stderr.write(`metrics ${url}\n`), ...opts });
     process.stdout.write(`\n${result.table}\n`);
     process.stdout.write(result.interrupted ? `\ninterrupted: rerun the same command to resume\n` : `\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
     return result;

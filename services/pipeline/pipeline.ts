@@ -1,9 +1,10 @@
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
-import { Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { JsonCodec } from "../runtime/codec.ts";
 import { EmbeddedTransport } from "../runtime/embedded/index.ts";
+import { type HealthServer, startHealthServer } from "../runtime/http.ts";
 import { StageRunner } from "../runtime/runner.ts";
 import { loadStageModule } from "../runtime/stage-loader.ts";
 import type { StageDef } from "../runtime/stage.ts";
@@ -41,6 +42,8 @@ export interface PipelineContext {
   /** Aborting stops the run gracefully (Ctrl-C). */
   signal: AbortSignal;
   pollMs?: number;
+  /** Told the /metrics URL once it listens (with --metrics-port). */
+  onMetrics?: (url: string) => void;
 }
 
 type Closable = StageDef & { close?: () => Promise<void> };
@@ -82,7 +85,15 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   const registry = new Registry();
   const runners: StageRunner[] = [];
   const stages: Closable[] = [];
+  let http: HealthServer | undefined;
   try {
+    if (o.metricsPort !== undefined) {
+      // Every stage's runner and its own metrics (LLM client, sandbox, selection) land in this one registry.
+      collectDefaultMetrics({ register: registry });
+      http = await startHealthServer({ port: o.metricsPort, registry, ready: () => runners.length === stageNames.length && runners.every((r) => r.ready) });
+      log.info({ port: http.port }, "metrics listening");
+      ctx.onMetrics?.(`http://127.0.0.1:${http.port}/metrics`);
+    }
     await transport.admin().createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs, compacted: t.compacted })));
     const runConfig = {
       llm: { base_url: localLlm ? "local small model (sca model serve)" : env.LLM_BASE_URL, model: env.LLM_MODEL },
@@ -159,5 +170,6 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     for (const s of stages) await s.close?.().catch(() => {});
     await transport.close();
     await localLlm?.close();
+    await http?.close();
   }
 }

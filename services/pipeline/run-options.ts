@@ -21,6 +21,8 @@ export const RunOptions = z
     stragglerTimeoutMs: positiveInt.default(10 * 60_000),
     typecheck: z.boolean().default(true),
     progress: z.enum(["auto", "bars", "lines", "none"]).default("auto"),
+    /** Serve /metrics, /healthz, /readyz on this port while running (0 = any free port); off when absent. */
+    metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),
   })
   .refine((o) => !(o.seeds && o.corpus.length > 0), { message: "give --seeds FILE or a corpus, not both", path: ["seeds"] });
 export type RunOptions = z.output<typeof RunOptions>;

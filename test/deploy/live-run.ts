@@ -1,8 +1,7 @@
 /**
- * The deployment topology of docker-compose.yml on one machine, for the dashboards' acceptance
- * test: a Kafka broker of its own, `sca topics create`, every stage as its own `sca service`
- * process, a scripted OpenAI-compatible LLM, and a real Prometheus scraping them every second
- * with the shipped alert rules loaded.
+ * What the dashboards' acceptance test watches: a real Prometheus, started first and scraping every
+ * second with the shipped alert rules loaded, and one `sca run --metrics-port` over a seeds file
+ * with a scripted OpenAI-compatible LLM that answers like a busy server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,15 +9,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { buildCodec, loadRuntimeConfig } from "../../services/runtime/config.ts";
-import { KafkaTransport, parseBrokers } from "../../services/runtime/kafka/index.ts";
-import { seedsFor, startScriptedLlm } from "../e2e/support/scripted-llm.ts";
-import { type PrivateBroker, startPrivateBroker } from "../kafka/private-broker.ts";
+import { SAMPLES, seedsFor, startScriptedLlm } from "../e2e/support/scripted-llm.ts";
 import { type ScriptedServer, startScriptedServer } from "../llm/scripted-server.ts";
 import { type Child, spawnTs } from "../runtime/support/killer.ts";
 import { PROMETHEUS_BIN, PROMTOOL_BIN, ROOT, run } from "./repo.ts";
-
-export const STAGES = ["concepts", "instructions", "responses", "verdicts", "selector", "sink"] as const;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,8 +36,6 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
   }
 }
 
-const ok = (url: string) => async () => (await fetch(url)).ok;
-
 /**
  * The scripted LLM behind a front that behaves like a busy vLLM: every 7th request gets a 429 (the
  * client retries it), and the first two attempts at the two_pass seed's concepts too, which
@@ -65,93 +57,62 @@ async function busyLlm(upstream: ScriptedServer): Promise<ScriptedServer> {
   });
 }
 
-export interface LiveStack {
+/** The run's probes and metrics text, read while it was running. */
+export interface Probes {
+  healthz: number;
+  readyz: number;
+  metrics: string;
+}
+
+export interface LiveRun {
   prometheusUrl: string;
-  metricsUrls: Record<(typeof STAGES)[number], string>;
-  /** Seconds since the epoch when the services were ready. */
+  /** Seconds since the epoch: the run's start and end, the range its panels are queried over. */
   startedAt: number;
+  endedAt: number;
+  probes: Probes;
+  /** `sca run`'s stdout (the funnel table and "done: N rows"). */
+  stdout: string;
   query(expr: string, opts?: { start: number; end: number; step: number }): Promise<Array<{ metric: Record<string, string>; values: Array<[number, string]> }>>;
-  publishSeeds(names: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startLiveStack(): Promise<LiveStack> {
+async function stopProcess(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once("exit", r));
+  p.kill("SIGTERM");
+  const t = setTimeout(() => p.kill("SIGKILL"), 30_000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** Starts Prometheus, then `sca run` on `seedNames`, and returns once the run finished by itself. */
+export async function liveRun(seedNames: string[], timeoutMs: number): Promise<LiveRun> {
   const dir = mkdtempSync(join(tmpdir(), "sca-deploy-"));
-  const children: Child[] = [];
   let prometheus: ChildProcess | undefined;
-  let broker: PrivateBroker | undefined;
+  let sca: Child | undefined;
   let llm: ScriptedServer | undefined;
   let front: ScriptedServer | undefined;
   const close = async () => {
-    await Promise.all(
-      children.map(async (c) => {
-        if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
-        const t = setTimeout(() => c.proc.kill("SIGKILL"), 30_000);
-        await c.exited;
-        clearTimeout(t);
-      }),
-    );
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus!.once("exit", r));
-      prometheus.kill("SIGTERM");
-      await exited;
-    }
+    await stopProcess(sca?.proc);
+    await stopProcess(prometheus);
     await front?.close();
     await llm?.close();
-    await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    broker = await startPrivateBroker();
     // A second per answer, as a real server takes: calls then spread over several scrapes, so the
     // latency histograms' rates see increases (Prometheus cannot rate a series' first sample).
     llm = await startScriptedLlm({ delayMs: 1_000 });
     front = await busyLlm(llm);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      SCA_TRANSPORT: "kafka",
-      KAFKA_BROKERS: broker.brokers.join(","),
-      LLM_BASE_URL: front.url,
-      LLM_MODEL: "scripted",
-      LLM_MAX_ATTEMPTS: "2",
-      LLM_RETRY_BASE_MS: "50",
-      LLM_RETRY_MAX_MS: "200",
-      SCA_RUN_ID: "deploy-acceptance",
-      SCA_RESPONSES_SAMPLES: "3",
-      SCA_SANDBOX_BACKEND: "bwrap",
-      SCA_SANDBOX_TIMEOUT: "5",
-      SCA_OUT_DIR: join(dir, "out"),
-      SCA_STRAGGLER_TIMEOUT_MS: "5000",
-      SCA_SINK_FLUSH_MS: "500",
-      SCA_COMMIT_INTERVAL_MS: "50",
-      LOG_LEVEL: "warn",
-      SCA_KAFKA_LOG_LEVEL: "fatal",
-    };
-    // Idempotent; a broker still electing leaders right after its start can refuse the first try.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        run(process.execPath, [join(ROOT, "bin", "sca.js"), "topics", "create"], { env });
-        break;
-      } catch (e) {
-        if (attempt >= 5) throw e;
-        await new Promise((r) => setTimeout(r, 3_000));
-      }
-    }
+    const seedsFile = join(dir, "seeds.jsonl");
+    writeFileSync(seedsFile, seedsFor(seedNames).map((s) => JSON.stringify(s)).join("\n") + "\n");
 
-    const ports = await Promise.all(STAGES.map(() => freePort()));
-    const metricsUrls = Object.fromEntries(STAGES.map((s, i) => [s, `http://127.0.0.1:${ports[i]}`])) as LiveStack["metricsUrls"];
-    STAGES.forEach((s, i) => children.push(spawnTs([join(ROOT, "bin", "sca.js"), "service", s, "--metrics-port", String(ports[i])], env)));
-    for (const [i, s] of STAGES.entries()) {
-      const c = children[i];
-      await waitFor(`sca service ${s}`, 300_000, ok(`${metricsUrls[s]}/readyz`), () => (c.proc.exitCode !== null ? `exited (${c.proc.exitCode}): ${c.stderrTail()}` : undefined));
-    }
-
-    // The shipped rules, with the scrape targets of this machine instead of compose's DNS names.
-    const promPort = await freePort();
+    // The shipped rules, with this machine's one target instead of compose's service names.
+    const [metricsPort, promPort] = [await freePort(), await freePort()];
     const config = {
       global: { scrape_interval: "1s", evaluation_interval: "1s" },
       rule_files: [join(ROOT, "observability", "prometheus", "alerts.yml")],
-      scrape_configs: [{ job_name: "sca", static_configs: STAGES.map((s, i) => ({ targets: [`127.0.0.1:${ports[i]}`], labels: { service: s } })) }],
+      scrape_configs: [{ job_name: "sca", static_configs: [{ targets: [`127.0.0.1:${metricsPort}`], labels: { service: "sca-run" } }] }],
     };
     writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     run(PROMTOOL_BIN, ["check", "config", join(dir, "prometheus.yml")]);
@@ -159,35 +120,53 @@ export async function startLiveStack(): Promise<LiveStack> {
     prometheus = spawn(PROMETHEUS_BIN, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ["ignore", "ignore", "pipe"] });
     prometheus.stderr!.on("data", (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4_000)));
     const prometheusUrl = `http://127.0.0.1:${promPort}`;
-    await waitFor("prometheus", 60_000, ok(`${prometheusUrl}/-/ready`), () => (prometheus!.exitCode !== null ? `exited (${prometheus!.exitCode}): ${promLog}` : undefined));
-    const startedAt = Date.now() / 1000;
+    await waitFor("prometheus", 60_000, async () => (await fetch(`${prometheusUrl}/-/ready`)).ok, () => (prometheus!.exitCode !== null ? `exited (${prometheus!.exitCode}): ${promLog}` : undefined));
 
-    const transport = new KafkaTransport({ brokers: parseBrokers(env.KAFKA_BROKERS) });
-    const codec = await buildCodec(loadRuntimeConfig(env));
+    const startedAt = Date.now() / 1000;
+    let stdout = "";
+    sca = spawnTs(
+      [join(ROOT, "bin", "sca.js"), "run", "--seeds", seedsFile, "--limit", "100", "--samples", String(SAMPLES), "--state", join(dir, "state"), "--out", join(dir, "out"), "--llm-base-url", front.url, "--llm-model", "scripted", "--sandbox", "bwrap", "--sandbox-timeout", "5", "--straggler-timeout-ms", "5000", "--progress", "none", "--metrics-port", String(metricsPort)],
+      { ...process.env, LLM_MAX_ATTEMPTS: "2", LLM_RETRY_BASE_MS: "50", LLM_RETRY_MAX_MS: "200", SCA_SINK_FLUSH_MS: "500", LOG_LEVEL: "warn" },
+      (line) => (stdout += `${line}\n`),
+    );
+    const proc = sca;
+    const base = `http://127.0.0.1:${metricsPort}`;
+    const dead = () => (proc.proc.exitCode !== null ? `sca run exited (${proc.proc.exitCode}) before it was ready: ${proc.stderrTail()}` : undefined);
+    await waitFor("sca run /readyz", 120_000, async () => (await fetch(`${base}/readyz`)).ok, dead);
+    const probes: Probes = {
+      healthz: (await fetch(`${base}/healthz`)).status,
+      readyz: (await fetch(`${base}/readyz`)).status,
+      metrics: await (await fetch(`${base}/metrics`)).text(),
+    };
+    // The last /metrics text before the run ends shows every stage at work.
+    const sampling = setInterval(() => {
+      fetch(`${base}/metrics`).then(
+        async (r) => r.ok && (probes.metrics = await r.text()),
+        () => undefined,
+      );
+    }, 1_000);
+    const timer = setTimeout(() => proc.proc.kill("SIGKILL"), timeoutMs);
+    const code = await proc.exited;
+    clearTimeout(timer);
+    clearInterval(sampling);
+    if (code !== 0) throw new Error(`sca run exited ${code ?? "by a signal (timeout?)"}: ${proc.stderrTail()}\n${stdout}`);
     return {
       prometheusUrl,
-      metricsUrls,
       startedAt,
+      endedAt: Date.now() / 1000,
+      probes,
+      stdout,
       async query(expr, range) {
         const params = new URLSearchParams({ query: expr, ...(range ? { start: String(range.start), end: String(range.end), step: String(range.step) } : {}) });
         const res = await fetch(`${prometheusUrl}/api/v1/${range ? "query_range" : "query"}?${params}`);
-        const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }> } };
+        const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }> } };
         if (body.status !== "success") throw new Error(`prometheus rejected ${expr}: ${body.error}`);
         return body.data.result.map((r) => ({ metric: r.metric, values: r.values ?? (r.value ? [r.value] : []) }));
       },
-      async publishSeeds(names) {
-        const p = await transport.producer();
-        await p.send(await Promise.all(seedsFor(names).map(async (s) => ({ topic: "seeds", key: s.id, value: await codec.encode("seeds", s) }))));
-        await p.close();
-      },
-      async close() {
-        await transport.close();
-        await close();
-      },
+      close,
     };
   } catch (e) {
-    const tails = children.map((c, i) => `${STAGES[i]}: ${c.stderrTail().slice(-600)}`).join("\n");
     await close().catch(() => undefined);
-    throw new Error(`${(e as Error).message}\n${tails}`);
+    throw e;
   }
 }
