@@ -1,3 +1,4 @@
+import "./kafka/kafkajs-patch.ts";
 import kafkajs, { type PartitionMetadata } from "kafkajs";
 
 const javaCompatible = kafkajs.Partitioners.DefaultPartitioner();

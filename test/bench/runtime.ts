@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import "../../services/runtime/kafka/kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import { pino } from "pino";
 import { z } from "zod";

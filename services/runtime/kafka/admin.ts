@@ -1,3 +1,4 @@
+import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import type { Admin, OffsetCommit, PartitionInfo, TopicConfig } from "../transport.ts";
 import { setTimeout as sleep } from "node:timers/promises";

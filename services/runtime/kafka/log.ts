@@ -1,3 +1,4 @@
+import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import { pino, type Logger } from "pino";
 

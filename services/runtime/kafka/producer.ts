@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import { backoffDelay } from "../backoff.ts";
 import type { OutRecord, Producer } from "../transport.ts";

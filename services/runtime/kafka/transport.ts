@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import type { Logger } from "pino";
 import type { ConsumerOptions, Producer, StreamConsumer, Transport } from "../transport.ts";
