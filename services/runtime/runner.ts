@@ -103,7 +103,8 @@ export class StageRunner {
   private closing = false;
   private closed = false;
   private restarting = false;
-  private committing: Promise<void> | undefined;
+  /** Commits in flight by lane: one lane for the whole consumer, or one per partition when the transport allows. */
+  private readonly lanes = new Map<string, Promise<void>>();
   private restartLoop: Promise<void> | undefined;
   /** Aborted by close(), so a back-off wait in the reopen loop does not hold up shutdown. */
   private readonly closeSignal = new AbortController();
@@ -378,24 +379,37 @@ export class StageRunner {
     return true;
   }
 
-  /** Commits are serialised: one in flight at a time, the next picks up whatever became ready meanwhile. */
+  /**
+   * Commits are serialised per lane: one in flight at a time in each, the next picks up whatever
+   * became ready meanwhile. A transport that commits partitions independently gets a lane per
+   * partition, so its round trips overlap instead of queueing behind each other.
+   */
   private commit(): Promise<void> {
-    this.committing ??= this.commitReady().then((didCommit) => {
-      this.committing = undefined;
-      // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
-      if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) void this.commit();
-    });
-    return this.committing;
+    const states = [...this.parts.values()];
+    const groups = this.consumer?.commitScope === "partition" ? states.map((st) => ({ key: `p${st.partition}`, states: [st] })) : [{ key: "all", states }];
+    return Promise.all(
+      groups.map(({ key, states: mine }) => {
+        let lane = this.lanes.get(key);
+        if (!lane) {
+          lane = this.commitReady(mine).then((didCommit) => {
+            this.lanes.delete(key);
+            // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
+            if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) void this.commit();
+          });
+          this.lanes.set(key, lane);
+        }
+        return lane;
+      }),
+    ).then(() => undefined);
   }
 
-  /** Commits the ready prefix of every partition; true when something was committed. Never throws. */
-  private async commitReady(): Promise<boolean> {
+  /** Commits the ready prefix of these partitions; true when something was committed. Never throws. */
+  private async commitReady(states: PartitionState[]): Promise<boolean> {
     const consumer = this.consumer;
     if (!consumer || this.restarting) return false;
     const outputs: OutRecord[] = [];
     const offsets: OffsetCommit[] = [];
     const batch: Array<[PartitionState, bigint]> = [];
-    const states = [...this.parts.values()];
     let budget = this.maxCommitRecords;
     this.commitRotation = (this.commitRotation + 1) % Math.max(1, states.length);
     for (let i = 0; i < states.length && budget > 0; i++) {

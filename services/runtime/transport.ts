@@ -94,6 +94,11 @@ export interface StreamConsumer {
   resume(partitions: TopicPartition[]): void;
   /** Atomically append `outputs` and commit `offsets` for this consumer's group. */
   commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void>;
+  /**
+   * "partition": commits that each carry one partition's offsets may run concurrently, one per
+   * partition (Kafka: one transactional producer per input partition). Absent: one commit at a time.
+   */
+  readonly commitScope?: "partition";
   close(): Promise<void>;
 }
 

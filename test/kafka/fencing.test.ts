@@ -4,7 +4,12 @@ import { FencedError, KafkaTransport } from "../../services/runtime/kafka/index.
 import { kafkaBrokers, quietLog } from "./env.ts";
 
 describe("kafka stream consumer fencing", () => {
-  it("a restarted instance with the same instance id fences its predecessor's transactions", { timeout: 120_000 }, async () => {
+  // A Deployment's replacement pod has a new name, so a new instance id: the partition's next owner
+  // must fence the old one all the same.
+  it.each([
+    ["the same instance id (a restarted process)", "replica-0", "replica-0"],
+    ["another instance id (a replacement pod)", "pod-7f9c-a", "pod-7f9c-b"],
+  ])("the partition's next owner with %s fences its predecessor's transactions", { timeout: 120_000 }, async (_, zombieId, freshId) => {
     const id = randomBytes(4).toString("hex");
     const [input, output, group] = [`fence-in-${id}`, `fence-out-${id}`, `fence-${id}`];
     const old = new KafkaTransport({ brokers: kafkaBrokers(), clientId: "fence-old" }, quietLog);
@@ -17,9 +22,9 @@ describe("kafka stream consumer fencing", () => {
       const out = (v: string) => [{ topic: output, key: "k", value: Buffer.from(v) }];
       const at = (offset: number) => [{ topic: input, partition: 0, offset: String(offset) }];
 
-      const zombie = await old.consumer({ groupId: group, topic: input, instanceId: "replica-0" });
+      const zombie = await old.consumer({ groupId: group, topic: input, instanceId: zombieId });
       await zombie.commit(out("zombie-1"), at(1));
-      const fresh = await successor.consumer({ groupId: group, topic: input, instanceId: "replica-0" });
+      const fresh = await successor.consumer({ groupId: group, topic: input, instanceId: freshId });
       await fresh.commit(out("fresh-2"), at(2));
 
       await expect(zombie.commit(out("zombie-3"), at(3))).rejects.toBeInstanceOf(FencedError);
@@ -27,7 +32,11 @@ describe("kafka stream consumer fencing", () => {
       await expect(zombie.commit(out("zombie-4"), at(4))).rejects.toThrow(/fenced/);
       await fresh.commit(out("fresh-3"), at(3));
 
-      expect(await old.admin().groupOffsets(group, input)).toEqual(at(3).map((o) => ({ ...o })));
+      // A transactional offset commit shows in OffsetFetch once its markers are written, just after the commit returns.
+      let offsets: unknown;
+      const until = Date.now() + 10_000;
+      while (JSON.stringify((offsets = await old.admin().groupOffsets(group, input))) !== JSON.stringify(at(3)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(offsets).toEqual(at(3));
       const reader = await successor.consumer({ groupId: `read-${id}`, topic: output });
       const seen: string[] = [];
       await reader.start({ onRecords: async (rs) => void seen.push(...rs.map((r) => r.value.toString())) });

@@ -22,15 +22,27 @@ function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage):
   };
 }
 
-/** Identifies a member's transactional producer: stable across restarts of the same instance, so the successor fences it. */
+/** The transactional producer of an instance, for commits that span several partitions: the same instance id fences its predecessor. */
 export function transactionalIdFor(groupId: string, instanceId: string): string {
   return `sca-${groupId}-${instanceId}`;
 }
 
 /**
- * A kafkajs consumer (read_committed, no auto-commit) paired with a transactional producer whose
- * id derives from the instance id: commit() is one transaction holding the outputs and the input
- * offsets.
+ * The transactional producer of one input partition, whoever owns it: the next owner's producer
+ * fences the previous owner's, even when that was another pod with another name (kafkajs has no
+ * KIP-447 group-metadata fencing, so this is how Kafka Streams fenced before it).
+ */
+export function partitionTransactionalId(groupId: string, topic: string, partition: number): string {
+  return `sca-${groupId}-${topic}-${partition}`;
+}
+
+/**
+ * A kafkajs consumer (read_committed, no auto-commit) with one transactional producer per owned
+ * input partition: commit() is one transaction holding the outputs and that partition's offset, and
+ * commits of different partitions run concurrently. A new owner initialises the partition's producer
+ * before it reads the committed offset, which fences the old owner and aborts its open transaction,
+ * so the offset it resumes from is final. Commits naming several partitions (not the runner's) go
+ * through a producer keyed by the instance id.
  *
  * kafkajs rebalances eagerly and, after every rejoin, restarts each assigned partition from the
  * group's committed offset. Partitions this member keeps across a rebalance are therefore not
@@ -40,7 +52,10 @@ export function transactionalIdFor(groupId: string, instanceId: string): string 
 export class KafkaStreamConsumer implements StreamConsumer {
   private consumer?: kafkajs.Consumer;
   private handlers?: ConsumerHandlers;
+  /** For commits naming several partitions at once. */
   private readonly producer: TransactionalProducer;
+  private readonly partitionProducers = new Map<number, TransactionalProducer>();
+  readonly commitScope = "partition" as const;
   /** Per owned partition: the next offset not yet handed to onRecords. */
   private readonly delivered = new Map<number, bigint>();
   private owned = new Set<number>();
@@ -57,15 +72,29 @@ export class KafkaStreamConsumer implements StreamConsumer {
     private readonly cfg: KafkaConfig,
     private readonly log: Logger,
   ) {
-    this.producer = new TransactionalProducer(kafka, transactionalIdFor(opts.groupId, opts.instanceId), {
-      log,
-      retryForMs: cfg.commitRetryMs,
-      transactionTimeoutMs: cfg.transactionTimeoutMs,
+    this.producer = this.transactional(transactionalIdFor(opts.groupId, opts.instanceId));
+  }
+
+  private transactional(id: string): TransactionalProducer {
+    const { admin, opts } = this;
+    return new TransactionalProducer(this.kafka, id, {
+      log: this.log,
+      retryForMs: this.cfg.commitRetryMs,
+      transactionTimeoutMs: this.cfg.transactionTimeoutMs,
       offsetsCommitted: async ({ groupId, offsets }) => {
         const committed = new Map((await admin.groupOffsets(groupId, opts.topic)).map((o) => [o.partition, BigInt(o.offset)]));
         return offsets.every((o) => o.topic === opts.topic && (committed.get(o.partition) ?? -1n) >= BigInt(o.offset));
       },
     });
+  }
+
+  private producerFor(partition: number): TransactionalProducer {
+    let p = this.partitionProducers.get(partition);
+    if (!p) {
+      p = this.transactional(partitionTransactionalId(this.opts.groupId, this.opts.topic, partition));
+      this.partitionProducers.set(partition, p);
+    }
+    return p;
   }
 
   async start(handlers: ConsumerHandlers): Promise<void> {
@@ -139,13 +168,20 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const now = new Set(partitions);
     const revoked = [...this.owned].filter((p) => !now.has(p));
     const added = partitions.filter((p) => !this.owned.has(p));
-    for (const p of revoked) this.delivered.delete(p);
+    for (const p of revoked) {
+      this.delivered.delete(p);
+      // after its last commit; the partition's next owner fences it anyway
+      const producer = this.partitionProducers.get(p);
+      this.partitionProducers.delete(p);
+      void producer?.close().catch(() => undefined);
+    }
     this.owned = now;
     if (revoked.length) handlers.onRevoked?.(revoked.map((partition) => ({ topic, partition })));
     // kafkajs forgets pauses across a rejoin; the runner's backpressure must not be
     const stillPaused = [...this.paused].filter((p) => now.has(p));
     if (stillPaused.length) this.consumer?.pause([{ topic, partitions: stillPaused }]);
     if (!added.length) return;
+    await Promise.all(added.map((p) => this.retrying(() => this.producerFor(p).ready())));
     const committed = new Map((await this.retrying(() => this.admin.groupOffsets(groupId, topic))).map((o) => [o.partition, o.offset]));
     const bounds = new Map((await this.retrying(() => this.admin.describeTopic(topic))).map((p) => [p.partition, p]));
     const resumes: OffsetCommit[] = added.map((partition) => {
@@ -189,7 +225,9 @@ export class KafkaStreamConsumer implements StreamConsumer {
   async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void> {
     const foreign = offsets.find((o) => o.topic !== this.opts.topic);
     if (foreign) throw new Error(`commit: offset for topic "${foreign.topic}" but this consumer reads "${this.opts.topic}"`);
-    await this.producer.run(outputs, { groupId: this.opts.groupId, offsets });
+    const partitions = new Set(offsets.map((o) => o.partition));
+    const producer = partitions.size === 1 ? this.producerFor(offsets[0].partition) : this.producer;
+    await producer.run(outputs, { groupId: this.opts.groupId, offsets });
   }
 
   /** Set by the transport that tracks open clients. */
@@ -200,6 +238,8 @@ export class KafkaStreamConsumer implements StreamConsumer {
     this.closing = true;
     clearTimeout(this.relaunchTimer);
     await this.consumer?.disconnect();
-    await this.producer.close();
+    const producers = [this.producer, ...this.partitionProducers.values()];
+    this.partitionProducers.clear();
+    await Promise.all(producers.map((p) => p.close()));
   }
 }

@@ -138,6 +138,15 @@ export class TransactionalProducer {
     if (p) await (await p.catch(() => undefined))?.disconnect().catch(() => undefined);
   }
 
+  /**
+   * Connects now: InitProducerId fences any other producer with this id and aborts (or finishes)
+   * the transaction it left open. Failures propagate; the next run() connects again.
+   */
+  async ready(): Promise<void> {
+    if (this.fenced) throw this.fenced;
+    await this.connected();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.tail;
