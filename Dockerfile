@@ -16,6 +16,9 @@ COPY package.json package-lock.json ./
 # `npm ls`: npm can end an install that failed to fetch with exit 0 ("Exit handler never called!"),
 # leaving empty package folders behind; the image must not be built on that.
 RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund && npm ls --omit=dev --all >/dev/null
+# Only this platform's CPU build of llama.cpp: `sca model serve` loads it with gpu: false, so the CUDA,
+# Vulkan and other-architecture prebuilt binaries (~620 MB of the image) could never load.
+RUN find node_modules/@node-llama-cpp -mindepth 1 -maxdepth 1 ! -name "linux-$(node -p process.arch)" -exec rm -rf {} +
 
 FROM ${NODE_IMAGE}
 # tini: Node as PID 1 would ignore SIGTERM, and the runners need it to commit and leave their group.

@@ -1,5 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,6 +51,19 @@ describe("application image, built from the Dockerfile", () => {
     expect(docker("run", "--rm", "--entrypoint", "id", TAG, "-u").trim()).toBe("1000");
     const help = docker("run", "--rm", TAG, "--help");
     for (const cmd of ["run", "service", "topics", "replay", "model"]) expect(help).toMatch(new RegExp(`^\\s+${cmd}\\b`, "m"));
+  });
+
+  it("holds llama.cpp's CPU build for `sca model serve`, and not the GPU builds", () => {
+    // A file, not `node -e`: node-llama-cpp tests its binary in a fork, which inherits -e from execArgv.
+    const dir = mkdtempSync(join(tmpdir(), "sca-image-"));
+    chmodSync(dir, 0o755); // the image runs as uid 1000
+    writeFileSync(join(dir, "llama.mjs"), `const { getLlama } = await import("/app/node_modules/node-llama-cpp/dist/index.js");\nconst l = await getLlama({ gpu: false, build: "never" });\nconsole.log("gpu=" + l.gpu);\nawait l.dispose();\n`);
+    try {
+      expect(docker("run", "--rm", "-v", `${dir}:/check:ro`, "--entrypoint", "node", TAG, "/check/llama.mjs").trim()).toBe("gpu=false");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(docker("run", "--rm", "--entrypoint", "ls", TAG, "node_modules/@node-llama-cpp").trim().split(/\s+/)).toEqual([`linux-${process.arch}`]);
   });
 
   it("loads a real stage and refuses to start without its LLM settings, naming them", () => {
