@@ -63,3 +63,5 @@ fi
 # mirror and the npm registry, and the engine here has no bridge network.
 echo "build-app-image: docker build $tag on $base" >&2
 DOCKER_BUILDKIT=0 docker build --network host --build-arg "NODE_IMAGE=$base" -t "$tag" "$repo" >&2
+# Every rebuild leaves the previous image dangling (hundreds of MB each); keep a day's worth as cache.
+docker image prune -f --filter until=24h >/dev/null
