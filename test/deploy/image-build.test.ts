@@ -1,13 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { kafkaBrokers, quietLog } from "../kafka/env.ts";
+import { installedModelPath } from "../llm/local-model/model-env.ts";
 import { item, itemCodec } from "../runtime/support/items.ts";
 import { ROOT, run } from "./repo.ts";
 
@@ -53,18 +51,26 @@ describe("application image, built from the Dockerfile", () => {
     for (const cmd of ["run", "service", "topics", "replay", "model"]) expect(help).toMatch(new RegExp(`^\\s+${cmd}\\b`, "m"));
   });
 
-  it("holds llama.cpp's CPU build for `sca model serve`, and not the GPU builds", () => {
-    // A file, not `node -e`: node-llama-cpp tests its binary in a fork, which inherits -e from execArgv.
-    const dir = mkdtempSync(join(tmpdir(), "sca-image-"));
-    chmodSync(dir, 0o755); // the image runs as uid 1000
-    writeFileSync(join(dir, "llama.mjs"), `const { getLlama } = await import("/app/node_modules/node-llama-cpp/dist/index.js");\nconst l = await getLlama({ gpu: false, build: "never" });\nconsole.log("gpu=" + l.gpu);\nawait l.dispose();\n`);
-    try {
-      expect(docker("run", "--rm", "-v", `${dir}:/check:ro`, "--entrypoint", "node", TAG, "/check/llama.mjs").trim()).toBe("gpu=false");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it("serves the CPU model over the OpenAI API with `sca model serve`, as the k8s dev overlay runs it, and holds no GPU builds", async () => {
     expect(docker("run", "--rm", "--entrypoint", "ls", TAG, "node_modules/@node-llama-cpp").trim().split(/\s+/)).toEqual([`linux-${process.arch}`]);
-  });
+    const model = await installedModelPath();
+    const port = await freePort();
+    const id = docker("run", "-d", "--network", "host", "-v", `${model}:/models/model.gguf:ro`, "-e", "SCA_MODEL_PATH=/models/model.gguf", TAG, "model", "serve", "--host", "127.0.0.1", "--port", String(port), "--sequences", "1", "--context-size", "1024").trim();
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false))) {
+        if (Date.now() > deadline) throw new Error(`model server in the image not healthy in 120 s:\n${logsOf(id).slice(-2000)}`);
+        await sleep(250);
+      }
+      const res = await fetch(`http://127.0.0.1:${port}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "def add(a, b):\n    return", max_tokens: 8, temperature: 0, seed: 1 }) });
+      const body = (await res.json()) as { choices: Array<{ text: string; finish_reason: string }>; usage: { completion_tokens: number } };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.choices[0].text.length).toBeGreaterThan(0);
+      expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    } finally {
+      spawnSync("docker", ["rm", "-f", id]);
+    }
+  }, 180_000);
 
   it("loads a real stage and refuses to start without its LLM settings, naming them", () => {
     const r = dockerRun(["--env", "LLM_BASE_URL=", TAG, "service", "concepts", "--transport", "kafka", "--brokers", "127.0.0.1:1"]);
