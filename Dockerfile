@@ -1,8 +1,8 @@
 # The one application image: every stage, `sca run` and the operator commands; the command picks the
 # role (`docker run IMAGE service responses`). The sandbox image is separate (services/sandbox/image/).
 # Sources run through tsx as in development (bin/sca.js): what runs here is what the tests ran.
-# NODE_IMAGE: where Docker Hub is out of reach, test/infra/build-app-image.sh builds this file on a
-# base of its own made from the same parts; the tests build and run the image that way.
+# NODE_IMAGE: where Docker Hub is out of reach, test/infra/build-image.sh builds this file on a base
+# of its own made from the same parts; the tests build and run the image that way.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps

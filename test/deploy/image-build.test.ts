@@ -11,7 +11,7 @@ import { ROOT, run } from "./repo.ts";
 
 /**
  * The production Dockerfile, built and run: Docker Hub is out of reach here, so
- * test/infra/build-app-image.sh builds it on a Node base of our own making (see that script); every
+ * test/infra/build-image.sh builds it on a Node base of our own making (see offline-base.sh); every
  * step of the Dockerfile itself runs as written. Then the image is used the way compose and k8s use it.
  */
 const TAG = "sca-app:test";
@@ -39,7 +39,7 @@ function logsOf(id: string): string {
 
 describe("application image, built from the Dockerfile", () => {
   beforeAll(() => {
-    run("bash", ["test/infra/build-app-image.sh", TAG], { cwd: ROOT });
+    run("bash", ["test/infra/build-image.sh", "app", TAG], { cwd: ROOT });
   }, 1_500_000);
 
   it("has sca behind tini as entrypoint and runs as the unprivileged node user", () => {
