@@ -191,6 +191,32 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       await c.close();
     });
 
+    it("takes pause and resume while it is still starting, and a pause made then holds once it runs", async () => {
+      const t = await connect();
+      const topic = `ct-early-${uid()}`;
+      await t.admin().createTopics([{ name: topic, partitions: 2 }]);
+      const keyFor = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionFor(topic, k, 2, { next: 0 }) === partition)!;
+      const c = await t.consumer({ groupId: `g-${uid()}`, topic });
+      const seen: string[] = [];
+      const assigned = new Set<number>();
+      const starting = c.start({ onRecords: async (rs) => void seen.push(...rs.map((r) => r.value.toString())), onAssigned: (ps) => ps.forEach((x) => assigned.add(x.partition)) });
+      // the runner's backpressure may pause and resume at any moment, before the consumer runs too
+      c.pause([{ topic, partition: 0 }, { topic, partition: 1 }]);
+      c.resume([{ topic, partition: 1 }]);
+      await starting;
+      await waitFor(() => assigned.size === 2, 60_000, () => `assigned ${[...assigned]}`);
+      const p = await t.producer();
+      await p.send([rec(topic, keyFor(0), "p0"), rec(topic, keyFor(1), "p1")]);
+      await waitFor(() => seen.includes("p1"), 30_000, () => `seen ${seen}`);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(seen).toEqual(["p1"]);
+      c.resume([{ topic, partition: 0 }]);
+      await waitFor(() => seen.length >= 2, 30_000, () => `seen ${seen}`);
+      expect(seen).toEqual(["p1", "p0"]);
+      await p.close();
+      await c.close();
+    });
+
     it("a new group with fromBeginning=false starts at the end of the log", async () => {
       const t = await connect();
       const topic = `ct-latest-${uid()}`;

@@ -65,3 +65,9 @@ export class FencedError extends Error {
     this.name = "FencedError";
   }
 }
+
+/** kafkajs' answer to pause/resume while a consumer has no running group (before `run`, or between a crash and its restart). */
+export function isConsumerNotRunning(e: unknown): boolean {
+  const o = e as { name?: unknown; message?: unknown } | null;
+  return o?.name === "KafkaJSNonRetriableError" && typeof o.message === "string" && o.message.includes("consumer#run must be called first");
+}

@@ -5,7 +5,7 @@ import { backoffDelay } from "../backoff.ts";
 import type { ConsumerHandlers, ConsumerOptions, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition } from "../transport.ts";
 import type { KafkaAdmin } from "./admin.ts";
 import type { KafkaConfig } from "./config.ts";
-import { isTransient } from "./errors.ts";
+import { isConsumerNotRunning, isTransient } from "./errors.ts";
 import { TransactionalProducer } from "./transactional-producer.ts";
 
 function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
@@ -145,6 +145,29 @@ export class KafkaStreamConsumer implements StreamConsumer {
         await handlers.onRecords(fresh.map((m) => toLogRecord(batch.topic, batch.partition, m)));
       },
     });
+    // pauses asked for before this consumer ran (a relaunch)
+    if (this.consumer === c) this.reapplyPauses();
+  }
+
+  /** kafkajs forgets pauses across a rejoin and with a new consumer; the runner's backpressure must not. */
+  private reapplyPauses(): void {
+    const partitions = [...this.paused].filter((p) => this.owned.has(p));
+    if (partitions.length) this.forward("pause", partitions);
+  }
+
+  /**
+   * Pause or resume on the kafkajs consumer. kafkajs throws ("Consumer group was not initialized")
+   * from the moment a crash stops its group until its own restart runs again, and before `run` of a
+   * relaunched consumer: both happen around a broker outage while the runner keeps pausing and
+   * resuming. `paused` stays the truth then, and is applied again at the next group join.
+   */
+  private forward(kind: "pause" | "resume", partitions: number[]): void {
+    try {
+      this.consumer?.[kind]([{ topic: this.opts.topic, partitions }]);
+    } catch (e) {
+      if (!isConsumerNotRunning(e)) throw e;
+      this.log.debug({ kind, partitions, topic: this.opts.topic }, "consumer not running: pauses apply at the next group join");
+    }
   }
 
   private relaunch(cause: unknown): void {
@@ -177,9 +200,7 @@ export class KafkaStreamConsumer implements StreamConsumer {
     }
     this.owned = now;
     if (revoked.length) handlers.onRevoked?.(revoked.map((partition) => ({ topic, partition })));
-    // kafkajs forgets pauses across a rejoin; the runner's backpressure must not be
-    const stillPaused = [...this.paused].filter((p) => now.has(p));
-    if (stillPaused.length) this.consumer?.pause([{ topic, partitions: stillPaused }]);
+    this.reapplyPauses();
     if (!added.length) return;
     await Promise.all(added.map((p) => this.retrying(() => this.producerFor(p).ready())));
     const committed = new Map((await this.retrying(() => this.admin.groupOffsets(groupId, topic))).map((o) => [o.partition, o.offset]));
@@ -212,14 +233,14 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const mine = partitions.filter((p) => p.topic === this.opts.topic).map((p) => p.partition);
     if (!mine.length) return;
     for (const p of mine) this.paused.add(p);
-    this.consumer?.pause([{ topic: this.opts.topic, partitions: mine }]);
+    this.forward("pause", mine);
   }
 
   resume(partitions: TopicPartition[]): void {
     const mine = partitions.filter((p) => p.topic === this.opts.topic).map((p) => p.partition);
     if (!mine.length) return;
     for (const p of mine) this.paused.delete(p);
-    this.consumer?.resume([{ topic: this.opts.topic, partitions: mine }]);
+    this.forward("resume", mine);
   }
 
   async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void> {
