@@ -1,13 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { kafkaBrokers, quietLog } from "../kafka/env.ts";
 import { installedModelPath } from "../llm/local-model/model-env.ts";
 import { item, itemCodec } from "../runtime/support/items.ts";
-import { ROOT, run } from "./repo.ts";
+import { freePort, ROOT, run } from "./repo.ts";
 
 /**
  * The production Dockerfile, built and run: Docker Hub is out of reach here, so
@@ -16,14 +15,6 @@ import { ROOT, run } from "./repo.ts";
  */
 const TAG = "sca-app:test";
 const docker = (...args: string[]) => run("docker", args);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** `docker run --rm` that may fail: its exit code and both streams. */
 function dockerRun(args: string[]): { code: number | null; out: string } {

@@ -5,25 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { SAMPLES, seedsFor, startScriptedLlm } from "../e2e/support/scripted-llm.ts";
 import { type ScriptedServer, startScriptedServer } from "../llm/scripted-server.ts";
 import { type Child, spawnTs } from "../runtime/support/killer.ts";
-import { PROMETHEUS_BIN, PROMTOOL_BIN, ROOT, run } from "./repo.ts";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, PROMETHEUS_BIN, PROMTOOL_BIN, ROOT, run } from "./repo.ts";
 
 async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, alive: () => string | undefined = () => undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,7 @@
 /** Paths and tools the deployment tests share. */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,18 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; input?: s
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${cmd} ${args.join(" ")} failed: ${err.stderr || err.stdout || err.message}`);
   }
+}
+
+/** A loopback port free right now, for a server a test starts. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** `kubectl kustomize DIR`, or kustomize itself where kubectl is missing (test/infra/install-kustomize.sh). */

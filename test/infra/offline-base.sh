@@ -14,6 +14,7 @@
 # stdout: the image tag; progress on stderr. Root filesystems are cached under $SCA_CACHE.
 set -euo pipefail
 kind=${1:?usage: offline-base.sh debian|node}
+case "$kind" in debian | node) ;; *) echo "offline-base: unknown kind \"$kind\" (debian or node)" >&2; exit 2 ;; esac
 cache=${SCA_CACHE:-$HOME/.cache/selfcodealign-stream}/offline-base
 suite=bookworm
 node_version=20.20.2
@@ -65,7 +66,6 @@ case "$kind" in
   debian) tag="sca-offline-base/debian:$suite-ca$ca_sum"; tar=$debian_tar; changes=(--change "ENV PATH=$path" --change 'CMD ["bash"]') ;;
   node) tag="sca-offline-base/node:$node_version-$suite-ca$ca_sum"; tar=$node_tar
     changes=(--change "ENV NODE_VERSION=$node_version NODE_EXTRA_CA_CERTS=/etc/ssl/certs/machine-ca.crt PATH=$path" --change 'CMD ["node"]') ;;
-  *) echo "offline-base: unknown kind \"$kind\" (debian or node)" >&2; exit 2 ;;
 esac
 if ! docker image inspect "$tag" >/dev/null 2>&1; then
   echo "offline-base: importing $tar as $tag" >&2
