@@ -273,16 +273,19 @@ export class StageRunner {
       const job = this.queue.shift() as Job;
       if (job.state.dead) continue;
       this.running++;
-      void this.runJob(job).finally(() => {
-        this.running--;
-        this.pump();
-      });
+      void this.runJob(job);
     }
   }
 
   private async runJob(job: Job): Promise<void> {
     job.attempts++;
-    const outcome = await this.attempt(job);
+    let outcome: Outcome;
+    try {
+      outcome = await this.attempt(job);
+    } finally {
+      this.running--;
+      this.pump();
+    }
     if (job.state.dead) return;
     if ("retryInMs" in outcome) {
       const timer = setTimeout(() => {
@@ -303,7 +306,8 @@ export class StageRunner {
     const { stage } = this;
     if (!job.decoded) {
       try {
-        job.decoded = { value: await this.codec.decode(stage.input, job.record.value) };
+        const value = this.codec.decode(stage.input, job.record.value);
+        job.decoded = { value: value instanceof Promise ? await value : value };
       } catch (e) {
         if (e instanceof CodecError) return this.toDlq(job, e.kind, e.message);
         return this.transient(job, e, "decode");
@@ -326,7 +330,8 @@ export class StageRunner {
         return this.toDlq(job, "poison", `stage "${stage.name}" emitted to topic "${emit.topic}", which is not one of its outputs (${stage.outputs.join(", ")})`);
       }
       try {
-        outputs.push({ topic: emit.topic, key: emit.key, value: await this.codec.encode(emit.topic, emit.value) });
+        const value = this.codec.encode(emit.topic, emit.value);
+        outputs.push({ topic: emit.topic, key: emit.key, value: value instanceof Promise ? await value : value });
       } catch (e) {
         // The input was fine; the stage produced a record its output schema refuses: a bug in the stage,
         // and retrying would produce it again.

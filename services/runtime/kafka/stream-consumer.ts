@@ -10,7 +10,10 @@ import { TransactionalProducer } from "./transactional-producer.ts";
 
 function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
+  if (m.headers) for (const k in m.headers) {
+    const v = m.headers[k];
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
+  }
   return {
     topic,
     partition,
@@ -139,10 +142,15 @@ export class KafkaStreamConsumer implements StreamConsumer {
         await this.assignment;
         if (isStale() || !this.owned.has(batch.partition)) return;
         const next = this.delivered.get(batch.partition) ?? 0n;
-        const fresh = batch.messages.filter((m) => BigInt(m.offset) >= next);
-        if (!fresh.length) return;
-        this.delivered.set(batch.partition, BigInt(fresh[fresh.length - 1].offset) + 1n);
-        await handlers.onRecords(fresh.map((m) => toLogRecord(batch.topic, batch.partition, m)));
+        const { messages } = batch;
+        if (!messages.length || BigInt(messages[messages.length - 1].offset) < next) return;
+        // offsets ascend within a batch: only a re-fetch overlaps what was delivered, and only at its start
+        let from = 0;
+        while (BigInt(messages[from].offset) < next) from++;
+        this.delivered.set(batch.partition, BigInt(messages[messages.length - 1].offset) + 1n);
+        const records = new Array<LogRecord>(messages.length - from);
+        for (let i = from; i < messages.length; i++) records[i - from] = toLogRecord(batch.topic, batch.partition, messages[i]);
+        await handlers.onRecords(records);
       },
     });
     // pauses asked for before this consumer ran (a relaunch)
