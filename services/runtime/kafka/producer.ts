@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import { backoffDelay } from "../backoff.ts";
+import { JavaCompatiblePartitioner } from "../partitioner.ts";
 import type { OutRecord, Producer } from "../transport.ts";
 import { isTransient } from "./errors.ts";
 import { toTopicMessages } from "./transactional-producer.ts";
@@ -27,7 +28,7 @@ export class KafkaProducer implements Producer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      createPartitioner: JavaCompatiblePartitioner,
     });
     await p.connect();
     return new KafkaProducer(p, retryForMs);

@@ -3,6 +3,7 @@ import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import type { Logger } from "pino";
 import { backoffDelay } from "../backoff.ts";
+import { JavaCompatiblePartitioner } from "../partitioner.ts";
 import type { OffsetCommit, OutRecord } from "../transport.ts";
 import { FencedError, isConcurrentTransactions, isFenced, isTransient } from "./errors.ts";
 
@@ -119,8 +120,8 @@ export class TransactionalProducer {
         // markers are still being written); kafkajs' default 300 ms first retry would throttle every
         // back-to-back transaction. The Java client retries this after 20 ms.
         retry: { initialRetryTime: 25, maxRetryTime: 5_000, retries: 15 },
-        // explicit, so kafkajs does not warn: murmur2 as the Java client does (and as services/runtime/partitioner.ts)
-        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+        // murmur2 as the Java client does, and as the embedded log does
+        createPartitioner: JavaCompatiblePartitioner,
       });
       await p.connect();
       return p;
