@@ -1,7 +1,9 @@
-// `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N] [--concurrency-b N] [--commit-records-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
+// `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N] [--stages-b N,M] [--concurrency-b N] [--commit-records-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
 // (a) one partition, process = wait 200 ms, 100 in flight: records/s against the ideal 500, embedded and Kafka.
 // (b) a no-op 3-stage pipeline on Kafka against raw kafkajs produce→consume of the same records, in the same run;
-//     and, for context, the same 3 hops in bare kafkajs (what the topology alone costs on this machine).
+//     and, for context, the same hops in bare kafkajs (what the topology alone costs on this machine).
+//     By default also with one stage: what each stage keeps when it does not share the CPUs with two others,
+//     as in a deployment with a pod per stage. SCA_PROF=<dir> writes a CPU profile of every spawned process.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +25,12 @@ const Args = z.object({
   only: z.enum(["a", "b"]).optional(),
   nA: z.coerce.number().int().positive().default(10_000),
   nB: z.coerce.number().int().positive().default(50_000),
+  /** Pipeline lengths to measure, e.g. "3,1": 3 is the target's; 1 is what each stage keeps when it has the machine to itself. */
+  stagesB: z
+    .string()
+    .default("3,1")
+    .transform((v) => v.split(",").map(Number))
+    .pipe(z.array(z.number().int().min(1).max(9)).min(1)),
   /**
    * (b): records in flight per service, and input records per transaction. A no-op stage is bound by
    * transactions: ~5 broker round trips each, so fewer, larger ones go faster, up to where kafkajs'
@@ -50,10 +58,41 @@ const quiet = pino({ level: "fatal" }, pino.destination(2));
 const uid = () => randomBytes(3).toString("hex");
 const encode = (x: Item) => Buffer.from(JSON.stringify(x));
 
+/** Records from..from+n of the bench, 1,000 per request. */
+async function sendItems(send: (batch: Array<{ key: string; value: Buffer }>) => Promise<unknown>, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i += 1_000) await send(Array.from({ length: Math.min(1_000, from + n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })));
+}
+
 async function produceItems(t: Transport, topic: string, n: number): Promise<void> {
   const p = await t.producer();
-  for (let i = 0; i < n; i += 1_000) await p.send(Array.from({ length: Math.min(1_000, n - i) }, (_, j) => ({ topic, key: `item-${i + j}`, value: encode(item(i + j)) })));
+  await sendItems((batch) => p.send(batch.map((m) => ({ topic, ...m }))), 0, n);
   await p.close();
+}
+
+/**
+ * Records through a path once it is warm, as a long-running service is: WARMUP records first (JIT,
+ * connections, first fetches), then the clock runs from sending the first of `n` more to the sink
+ * seeing the last. Without it the one-hop baseline, over in a second, swung by ±30% between runs.
+ */
+const WARMUP = 10_000;
+
+async function timed(send: (from: number, n: number) => Promise<void>, seen: () => number, n: number, what: string, warm?: () => Promise<void>): Promise<number> {
+  await send(0, WARMUP);
+  await until(() => seen() >= WARMUP, () => `${what}: sink saw ${seen()} of ${WARMUP} warm-up records`);
+  await warm?.();
+  const t0 = performance.now();
+  await send(WARMUP, n);
+  await until(() => seen() >= WARMUP + n, () => `${what}: sink saw ${seen() - WARMUP} of ${n} records`);
+  return (performance.now() - t0) / 1_000;
+}
+
+/** A bench that stalls must fail, not hang. */
+async function until(cond: () => boolean, what: () => string, ms = 600_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what()}`);
+    await sleep(2);
+  }
 }
 
 async function committedTotal(t: Transport, group: string, topic: string): Promise<number> {
@@ -93,25 +132,22 @@ async function slowStage(t: Transport, n: number): Promise<{ seconds: number; pe
   return { seconds, perSecond: n / seconds };
 }
 
-/** A plain kafkajs consumer of `topic` that resolves `all` once it has seen `n` records. */
-async function kafkajsSink(kafka: kafkajs.Kafka, topic: string, n: number): Promise<{ all: Promise<void>; seen: () => number; close: () => Promise<void> }> {
+/** A plain kafkajs consumer of `topic` that counts the records it sees. */
+async function kafkajsSink(kafka: kafkajs.Kafka, topic: string): Promise<{ seen: () => number; close: () => Promise<void> }> {
   const consumer = kafka.consumer({ groupId: `bench-sink-${uid()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
   let joined!: () => void;
   const ready = new Promise<void>((r) => (joined = r));
   consumer.on(consumer.events.GROUP_JOIN, () => joined());
   await consumer.run({
     eachBatch: async ({ batch }) => {
       seen += batch.messages.length;
-      if (seen >= n) done();
     },
   });
   await ready;
-  return { all, seen: () => seen, close: () => consumer.disconnect() };
+  return { seen: () => seen, close: () => consumer.disconnect() };
 }
 
 async function createKafkajsTopics(kafka: kafkajs.Kafka, topics: string[]): Promise<void> {
@@ -121,12 +157,11 @@ async function createKafkajsTopics(kafka: kafkajs.Kafka, topics: string[]): Prom
   await admin.disconnect();
 }
 
-/** Sends the bench's records with a plain producer, 1,000 per request, as the raw baseline does. */
-async function kafkajsProduce(kafka: kafkajs.Kafka, topic: string, n: number): Promise<void> {
+/** A plain kafkajs producer sending the bench's records, as the raw baseline does. */
+async function kafkajsProducer(kafka: kafkajs.Kafka, topic: string): Promise<{ send: (from: number, n: number) => Promise<void>; close: () => Promise<void> }> {
   const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   await producer.connect();
-  for (let i = 0; i < n; i += 1_000) await producer.send({ topic, messages: Array.from({ length: Math.min(1_000, n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })) });
-  await producer.disconnect();
+  return { send: (from, n) => sendItems((messages) => producer.send({ topic, messages }), from, n), close: () => producer.disconnect() };
 }
 
 /** (b) baseline: produce → consume, one hop, plain kafkajs. */
@@ -134,12 +169,10 @@ async function rawKafka(brokers: string[], n: number): Promise<number> {
   const topic = `bench-raw-${uid()}`;
   const kafka = new kafkajs.Kafka({ clientId: "bench-raw", brokers, logLevel: kafkajs.logLevel.NOTHING });
   await createKafkajsTopics(kafka, [topic]);
-  const sink = await kafkajsSink(kafka, topic, n);
-  const t0 = performance.now();
-  await kafkajsProduce(kafka, topic, n);
-  await withDeadline(sink.all, 600_000, () => `raw consumer saw ${sink.seen()} of ${n} records`);
-  const seconds = (performance.now() - t0) / 1_000;
-  await sink.close();
+  const sink = await kafkajsSink(kafka, topic);
+  const producer = await kafkajsProducer(kafka, topic);
+  const seconds = await timed(producer.send, sink.seen, n, "raw");
+  await Promise.all([sink.close(), producer.close()]);
   return seconds;
 }
 
@@ -147,27 +180,24 @@ async function rawKafka(brokers: string[], n: number): Promise<number> {
  * (b) context: the pipeline's 3-hop topology in plain kafkajs: three relay processes, each consuming
  * and re-producing every message, no transactions, no codec. What the topology alone costs here.
  */
-async function kafkajsRelay(brokers: string[], n: number): Promise<number> {
+async function kafkajsRelay(brokers: string[], n: number, hops: number): Promise<number> {
   const p = `bench-relay-${uid()}`;
-  const topics = [0, 1, 2, 3].map((i) => `${p}.${i}`);
+  const topics = Array.from({ length: hops + 1 }, (_, i) => `${p}.${i}`);
   const kafka = new kafkajs.Kafka({ clientId: "bench-relay", brokers, logLevel: kafkajs.logLevel.NOTHING });
   await createKafkajsTopics(kafka, topics);
   let ready = 0;
-  const relays = [0, 1, 2].map((i) => spawnTs(["test/bench/support/kafkajs-relay.ts", brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
+  const relays = topics.slice(0, hops).map((_, i) => spawnTs(["test/bench/support/kafkajs-relay.ts", brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
   try {
-    const sink = await kafkajsSink(kafka, topics[3], n);
+    const sink = await kafkajsSink(kafka, topics[hops]);
+    const producer = await kafkajsProducer(kafka, topics[0]);
     const deadline = Date.now() + 120_000;
-    while (ready < 3) {
+    while (ready < hops) {
       for (const r of relays) if (r.proc.exitCode !== null) throw new Error(`relay exited: ${r.stderrTail()}`);
       if (Date.now() > deadline) throw new Error("relays did not join in 120 s");
       await sleep(50);
     }
-    await sleep(2_000);
-    const t0 = performance.now();
-    await kafkajsProduce(kafka, topics[0], n);
-    await withDeadline(sink.all, 600_000, () => `relay sink saw ${sink.seen()} of ${n} records`);
-    const seconds = (performance.now() - t0) / 1_000;
-    await sink.close();
+    const seconds = await timed(producer.send, sink.seen, n, "relay");
+    await Promise.all([sink.close(), producer.close()]);
     return seconds;
   } finally {
     for (const r of relays) r.proc.kill("SIGTERM");
@@ -183,15 +213,17 @@ interface ServiceStats {
   commits: number;
   commitSeconds: number;
   cpuSeconds: number;
+  /** GC pause seconds by kind (major, minor, incremental, weakcb) during the run. */
+  gc: Record<string, number>;
 }
 
-async function pipeline(brokers: string[], n: number, concurrency: number, commitRecords: number): Promise<{ seconds: number; services: ServiceStats[] }> {
+async function pipeline(brokers: string[], n: number, stages: number, concurrency: number, commitRecords: number): Promise<{ seconds: number; services: ServiceStats[] }> {
   const p = `bench-pipe-${uid()}`;
-  const topics = [0, 1, 2, 3].map((i) => `${p}.${i}`);
+  const topics = Array.from({ length: stages + 1 }, (_, i) => `${p}.${i}`);
   const t = new KafkaTransport({ brokers, clientId: "bench-pipe" }, quiet);
-  await t.admin().createTopics([...topics.map((name) => ({ name, partitions: 4 })), ...topics.slice(0, 3).map((name) => ({ name: `${name}.dlq`, partitions: 1 }))]);
+  await t.admin().createTopics([...topics.map((name) => ({ name, partitions: 4 })), ...topics.slice(0, stages).map((name) => ({ name: `${name}.dlq`, partitions: 1 }))]);
   const ports: number[] = [];
-  const services = [0, 1, 2].map((i) =>
+  const services = topics.slice(0, stages).map((_, i) =>
     spawnTs(
       ["bin/sca.js", "service", `s${i}`, "--stage-module", "test/runtime/support/noop-stage.ts", "--transport", "kafka", "--brokers", brokers.join(","), "--metrics-port", "0", "--instance-id", "bench", "--concurrency", String(concurrency)],
       // plain JSON on every hop, like the raw baseline, even when with-infra.sh exports a registry
@@ -203,33 +235,37 @@ async function pipeline(brokers: string[], n: number, concurrency: number, commi
     ),
   );
   try {
-    const sink = await t.consumer({ groupId: `${p}-sink`, topic: topics[3], instanceId: "sink" });
+    const sink = await t.consumer({ groupId: `${p}-sink`, topic: topics[stages], instanceId: "sink" });
     let seen = 0;
     let assigned = 0;
-    let done!: () => void;
-    const all = new Promise<void>((r) => (done = r));
     await sink.start({
       onAssigned: (ps) => (assigned += ps.length),
       onRecords: async (rs) => {
         seen += rs.length;
-        if (seen >= n) done();
       },
     });
-    const ready = async () => ports.length === 3 && (await Promise.all(ports.map((port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false)))).every(Boolean);
+    const ready = async () => ports.length === stages && (await Promise.all(ports.map((port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false)))).every(Boolean);
     const deadline = Date.now() + 120_000;
     while (assigned < 4 || !(await ready())) {
       for (const s of services) if (s.proc.exitCode !== null) throw new Error(`bench service exited: ${s.stderrTail()}`);
       if (Date.now() > deadline) throw new Error("bench pipeline did not become ready in 120 s");
       await sleep(50);
     }
-    // readiness means joined; give the group a moment to settle its assignment before the clock starts
-    await sleep(2_000);
-    const t0 = performance.now();
-    await produceItems(t, topics[0], n);
-    await withDeadline(all, 600_000, () => `pipeline sink saw ${seen} of ${n} records`);
-    const seconds = (performance.now() - t0) / 1_000;
-    await sink.close();
-    const stats = await Promise.all(ports.map(async (port) => serviceStats(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())));
+    const scrape = () => Promise.all(ports.map(async (port) => serviceStats(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())));
+    const producer = await t.producer();
+    let before: ServiceStats[] = [];
+    const seconds = await timed(
+      (from, count) => sendItems((batch) => producer.send(batch.map((m) => ({ topic: topics[0], ...m }))), from, count),
+      () => seen,
+      n,
+      "pipeline",
+      async () => {
+        before = await scrape();
+      },
+    );
+    await Promise.all([sink.close(), producer.close()]);
+    // startup and warm-up are not part of the run
+    const stats = (await scrape()).map((s, i) => ({ ...s, cpuSeconds: s.cpuSeconds - before[i].cpuSeconds, gc: Object.fromEntries(Object.entries(s.gc).map(([k, v]) => [k, v - (before[i].gc[k] ?? 0)])) }));
     return { seconds, services: stats };
   } finally {
     for (const s of services) s.proc.kill("SIGTERM");
@@ -238,24 +274,14 @@ async function pipeline(brokers: string[], n: number, concurrency: number, commi
   }
 }
 
-/** A bench that stalls must fail, not hang. */
-async function withDeadline<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What explains a pipeline run: how many transactions each service made, how long they took, how much CPU it used. */
+/** What explains a pipeline run: how many transactions each service made, how long they took, how much CPU it used during the run. */
 function serviceStats(metrics: string): ServiceStats {
   const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
   return {
     commits: value(/^sca_commits_total\{[^}]*\} (\S+)$/m),
     commitSeconds: value(/^sca_commit_duration_seconds_sum\{[^}]*\} (\S+)$/m),
     cpuSeconds: value(/^process_cpu_seconds_total (\S+)$/m),
+    gc: Object.fromEntries([...metrics.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])])),
   };
 }
 
@@ -285,16 +311,22 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     );
   }
   if (opts.only !== "a") {
-    const raw = await rawKafka(brokers, opts.nB);
-    const relay = await kafkajsRelay(brokers, opts.nB);
-    const { seconds: pipe, services } = await pipeline(brokers, opts.nB, opts.concurrencyB, opts.commitRecordsB);
-    const ratio = raw / pipe;
-    data.b = { records: opts.nB, concurrency: opts.concurrencyB, commitRecords: opts.commitRecordsB, rawSeconds: raw, rawPerSecond: opts.nB / raw, relaySeconds: relay, relayPerSecond: opts.nB / relay, pipelineSeconds: pipe, pipelinePerSecond: opts.nB / pipe, ratio, ratioToRelay: relay / pipe, services };
-    rows.push(
-      `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
-      `| (b) context: the same 3 hops in bare kafkajs (3 relay processes, auto-commit, no transactions, no codec) | kafka | ${(opts.nB / relay).toFixed(0)} rec/s | ${((raw / relay) * 100).toFixed(1)}% of raw | |`,
-      `| (b) no-op 3-stage pipeline, 3 sca service processes (transactions, read_committed), same records | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | ${(ratio * 100).toFixed(1)}% of raw, ${((relay / pipe) * 100).toFixed(1)}% of the bare 3 hops | target ≥ 50% of raw |`,
-    );
+    const runs = [];
+    for (const k of opts.stagesB) {
+      // raw right before each pipeline, so every ratio compares runs seconds apart on the same machine state
+      const raw = await rawKafka(brokers, opts.nB);
+      const relay = await kafkajsRelay(brokers, opts.nB, k);
+      const { seconds: pipe, services } = await pipeline(brokers, opts.nB, k, opts.concurrencyB, opts.commitRecordsB);
+      const ratio = raw / pipe;
+      runs.push({ stages: k, rawSeconds: raw, rawPerSecond: opts.nB / raw, relaySeconds: relay, relayPerSecond: opts.nB / relay, pipelineSeconds: pipe, pipelinePerSecond: opts.nB / pipe, ratio, ratioToRelay: relay / pipe, services });
+      const hops = `${k} hop${k > 1 ? "s" : ""}`;
+      rows.push(
+        `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
+        `| (b) context: the same ${hops} in bare kafkajs (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec) | kafka | ${(opts.nB / relay).toFixed(0)} rec/s | ${((raw / relay) * 100).toFixed(1)}% of raw | |`,
+        `| (b) no-op ${k}-stage pipeline, ${k} sca service process${k > 1 ? "es" : ""} (transactions, read_committed), same records; CPU-s per service during the run: ${services.map((s) => s.cpuSeconds.toFixed(2)).join(", ")} | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | **${(ratio * 100).toFixed(1)}% of raw**, ${((relay / pipe) * 100).toFixed(1)}% of the bare ${hops} | ${k === 3 ? "target ≥ 50% of raw" : "context: one stage alone"} |`,
+      );
+    }
+    data.b = { records: opts.nB, concurrency: opts.concurrencyB, commitRecords: opts.commitRecordsB, runs };
   }
   const table = ["| case | transport | throughput | vs | target |", "|---|---|---|---|---|", ...rows].join("\n");
   return { table, data };

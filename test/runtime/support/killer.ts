@@ -7,9 +7,13 @@ export interface Child {
   stderrTail: () => string;
 }
 
-/** Spawns a TypeScript entry point (through tsx), keeping the tail of its stderr for failure messages. */
+/**
+ * Spawns a TypeScript entry point (through tsx), keeping the tail of its stderr for failure messages.
+ * With SCA_PROF=<dir> each child writes a V8 CPU profile there on exit (Node refuses --cpu-prof in
+ * NODE_OPTIONS): how the runtime bench's services were profiled.
+ */
 export function spawnTs(args: string[], env: NodeJS.ProcessEnv = process.env, onLine?: (line: string) => void): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--import", "tsx", ...(process.env.SCA_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.SCA_PROF] : []), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let tail = "";
   proc.stderr!.on("data", (d: Buffer) => (tail = (tail + d.toString()).slice(-4_000)));
   const lines = createInterface({ input: proc.stdout! });
