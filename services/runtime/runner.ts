@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import Denque from "denque";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { z } from "zod";
@@ -45,11 +46,15 @@ class PartitionState {
   dead = false;
   /** Next offset to read as far as the group's committed state goes: the base of the lag. */
   committed: bigint | undefined;
+  /** Its commit lane when the transport commits partitions independently. */
+  readonly lane: string;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
-  ) {}
+  ) {
+    this.lane = `p${partition}`;
+  }
 }
 
 interface Job {
@@ -95,7 +100,8 @@ export class StageRunner {
   private consumer: StreamConsumer | undefined;
   private admin: Admin | undefined;
   private readonly parts = new Map<number, PartitionState>();
-  private readonly queue: Job[] = [];
+  /** Jobs waiting for a worker. Not an array: shift() on one of over ~16k elements copies it whole, and a single fetch can bring that many. */
+  private readonly queue = new Denque<Job>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private running = 0;
   private paused = false;
@@ -264,12 +270,12 @@ export class StageRunner {
 
   private dropAll(): void {
     for (const p of [...this.parts.keys()]) this.kill(p);
-    this.queue.length = 0;
+    this.queue.clear();
     this.afterChange();
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) {
+    while (this.running < this.concurrency && !this.queue.isEmpty()) {
       const job = this.queue.shift() as Job;
       if (job.state.dead) continue;
       this.running++;
@@ -298,7 +304,7 @@ export class StageRunner {
       return;
     }
     job.state.tracker.complete(job.offset, outcome.outputs);
-    if (this.doneCount() >= this.commitThreshold) void this.commit();
+    if (this.doneCount() >= this.commitThreshold) this.commitLanes();
   }
 
   /** One try at a record; never throws: every failure becomes a retry or a DLQ record. */
@@ -390,22 +396,28 @@ export class StageRunner {
    * partition, so its round trips overlap instead of queueing behind each other.
    */
   private commit(): Promise<void> {
-    const states = [...this.parts.values()];
-    const groups = this.consumer?.commitScope === "partition" ? states.map((st) => ({ key: `p${st.partition}`, states: [st] })) : [{ key: "all", states }];
-    return Promise.all(
-      groups.map(({ key, states: mine }) => {
-        let lane = this.lanes.get(key);
-        if (!lane) {
-          lane = this.commitReady(mine).then((didCommit) => {
-            this.lanes.delete(key);
-            // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
-            if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) void this.commit();
-          });
-          this.lanes.set(key, lane);
-        }
-        return lane;
-      }),
-    ).then(() => undefined);
+    return Promise.all(this.commitLanes()).then(() => undefined);
+  }
+
+  /** Starts a commit in each lane that has none in flight; returns every lane's promise. Cheap enough to call per finished record. */
+  private commitLanes(): Promise<void>[] {
+    if (this.consumer?.commitScope !== "partition") return [this.lane("all", () => [...this.parts.values()])];
+    const lanes: Promise<void>[] = [];
+    for (const st of this.parts.values()) lanes.push(this.lane(st.lane, () => [st]));
+    return lanes;
+  }
+
+  private lane(key: string, states: () => PartitionState[]): Promise<void> {
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = this.commitReady(states()).then((didCommit) => {
+        this.lanes.delete(key);
+        // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
+        if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) this.commitLanes();
+      });
+      this.lanes.set(key, lane);
+    }
+    return lane;
   }
 
   /** Commits the ready prefix of these partitions; true when something was committed. Never throws. */
