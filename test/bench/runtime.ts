@@ -5,9 +5,9 @@
 //     By default also with one stage: what each stage keeps when it does not share the CPUs with two others,
 //     as in a deployment with a pod per stage. SCA_PROF=<dir> writes a CPU profile of every spawned process.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import "../../services/runtime/kafka/kafkajs-patch.ts";
 import kafkajs from "kafkajs";
@@ -33,9 +33,10 @@ const Args = z.object({
     .pipe(z.array(z.number().int().min(1).max(9)).min(1)),
   /**
    * (b): records in flight per service, and input records per transaction. A no-op stage is bound by
-   * transactions: ~5 broker round trips each, so fewer, larger ones go faster, up to where kafkajs'
-   * quadratic per-partition grouping of a batch takes over (measured here: 1000 → 18%, 5000 → 31%,
-   * 10000 → 15% of raw on a loaded machine).
+   * transactions (~5 broker round trips each), so it needs large ones. Since kafkajs' quadratic
+   * per-partition grouping was patched (kafkajs-patch.ts), 5,000, 10,000 and 20,000 measure the same
+   * within noise (19-24% of raw for 3 stages): a lane commits whatever is done when its previous
+   * transaction lands, so transaction size follows the commit latency rather than this cap.
    */
   concurrencyB: z.coerce.number().int().positive().default(5_000),
   commitRecordsB: z.coerce.number().int().positive().default(5_000),
@@ -76,14 +77,47 @@ async function produceItems(t: Transport, topic: string, n: number): Promise<voi
  */
 const WARMUP = 10_000;
 
-async function timed(send: (from: number, n: number) => Promise<void>, seen: () => number, n: number, what: string, warm?: () => Promise<void>): Promise<number> {
+interface Timed {
+  seconds: number;
+  /** Share of all the machine's cores busy during the run, and the broker's CPU-seconds in it: is the run CPU-bound? */
+  machine: { busy: number; brokerCpuSeconds: number };
+}
+
+async function timed(send: (from: number, n: number) => Promise<void>, seen: () => number, n: number, what: string, warm?: () => Promise<void>): Promise<Timed> {
   await send(0, WARMUP);
   await until(() => seen() >= WARMUP, () => `${what}: sink saw ${seen()} of ${WARMUP} warm-up records`);
   await warm?.();
+  const cpu0 = cpuTicks();
   const t0 = performance.now();
   await send(WARMUP, n);
   await until(() => seen() >= WARMUP + n, () => `${what}: sink saw ${seen() - WARMUP} of ${n} records`);
-  return (performance.now() - t0) / 1_000;
+  const seconds = (performance.now() - t0) / 1_000;
+  const cpu1 = cpuTicks();
+  return { seconds, machine: { busy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), brokerCpuSeconds: (cpu1.broker - cpu0.broker) / USER_HZ } };
+}
+
+/** Linux's clock ticks per second in /proc (USER_HZ), 100 on every mainstream architecture. */
+const USER_HZ = 100;
+
+/** Busy and total ticks of all cores (/proc/stat), and the test broker's (its pid file beside SCA_KAFKA_CTL). */
+function cpuTicks(): { busy: number; total: number; broker: number } {
+  const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+  const t = fields.map(Number);
+  const idle = t[3] + t[4];
+  const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+  let broker = NaN;
+  const ctl = process.env.SCA_KAFKA_CTL;
+  if (ctl) {
+    try {
+      const pid = readFileSync(join(dirname(ctl), "pid"), "utf8").trim();
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      broker = Number(after[11]) + Number(after[12]);
+    } catch {
+      // a broker not started by our scripts: its CPU stays unknown
+    }
+  }
+  return { busy: total - idle, total, broker };
 }
 
 /** A bench that stalls must fail, not hang. */
@@ -165,22 +199,22 @@ async function kafkajsProducer(kafka: kafkajs.Kafka, topic: string): Promise<{ s
 }
 
 /** (b) baseline: produce → consume, one hop, plain kafkajs. */
-async function rawKafka(brokers: string[], n: number): Promise<number> {
+async function rawKafka(brokers: string[], n: number): Promise<Timed> {
   const topic = `bench-raw-${uid()}`;
   const kafka = new kafkajs.Kafka({ clientId: "bench-raw", brokers, logLevel: kafkajs.logLevel.NOTHING });
   await createKafkajsTopics(kafka, [topic]);
   const sink = await kafkajsSink(kafka, topic);
   const producer = await kafkajsProducer(kafka, topic);
-  const seconds = await timed(producer.send, sink.seen, n, "raw");
+  const run = await timed(producer.send, sink.seen, n, "raw");
   await Promise.all([sink.close(), producer.close()]);
-  return seconds;
+  return run;
 }
 
 /**
  * (b) context: the pipeline's 3-hop topology in plain kafkajs: three relay processes, each consuming
  * and re-producing every message, no transactions, no codec. What the topology alone costs here.
  */
-async function kafkajsRelay(brokers: string[], n: number, hops: number): Promise<number> {
+async function kafkajsRelay(brokers: string[], n: number, hops: number): Promise<Timed> {
   const p = `bench-relay-${uid()}`;
   const topics = Array.from({ length: hops + 1 }, (_, i) => `${p}.${i}`);
   const kafka = new kafkajs.Kafka({ clientId: "bench-relay", brokers, logLevel: kafkajs.logLevel.NOTHING });
@@ -196,9 +230,9 @@ async function kafkajsRelay(brokers: string[], n: number, hops: number): Promise
       if (Date.now() > deadline) throw new Error("relays did not join in 120 s");
       await sleep(50);
     }
-    const seconds = await timed(producer.send, sink.seen, n, "relay");
+    const run = await timed(producer.send, sink.seen, n, "relay");
     await Promise.all([sink.close(), producer.close()]);
-    return seconds;
+    return run;
   } finally {
     for (const r of relays) r.proc.kill("SIGTERM");
     await Promise.all(relays.map((r) => r.exited));
@@ -217,7 +251,7 @@ interface ServiceStats {
   gc: Record<string, number>;
 }
 
-async function pipeline(brokers: string[], n: number, stages: number, concurrency: number, commitRecords: number): Promise<{ seconds: number; services: ServiceStats[] }> {
+async function pipeline(brokers: string[], n: number, stages: number, concurrency: number, commitRecords: number): Promise<Timed & { services: ServiceStats[] }> {
   const p = `bench-pipe-${uid()}`;
   const topics = Array.from({ length: stages + 1 }, (_, i) => `${p}.${i}`);
   const t = new KafkaTransport({ brokers, clientId: "bench-pipe" }, quiet);
@@ -254,7 +288,7 @@ async function pipeline(brokers: string[], n: number, stages: number, concurrenc
     const scrape = () => Promise.all(ports.map(async (port) => serviceStats(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())));
     const producer = await t.producer();
     let before: ServiceStats[] = [];
-    const seconds = await timed(
+    const run = await timed(
       (from, count) => sendItems((batch) => producer.send(batch.map((m) => ({ topic: topics[0], ...m }))), from, count),
       () => seen,
       n,
@@ -266,7 +300,7 @@ async function pipeline(brokers: string[], n: number, stages: number, concurrenc
     await Promise.all([sink.close(), producer.close()]);
     // startup and warm-up are not part of the run
     const stats = (await scrape()).map((s, i) => ({ ...s, cpuSeconds: s.cpuSeconds - before[i].cpuSeconds, gc: Object.fromEntries(Object.entries(s.gc).map(([k, v]) => [k, v - (before[i].gc[k] ?? 0)])) }));
-    return { seconds, services: stats };
+    return { ...run, services: stats };
   } finally {
     for (const s of services) s.proc.kill("SIGTERM");
     await Promise.all(services.map((s) => s.exited));
@@ -314,16 +348,19 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     const runs = [];
     for (const k of opts.stagesB) {
       // raw right before each pipeline, so every ratio compares runs seconds apart on the same machine state
-      const raw = await rawKafka(brokers, opts.nB);
-      const relay = await kafkajsRelay(brokers, opts.nB, k);
-      const { seconds: pipe, services } = await pipeline(brokers, opts.nB, k, opts.concurrencyB, opts.commitRecordsB);
+      const rawRun = await rawKafka(brokers, opts.nB);
+      const relayRun = await kafkajsRelay(brokers, opts.nB, k);
+      const pipeRun = await pipeline(brokers, opts.nB, k, opts.concurrencyB, opts.commitRecordsB);
+      const [raw, relay, pipe] = [rawRun.seconds, relayRun.seconds, pipeRun.seconds];
+      const { services } = pipeRun;
       const ratio = raw / pipe;
-      runs.push({ stages: k, rawSeconds: raw, rawPerSecond: opts.nB / raw, relaySeconds: relay, relayPerSecond: opts.nB / relay, pipelineSeconds: pipe, pipelinePerSecond: opts.nB / pipe, ratio, ratioToRelay: relay / pipe, services });
+      runs.push({ stages: k, rawSeconds: raw, rawPerSecond: opts.nB / raw, relaySeconds: relay, relayPerSecond: opts.nB / relay, pipelineSeconds: pipe, pipelinePerSecond: opts.nB / pipe, ratio, ratioToRelay: relay / pipe, machine: { raw: rawRun.machine, relay: relayRun.machine, pipeline: pipeRun.machine }, services });
+      const machine = (m: Timed["machine"]) => `machine ${(m.busy * 100).toFixed(0)}% busy, broker ${m.brokerCpuSeconds.toFixed(2)} CPU-s`;
       const hops = `${k} hop${k > 1 ? "s" : ""}`;
       rows.push(
-        `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
-        `| (b) context: the same ${hops} in bare kafkajs (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec) | kafka | ${(opts.nB / relay).toFixed(0)} rec/s | ${((raw / relay) * 100).toFixed(1)}% of raw | |`,
-        `| (b) no-op ${k}-stage pipeline, ${k} sca service process${k > 1 ? "es" : ""} (transactions, read_committed), same records; CPU-s per service during the run: ${services.map((s) => s.cpuSeconds.toFixed(2)).join(", ")} | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | **${(ratio * 100).toFixed(1)}% of raw**, ${((relay / pipe) * 100).toFixed(1)}% of the bare ${hops} | ${k === 3 ? "target ≥ 50% of raw" : "context: one stage alone"} |`,
+        `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
+        `| (b) context: the same ${hops} in bare kafkajs (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec); ${machine(relayRun.machine)} | kafka | ${(opts.nB / relay).toFixed(0)} rec/s | ${((raw / relay) * 100).toFixed(1)}% of raw | |`,
+        `| (b) no-op ${k}-stage pipeline, ${k} sca service process${k > 1 ? "es" : ""} (transactions, read_committed), same records; ${machine(pipeRun.machine)}, each service ${services.map((s) => s.cpuSeconds.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | **${(ratio * 100).toFixed(1)}% of raw**, ${((relay / pipe) * 100).toFixed(1)}% of the bare ${hops} | ${k === 3 ? "target ≥ 50% of raw" : "context: one stage alone"} |`,
       );
     }
     data.b = { records: opts.nB, concurrency: opts.concurrencyB, commitRecords: opts.commitRecordsB, runs };
