@@ -143,11 +143,13 @@ export class KafkaStreamConsumer implements StreamConsumer {
         if (isStale() || !this.owned.has(batch.partition)) return;
         const next = this.delivered.get(batch.partition) ?? 0n;
         const { messages } = batch;
-        if (!messages.length || BigInt(messages[messages.length - 1].offset) < next) return;
+        if (!messages.length) return;
+        const last = BigInt(messages[messages.length - 1].offset);
+        if (last < next) return;
         // offsets ascend within a batch: only a re-fetch overlaps what was delivered, and only at its start
         let from = 0;
         while (BigInt(messages[from].offset) < next) from++;
-        this.delivered.set(batch.partition, BigInt(messages[messages.length - 1].offset) + 1n);
+        this.delivered.set(batch.partition, last + 1n);
         const records = new Array<LogRecord>(messages.length - from);
         for (let i = from; i < messages.length; i++) records[i - from] = toLogRecord(batch.topic, batch.partition, messages[i]);
         await handlers.onRecords(records);
