@@ -17,7 +17,7 @@ import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { KafkaTransport, parseBrokers } from "../../services/runtime/kafka/index.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";
 import type { StageDef } from "../../services/runtime/stage.ts";
-import type { Transport } from "../../services/runtime/transport.ts";
+import type { Producer, Transport } from "../../services/runtime/transport.ts";
 import { type Item, item, itemCodec } from "../runtime/support/items.ts";
 import { spawnTs } from "../runtime/support/killer.ts";
 
@@ -64,9 +64,14 @@ async function sendItems(send: (batch: Array<{ key: string; value: Buffer }>) =>
   for (let i = from; i < from + n; i += 1_000) await send(Array.from({ length: Math.min(1_000, from + n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })));
 }
 
+/** Sends records from..from+n of the bench to `topic` through one of our transports' producers. */
+function itemSender(p: Producer, topic: string): (from: number, n: number) => Promise<void> {
+  return (from, n) => sendItems((batch) => p.send(batch.map((m) => ({ topic, ...m }))), from, n);
+}
+
 async function produceItems(t: Transport, topic: string, n: number): Promise<void> {
   const p = await t.producer();
-  await sendItems((batch) => p.send(batch.map((m) => ({ topic, ...m }))), 0, n);
+  await itemSender(p, topic)(0, n);
   await p.close();
 }
 
@@ -120,12 +125,12 @@ function cpuTicks(): { busy: number; total: number; broker: number } {
   return { busy: total - idle, total, broker };
 }
 
-/** A bench that stalls must fail, not hang. */
-async function until(cond: () => boolean, what: () => string, ms = 600_000): Promise<void> {
+/** Polls `cond` every `everyMs`. A bench that stalls must fail, not hang. */
+async function until(cond: () => boolean | Promise<boolean>, what: () => string, ms = 600_000, everyMs = 2): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what()}`);
-    await sleep(2);
+    await sleep(everyMs);
   }
 }
 
@@ -156,11 +161,7 @@ async function slowStage(t: Transport, n: number): Promise<{ seconds: number; pe
   };
   const runner = new StageRunner({ transport: t, codec: itemCodec(), stage: stage as StageDef, log, concurrency: 100, commitIntervalMs: 50 });
   await runner.start();
-  const deadline = Date.now() + 600_000;
-  while ((await committedTotal(t, stage.name, input)) < n) {
-    if (Date.now() > deadline) throw new Error(`bench (a) on ${t.kind}: not all ${n} records committed in 600 s`);
-    await sleep(10);
-  }
+  await until(async () => (await committedTotal(t, stage.name, input)) >= n, () => `bench (a) on ${t.kind}: not all ${n} records committed`, 600_000, 10);
   const seconds = (performance.now() - first) / 1_000;
   await runner.close();
   return { seconds, perSecond: n / seconds };
@@ -289,7 +290,7 @@ async function pipeline(brokers: string[], n: number, stages: number, concurrenc
     const producer = await t.producer();
     let before: ServiceStats[] = [];
     const run = await timed(
-      (from, count) => sendItems((batch) => producer.send(batch.map((m) => ({ topic: topics[0], ...m }))), from, count),
+      itemSender(producer, topics[0]),
       () => seen,
       n,
       "pipeline",
