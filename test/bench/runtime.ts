@@ -20,6 +20,7 @@ import type { StageDef } from "../../services/runtime/stage.ts";
 import type { Producer, Transport } from "../../services/runtime/transport.ts";
 import { type Item, item, itemCodec } from "../runtime/support/items.ts";
 import { spawnTs } from "../runtime/support/killer.ts";
+import { platformaticProducer, platformaticSink, platformaticTopics } from "./support/platformatic.ts";
 
 const Args = z.object({
   only: z.enum(["a", "b"]).optional(),
@@ -114,15 +115,19 @@ function cpuTicks(): { busy: number; total: number; broker: number } {
   const ctl = process.env.SCA_KAFKA_CTL;
   if (ctl) {
     try {
-      const pid = readFileSync(join(dirname(ctl), "pid"), "utf8").trim();
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      broker = Number(after[11]) + Number(after[12]);
+      broker = processTicks(readFileSync(join(dirname(ctl), "pid"), "utf8").trim());
     } catch {
       // a broker not started by our scripts: its CPU stays unknown
     }
   }
   return { busy: total - idle, total, broker };
+}
+
+/** User + system ticks a process has used (/proc/<pid>/stat). */
+function processTicks(pid: string | number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(after[11]) + Number(after[12]);
 }
 
 /** Polls `cond` every `everyMs`. A bench that stalls must fail, not hang. */
@@ -199,41 +204,75 @@ async function kafkajsProducer(kafka: kafkajs.Kafka, topic: string): Promise<{ s
   return { send: (from, n) => sendItems((messages) => producer.send({ topic, messages }), from, n), close: () => producer.disconnect() };
 }
 
-/** (b) baseline: produce → consume, one hop, plain kafkajs. */
-async function rawKafka(brokers: string[], n: number): Promise<Timed> {
+/** A client's bare paths: what raw produce→consume and the relays are made of. */
+interface BareClient {
+  name: "kafkajs" | "@platformatic/kafka";
+  createTopics(topics: string[]): Promise<void>;
+  sink(topic: string): Promise<{ seen: () => number; close: () => Promise<void> }>;
+  producer(topic: string): Promise<{ send: (from: number, n: number) => Promise<void>; close: () => Promise<void> }>;
+  relayScript: string;
+}
+
+function kafkajsClient(brokers: string[]): BareClient {
+  const kafka = new kafkajs.Kafka({ clientId: "bench-bare", brokers, logLevel: kafkajs.logLevel.NOTHING });
+  return {
+    name: "kafkajs",
+    createTopics: (topics) => createKafkajsTopics(kafka, topics),
+    sink: (topic) => kafkajsSink(kafka, topic),
+    producer: (topic) => kafkajsProducer(kafka, topic),
+    relayScript: "test/bench/support/kafkajs-relay.ts",
+  };
+}
+
+function platformaticClient(brokers: string[]): BareClient {
+  return {
+    name: "@platformatic/kafka",
+    createTopics: (topics) => platformaticTopics(brokers, topics),
+    sink: (topic) => platformaticSink(brokers, topic),
+    producer: async (topic) => {
+      const p = platformaticProducer(brokers, "bench-bare");
+      return { send: (from, n) => sendItems((batch) => p.send({ messages: batch.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) }), from, n), close: () => p.close() };
+    },
+    relayScript: "test/bench/support/platformatic-relay.ts",
+  };
+}
+
+/** (b) baseline: produce → consume, one hop, a bare client. */
+async function rawKafka(client: BareClient, n: number): Promise<Timed> {
   const topic = `bench-raw-${uid()}`;
-  const kafka = new kafkajs.Kafka({ clientId: "bench-raw", brokers, logLevel: kafkajs.logLevel.NOTHING });
-  await createKafkajsTopics(kafka, [topic]);
-  const sink = await kafkajsSink(kafka, topic);
-  const producer = await kafkajsProducer(kafka, topic);
-  const run = await timed(producer.send, sink.seen, n, "raw");
+  await client.createTopics([topic]);
+  const sink = await client.sink(topic);
+  const producer = await client.producer(topic);
+  const run = await timed(producer.send, sink.seen, n, `raw ${client.name}`);
   await Promise.all([sink.close(), producer.close()]);
   return run;
 }
 
 /**
- * (b) context: the pipeline's 3-hop topology in plain kafkajs: three relay processes, each consuming
- * and re-producing every message, no transactions, no codec. What the topology alone costs here.
+ * (b) context: the pipeline's hops in a bare client: relay processes, each consuming and
+ * re-producing every message, no transactions, no codec. What the topology alone costs here.
  */
-async function kafkajsRelay(brokers: string[], n: number, hops: number): Promise<Timed> {
+async function bareRelay(client: BareClient, brokers: string[], n: number, hops: number): Promise<Timed & { relayCpuSeconds: number[] }> {
   const p = `bench-relay-${uid()}`;
   const topics = Array.from({ length: hops + 1 }, (_, i) => `${p}.${i}`);
-  const kafka = new kafkajs.Kafka({ clientId: "bench-relay", brokers, logLevel: kafkajs.logLevel.NOTHING });
-  await createKafkajsTopics(kafka, topics);
+  await client.createTopics(topics);
   let ready = 0;
-  const relays = topics.slice(0, hops).map((_, i) => spawnTs(["test/bench/support/kafkajs-relay.ts", brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
+  const relays = topics.slice(0, hops).map((_, i) => spawnTs([client.relayScript, brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
   try {
-    const sink = await kafkajsSink(kafka, topics[hops]);
-    const producer = await kafkajsProducer(kafka, topics[0]);
+    const sink = await client.sink(topics[hops]);
+    const producer = await client.producer(topics[0]);
     const deadline = Date.now() + 120_000;
     while (ready < hops) {
       for (const r of relays) if (r.proc.exitCode !== null) throw new Error(`relay exited: ${r.stderrTail()}`);
       if (Date.now() > deadline) throw new Error("relays did not join in 120 s");
       await sleep(50);
     }
-    const run = await timed(producer.send, sink.seen, n, "relay");
+    const cpu = () => relays.map((r) => processTicks(r.proc.pid!));
+    let before: number[] = [];
+    const run = await timed(producer.send, sink.seen, n, `relay ${client.name}`, async () => void (before = cpu()));
+    const relayCpuSeconds = cpu().map((t, i) => (t - before[i]) / USER_HZ);
     await Promise.all([sink.close(), producer.close()]);
-    return run;
+    return { ...run, relayCpuSeconds };
   } finally {
     for (const r of relays) r.proc.kill("SIGTERM");
     await Promise.all(relays.map((r) => r.exited));
@@ -347,20 +386,44 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   }
   if (opts.only !== "a") {
     const runs = [];
+    const clients = [kafkajsClient(brokers), platformaticClient(brokers)];
+    const machine = (m: Timed["machine"]) => `machine ${(m.busy * 100).toFixed(0)}% busy, broker ${m.brokerCpuSeconds.toFixed(2)} CPU-s`;
     for (const k of opts.stagesB) {
+      const hops = `${k} hop${k > 1 ? "s" : ""}`;
       // raw right before each pipeline, so every ratio compares runs seconds apart on the same machine state
-      const rawRun = await rawKafka(brokers, opts.nB);
-      const relayRun = await kafkajsRelay(brokers, opts.nB, k);
+      const rawRun = await rawKafka(clients[0], opts.nB);
+      const raw = rawRun.seconds;
+      rows.push(`| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`);
+      const bare: Record<string, { raw: Timed; relay: Timed & { relayCpuSeconds: number[] } }> = {};
+      for (const c of clients) {
+        const cRaw = c === clients[0] ? rawRun : await rawKafka(c, opts.nB);
+        const relayRun = await bareRelay(c, brokers, opts.nB, k);
+        bare[c.name] = { raw: cRaw, relay: relayRun };
+        if (c !== clients[0]) rows.push(`| (b) raw ${c.name} produce→consume, same records; ${machine(cRaw.machine)} | kafka | ${(opts.nB / cRaw.seconds).toFixed(0)} rec/s | ${((raw / cRaw.seconds) * 100).toFixed(1)}% of raw kafkajs | |`);
+        rows.push(
+          `| (b) context: the same ${hops} in bare ${c.name} (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec); ${machine(relayRun.machine)}, each relay ${relayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / relayRun.seconds).toFixed(0)} rec/s | ${((raw / relayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
+        );
+      }
+      const relay = bare.kafkajs.relay.seconds;
       const pipeRun = await pipeline(brokers, opts.nB, k, opts.concurrencyB, opts.commitRecordsB);
-      const [raw, relay, pipe] = [rawRun.seconds, relayRun.seconds, pipeRun.seconds];
+      const pipe = pipeRun.seconds;
       const { services } = pipeRun;
       const ratio = raw / pipe;
-      runs.push({ stages: k, rawSeconds: raw, rawPerSecond: opts.nB / raw, relaySeconds: relay, relayPerSecond: opts.nB / relay, pipelineSeconds: pipe, pipelinePerSecond: opts.nB / pipe, ratio, ratioToRelay: relay / pipe, machine: { raw: rawRun.machine, relay: relayRun.machine, pipeline: pipeRun.machine }, services });
-      const machine = (m: Timed["machine"]) => `machine ${(m.busy * 100).toFixed(0)}% busy, broker ${m.brokerCpuSeconds.toFixed(2)} CPU-s`;
-      const hops = `${k} hop${k > 1 ? "s" : ""}`;
+      runs.push({
+        stages: k,
+        rawSeconds: raw,
+        rawPerSecond: opts.nB / raw,
+        relaySeconds: relay,
+        relayPerSecond: opts.nB / relay,
+        bare: Object.fromEntries(Object.entries(bare).map(([name, b]) => [name, { rawPerSecond: opts.nB / b.raw.seconds, relayPerSecond: opts.nB / b.relay.seconds, relayCpuSeconds: b.relay.relayCpuSeconds, machine: { raw: b.raw.machine, relay: b.relay.machine } }])),
+        pipelineSeconds: pipe,
+        pipelinePerSecond: opts.nB / pipe,
+        ratio,
+        ratioToRelay: relay / pipe,
+        machine: { raw: rawRun.machine, relay: bare.kafkajs.relay.machine, pipeline: pipeRun.machine },
+        services,
+      });
       rows.push(
-        `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
-        `| (b) context: the same ${hops} in bare kafkajs (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec); ${machine(relayRun.machine)} | kafka | ${(opts.nB / relay).toFixed(0)} rec/s | ${((raw / relay) * 100).toFixed(1)}% of raw | |`,
         `| (b) no-op ${k}-stage pipeline, ${k} sca service process${k > 1 ? "es" : ""} (transactions, read_committed), same records; ${machine(pipeRun.machine)}, each service ${services.map((s) => s.cpuSeconds.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | **${(ratio * 100).toFixed(1)}% of raw**, ${((relay / pipe) * 100).toFixed(1)}% of the bare ${hops} | ${k === 3 ? "target ≥ 50% of raw" : "context: one stage alone"} |`,
       );
     }
