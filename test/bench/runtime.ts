@@ -1,7 +1,8 @@
 // `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N] [--stages-b N,M] [--concurrency-b N] [--commit-records-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
 // (a) one partition, process = wait 200 ms, 100 in flight: records/s against the ideal 500, embedded and Kafka.
 // (b) a no-op 3-stage pipeline on Kafka against raw kafkajs produce→consume of the same records, in the same run;
-//     and, for context, the same hops in bare kafkajs (what the topology alone costs on this machine).
+//     and, for context, raw produce→consume and the same hops as bare relays in each client measured
+//     (kafkajs, @platformatic/kafka): what the topology alone costs on this machine, per client.
 //     By default also with one stage: what each stage keeps when it does not share the CPUs with two others,
 //     as in a deployment with a pod per stage. SCA_PROF=<dir> writes a CPU profile of every spawned process.
 import { randomBytes } from "node:crypto";
@@ -429,6 +430,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     }
     data.b = { records: opts.nB, concurrency: opts.concurrencyB, commitRecords: opts.commitRecordsB, runs };
   }
-  const table = ["| case | transport | throughput | vs | target |", "|---|---|---|---|---|", ...rows].join("\n");
+  const load = (data.loadAverageAtStart as number[]).map((x) => x.toFixed(1)).join(", ");
+  const table = [`Load average at start: ${load} on ${data.cpus} cores (other work on the machine skews throughput; CPU-seconds less so).`, "", "| case | transport | throughput | vs | target |", "|---|---|---|---|---|", ...rows].join("\n");
   return { table, data };
 }
