@@ -212,6 +212,8 @@ interface BareClient {
   sink(topic: string): Promise<{ seen: () => number; close: () => Promise<void> }>;
   producer(topic: string): Promise<{ send: (from: number, n: number) => Promise<void>; close: () => Promise<void> }>;
   relayScript: string;
+  /** The same hop with read_committed and a transaction per commit carrying the input offsets. */
+  txRelayScript: string;
 }
 
 function kafkajsClient(brokers: string[]): BareClient {
@@ -222,6 +224,7 @@ function kafkajsClient(brokers: string[]): BareClient {
     sink: (topic) => kafkajsSink(kafka, topic),
     producer: (topic) => kafkajsProducer(kafka, topic),
     relayScript: "test/bench/support/kafkajs-relay.ts",
+    txRelayScript: "test/bench/support/kafkajs-tx-relay.ts",
   };
 }
 
@@ -235,6 +238,7 @@ function platformaticClient(brokers: string[]): BareClient {
       return { send: (from, n) => sendItems((batch) => p.send({ messages: batch.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) }), from, n), close: () => p.close() };
     },
     relayScript: "test/bench/support/platformatic-relay.ts",
+    txRelayScript: "test/bench/support/platformatic-tx-relay.ts",
   };
 }
 
@@ -253,12 +257,12 @@ async function rawKafka(client: BareClient, n: number): Promise<Timed> {
  * (b) context: the pipeline's hops in a bare client: relay processes, each consuming and
  * re-producing every message, no transactions, no codec. What the topology alone costs here.
  */
-async function bareRelay(client: BareClient, brokers: string[], n: number, hops: number): Promise<Timed & { relayCpuSeconds: number[] }> {
+async function bareRelay(client: BareClient, brokers: string[], n: number, hops: number, transactional = false): Promise<Timed & { relayCpuSeconds: number[] }> {
   const p = `bench-relay-${uid()}`;
   const topics = Array.from({ length: hops + 1 }, (_, i) => `${p}.${i}`);
   await client.createTopics(topics);
   let ready = 0;
-  const relays = topics.slice(0, hops).map((_, i) => spawnTs([client.relayScript, brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
+  const relays = topics.slice(0, hops).map((_, i) => spawnTs([transactional ? client.txRelayScript : client.relayScript, brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
   try {
     const sink = await client.sink(topics[hops]);
     const producer = await client.producer(topics[0]);
@@ -395,14 +399,16 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       const rawRun = await rawKafka(clients[0], opts.nB);
       const raw = rawRun.seconds;
       rows.push(`| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`);
-      const bare: Record<string, { raw: Timed; relay: Timed & { relayCpuSeconds: number[] } }> = {};
+      const bare: Record<string, { raw: Timed; relay: Timed & { relayCpuSeconds: number[] }; txRelay: Timed & { relayCpuSeconds: number[] } }> = {};
       for (const c of clients) {
         const cRaw = c === clients[0] ? rawRun : await rawKafka(c, opts.nB);
         const relayRun = await bareRelay(c, brokers, opts.nB, k);
-        bare[c.name] = { raw: cRaw, relay: relayRun };
+        const txRelayRun = await bareRelay(c, brokers, opts.nB, k, true);
+        bare[c.name] = { raw: cRaw, relay: relayRun, txRelay: txRelayRun };
         if (c !== clients[0]) rows.push(`| (b) raw ${c.name} produce→consume, same records; ${machine(cRaw.machine)} | kafka | ${(opts.nB / cRaw.seconds).toFixed(0)} rec/s | ${((raw / cRaw.seconds) * 100).toFixed(1)}% of raw kafkajs | |`);
         rows.push(
           `| (b) context: the same ${hops} in bare ${c.name} (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec); ${machine(relayRun.machine)}, each relay ${relayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / relayRun.seconds).toFixed(0)} rec/s | ${((raw / relayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
+          `| (b) context: the same ${hops} as transactional ${c.name} relays (read_committed, outputs and input offsets in one transaction, no codec, no runner); ${machine(txRelayRun.machine)}, each relay ${txRelayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / txRelayRun.seconds).toFixed(0)} rec/s | ${((raw / txRelayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
         );
       }
       const relay = bare.kafkajs.relay.seconds;
@@ -416,7 +422,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         rawPerSecond: opts.nB / raw,
         relaySeconds: relay,
         relayPerSecond: opts.nB / relay,
-        bare: Object.fromEntries(Object.entries(bare).map(([name, b]) => [name, { rawPerSecond: opts.nB / b.raw.seconds, relayPerSecond: opts.nB / b.relay.seconds, relayCpuSeconds: b.relay.relayCpuSeconds, machine: { raw: b.raw.machine, relay: b.relay.machine } }])),
+        bare: Object.fromEntries(Object.entries(bare).map(([name, b]) => [name, { rawPerSecond: opts.nB / b.raw.seconds, relayPerSecond: opts.nB / b.relay.seconds, relayCpuSeconds: b.relay.relayCpuSeconds, txRelayPerSecond: opts.nB / b.txRelay.seconds, txRelayCpuSeconds: b.txRelay.relayCpuSeconds, machine: { raw: b.raw.machine, relay: b.relay.machine, txRelay: b.txRelay.machine } }])),
         pipelineSeconds: pipe,
         pipelinePerSecond: opts.nB / pipe,
         ratio,

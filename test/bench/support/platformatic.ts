@@ -10,8 +10,9 @@ const uid = () => randomBytes(3).toString("hex");
 /** Kafka's rule for a keyed record, as kafkajs' DefaultPartitioner applies it in the kafkajs paths. */
 const murmur2 = (m: { key?: Buffer }) => keyPartition(m.key!.toString(), PARTITIONS);
 
-export function platformaticProducer(brokers: string[], clientId: string): Producer {
-  return new Producer({ clientId, bootstrapBrokers: brokers, partitioner: murmur2, acks: -1 });
+/** `transactionalId` makes it a transactional (and idempotent) producer. */
+export function platformaticProducer(brokers: string[], clientId: string, transactionalId?: string): Producer {
+  return new Producer({ clientId, bootstrapBrokers: brokers, partitioner: murmur2, acks: -1, ...(transactionalId ? { idempotent: true, transactionalId } : {}) });
 }
 
 export async function platformaticTopics(brokers: string[], topics: string[]): Promise<void> {
