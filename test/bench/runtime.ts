@@ -1,8 +1,9 @@
 // `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N] [--stages-b N,M] [--concurrency-b N] [--commit-records-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
 // (a) one partition, process = wait 200 ms, 100 in flight: records/s against the ideal 500, embedded and Kafka.
 // (b) a no-op 3-stage pipeline on Kafka against raw kafkajs produce→consume of the same records, in the same run;
-//     and, for context, raw produce→consume and the same hops as bare relays in each client measured
-//     (kafkajs, @platformatic/kafka): what the topology alone costs on this machine, per client.
+//     and, for context, raw produce→consume and the same hops as bare and as transactional relays in
+//     each client measured (kafkajs, @platformatic/kafka): what the topology and the client's
+//     transactions alone cost on this machine, per client, with each relay's CPU-seconds.
 //     By default also with one stage: what each stage keeps when it does not share the CPUs with two others,
 //     as in a deployment with a pod per stage. SCA_PROF=<dir> writes a CPU profile of every spawned process.
 import { randomBytes } from "node:crypto";
@@ -255,7 +256,8 @@ async function rawKafka(client: BareClient, n: number): Promise<Timed> {
 
 /**
  * (b) context: the pipeline's hops in a bare client: relay processes, each consuming and
- * re-producing every message, no transactions, no codec. What the topology alone costs here.
+ * re-producing every message, no codec, no runner. What the topology alone costs here; with
+ * `transactional`, what a client's transactions add (read_committed, input offsets committed in them).
  */
 async function bareRelay(client: BareClient, brokers: string[], n: number, hops: number, transactional = false): Promise<Timed & { relayCpuSeconds: number[] }> {
   const p = `bench-relay-${uid()}`;
