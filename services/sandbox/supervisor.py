@@ -222,13 +222,20 @@ def only_none(function):
 """
 
 
-def _sealed(name, constants, globals_):
+def _compile_sealed():
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)  # the placeholders are "called" string literals
         module = compile(_SEALED_SOURCE, "<sandbox>", "exec")
-    code = next(c for c in module.co_consts if isinstance(c, types.CodeType) and c.co_name == name)
+    return {c.co_name: c for c in module.co_consts if isinstance(c, types.CodeType)}
+
+
+_SEALED_CODE = _compile_sealed()
+
+
+def _sealed(name, constants, globals_):
+    code = _SEALED_CODE[name]
     code = code.replace(co_consts=tuple(constants.get(c, c) if type(c) is str else c for c in code.co_consts))
     return types.FunctionType(code, globals_, name)
 

@@ -1,22 +1,28 @@
-// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20]`: programs/s for the HumanEval
+// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20] [--baseline REV]`: programs/s for the HumanEval
 // canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
 // the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
 // of machine load hits every mode alike. Also times one `docker run` per program for comparison.
+// --baseline REV adds the supervisor alone (no sandbox walls, each in a private /tmp) at git revision
+// REV and at the working tree, in the same rotation: the per-program cost of a supervisor change.
 // Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE), e.g.
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { z } from "zod";
-import { createSandbox, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { createSandbox, Limits, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { SUPERVISOR_SOURCE } from "../../services/sandbox/backends/backend.ts";
+import { supervisorLimits } from "../../services/sandbox/limits.ts";
 import { humanEval } from "../sandbox/fixtures.ts";
 
 const Args = z.object({
   reps: z.coerce.number().int().min(1).default(10),
   concurrency: z.coerce.number().int().min(1).default(2),
   dockerRun: z.coerce.number().int().min(0).default(20),
+  baseline: z.string().min(1).optional(),
 });
 
 function parseArgs(args: string[]): z.infer<typeof Args> {
@@ -67,6 +73,50 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
   }
 }
 
+/**
+ * One supervisor.py of any revision, alone: its replies are read as pass (completed, exit 0) or not,
+ * without the current protocol's schema, which an older revision need not meet.
+ */
+async function bareSupervisor(source: string, uid: number): Promise<{ run(code: string): Promise<string>; close(): void }> {
+  // A private /tmp: every supervisor numbers its work dirs from 1 under /tmp/sca.
+  const p = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", "/usr/bin/python3", "-I", "-c", source, String(uid)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: p.stdout });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on("line", (l) => waiting.shift()?.(l));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const ready = JSON.parse(await next()) as { ready?: boolean };
+  if (!ready.ready) throw new Error("bench sandbox: bare supervisor not ready");
+  const limits = supervisorLimits(Limits.parse({}));
+  let id = 0;
+  return {
+    async run(code) {
+      const reply = next();
+      p.stdin.write(JSON.stringify({ code, ...limits, id: ++id }) + "\n");
+      const r = JSON.parse(await reply) as { completed?: boolean; exit_code?: number; error?: string };
+      if (r.error) throw new Error(`bench sandbox: bare supervisor: ${r.error}`);
+      return r.completed && r.exit_code === 0 ? "pass" : "fail";
+    },
+    close: () => p.kill("SIGKILL"),
+  };
+}
+
+/** Runs `items` through `workers`, one item per worker at a time. */
+async function across<W, T>(workers: W[], items: T[], job: (w: W, t: T) => Promise<string>): Promise<string[]> {
+  const out: string[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    workers.map(async (w) => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await job(w, items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
 interface Row {
   mode: string;
   programs: number;
@@ -96,9 +146,18 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     await s.warm();
     sandboxes.push([mode, s]);
   }
+  const bare: Array<[string, Awaited<ReturnType<typeof bareSupervisor>>[]]> = [];
+  if (a.baseline) {
+    const rev = execFileSync("git", ["rev-parse", "--short", a.baseline], { encoding: "utf8" }).trim();
+    const before = execFileSync("git", ["show", `${rev}:services/sandbox/supervisor.py`], { encoding: "utf8" });
+    for (const [label, source] of [[`supervisor alone @${rev}`, before], ["supervisor alone @worktree", SUPERVISOR_SOURCE]] as const) {
+      bare.push([label, await Promise.all(Array.from({ length: a.concurrency }, (_, i) => bareSupervisor(source, 61_000 + bare.length * 100 + i)))]);
+    }
+  }
   const modes: Array<[string, () => Promise<string[]>]> = [
     ["python3 file.py loop", () => pool(files, a.concurrency, plainPython)],
     ...sandboxes.map(([mode, s]): [string, () => Promise<string[]>] => [mode, () => pool(tasks, a.concurrency, async (src) => (await s.run({ code: src, tests: "" })).status)]),
+    ...bare.map(([mode, ws]): [string, () => Promise<string[]>] => [mode, () => across(ws, tasks, (w, src) => w.run(src))]),
   ];
   const rows = new Map<string, Row>(modes.map(([mode]) => [mode, { mode, programs: 0, seconds: 0, passed: 0 }]));
   try {
@@ -132,6 +191,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     }
   } finally {
     await Promise.all(sandboxes.map(([, s]) => s.close()));
+    for (const [, ws] of bare) for (const w of ws) w.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
