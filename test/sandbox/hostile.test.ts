@@ -297,6 +297,18 @@ const CASES: Case[] = [
     check: tampered("ctypes"),
   },
   {
+    name: "forgery: loading native code of its own",
+    // Any native code could read the marker: the hook refuses the load before dlopen sees the file.
+    code: [
+      "import importlib.machinery, sys",
+      "sys.path.insert(0, '.')",
+      "open('native' + importlib.machinery.EXTENSION_SUFFIXES[0], 'wb').write(b'\\x7fELF not really')",
+      "import native",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("native-import"),
+  },
+  {
     name: "forgery: a trace function jumping over the tests",
     code: [
       "import sys",
