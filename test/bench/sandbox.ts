@@ -2,8 +2,9 @@
 // canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
 // the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
 // of machine load hits every mode alike. Also times one `docker run` per program for comparison.
-// --baseline REV adds the supervisor alone (no sandbox walls, each in a private /tmp) at git revision
-// REV and at the working tree, in the same rotation: the per-program cost of a supervisor change.
+// --baseline REV adds the supervisor alone (no sandbox walls; private /tmp and pids) at git revision
+// REV and at the working tree, each program run on both in turn (alternating which goes first), so
+// that load swings hit both alike: the per-program cost of a supervisor change.
 // Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE), e.g.
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
 import { execFileSync, spawn } from "node:child_process";
@@ -78,8 +79,9 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
  * without the current protocol's schema, which an older revision need not meet.
  */
 async function bareSupervisor(source: string, uid: number): Promise<{ run(code: string): Promise<string>; close(): void }> {
-  // A private /tmp: every supervisor numbers its work dirs from 1 under /tmp/sca.
-  const p = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", "/usr/bin/python3", "-I", "-c", source, String(uid)], {
+  // A private /tmp (every supervisor numbers its work dirs from 1 under /tmp/sca) and pid namespace (it
+  // scans /proc for its programs' processes, as it does in a sandbox, not the whole host's).
+  const p = spawn("unshare", ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", "/usr/bin/python3", "-I", "-c", source, String(uid)], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const lines = createInterface({ input: p.stdout });
@@ -100,21 +102,6 @@ async function bareSupervisor(source: string, uid: number): Promise<{ run(code: 
     },
     close: () => p.kill("SIGKILL"),
   };
-}
-
-/** Runs `items` through `workers`, one item per worker at a time. */
-async function across<W, T>(workers: W[], items: T[], job: (w: W, t: T) => Promise<string>): Promise<string[]> {
-  const out: string[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    workers.map(async (w) => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await job(w, items[i]);
-      }
-    }),
-  );
-  return out;
 }
 
 interface Row {
@@ -146,18 +133,45 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     await s.warm();
     sandboxes.push([mode, s]);
   }
-  const bare: Array<[string, Awaited<ReturnType<typeof bareSupervisor>>[]]> = [];
+  // Per slot, one supervisor of each revision.
+  const pairs: Array<Array<[string, Awaited<ReturnType<typeof bareSupervisor>>]>> = [];
   if (a.baseline) {
     const rev = execFileSync("git", ["rev-parse", "--short", a.baseline], { encoding: "utf8" }).trim();
     const before = execFileSync("git", ["show", `${rev}:services/sandbox/supervisor.py`], { encoding: "utf8" });
-    for (const [label, source] of [[`supervisor alone @${rev}`, before], ["supervisor alone @worktree", SUPERVISOR_SOURCE]] as const) {
-      bare.push([label, await Promise.all(Array.from({ length: a.concurrency }, (_, i) => bareSupervisor(source, 61_000 + bare.length * 100 + i)))]);
+    for (let i = 0; i < a.concurrency; i++) {
+      pairs.push([
+        [`supervisor alone @${rev}`, await bareSupervisor(before, 61_000 + i)],
+        ["supervisor alone @worktree", await bareSupervisor(SUPERVISOR_SOURCE, 61_100 + i)],
+      ]);
     }
   }
+  /** One pass of every program on both supervisors of a slot; adds each request's time to its row. */
+  const interleaved = async (rows: Map<string, Row>) => {
+    const idle = [...pairs];
+    let n = 0;
+    await pool(tasks, a.concurrency, async (src) => {
+      const pair = idle.pop()!;
+      try {
+        for (const [label, w] of n++ % 2 ? [...pair].reverse() : pair) {
+          const t0 = performance.now();
+          const status = await w.run(src);
+          if (status !== "pass") throw new Error(`bench sandbox: a canonical program did not pass on ${label}`);
+          const row = rows.get(label) ?? { mode: label, programs: 0, seconds: 0, passed: 0 };
+          // Slots run side by side: a slot's share of the elapsed time.
+          row.seconds += (performance.now() - t0) / 1000 / a.concurrency;
+          row.programs++;
+          row.passed++;
+          rows.set(label, row);
+        }
+      } finally {
+        idle.push(pair);
+      }
+      return "pass";
+    });
+  };
   const modes: Array<[string, () => Promise<string[]>]> = [
     ["python3 file.py loop", () => pool(files, a.concurrency, plainPython)],
     ...sandboxes.map(([mode, s]): [string, () => Promise<string[]>] => [mode, () => pool(tasks, a.concurrency, async (src) => (await s.run({ code: src, tests: "" })).status)]),
-    ...bare.map(([mode, ws]): [string, () => Promise<string[]>] => [mode, () => across(ws, tasks, (w, src) => w.run(src))]),
   ];
   const rows = new Map<string, Row>(modes.map(([mode]) => [mode, { mode, programs: 0, seconds: 0, passed: 0 }]));
   try {
@@ -175,6 +189,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         row.programs += statuses.length;
         row.passed += statuses.filter((s) => s === "pass").length;
       }
+      if (pairs.length) await interleaved(rows);
       console.error(`bench sandbox: repetition ${rep + 1}/${a.reps} done`);
     }
     if (a.dockerRun > 0) {
@@ -191,7 +206,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     }
   } finally {
     await Promise.all(sandboxes.map(([, s]) => s.close()));
-    for (const [, ws] of bare) for (const w of ws) w.close();
+    for (const pair of pairs) for (const [, w] of pair) w.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
