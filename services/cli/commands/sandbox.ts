@@ -29,7 +29,7 @@ export function register(program: Command): void {
   sandbox
     .command("run")
     .description(
-      "run every {id, code, tests} line of a JSONL file in the sandbox; write {id, status, exit_code, signal, duration_ms, stdout_tail, stderr_tail} lines (other input fields are passed through). Exits 0 when every program got a verdict, whatever the verdicts.",
+      "run every {id, code, tests} line of a JSONL file in the sandbox; write {id, status, exit_code, signal, duration_ms, stdout_tail, stderr_tail, tampering} lines (other input fields are passed through). Exits 0 when every program got a verdict, whatever the verdicts.",
     )
     .requiredOption("--input <file>", "JSONL input, one {id, code, tests} per line")
     .requiredOption("--output <file>", "JSONL output, one result per input program, in completion order")
