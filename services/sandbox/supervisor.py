@@ -249,14 +249,17 @@ def seal_completion(nonce, frame):
     )
 
 
-# What the audit hook refuses, by event name; each maps to the kind of attempt the verdict reports.
-_REFUSED_EVENTS = {
-    "gc.get_objects": "gc",
-    "gc.get_referrers": "gc",
-    "gc.get_referents": "gc",
-    "sys.addaudithook": "audit-hook",
-}
-_REFUSED_PREFIXES = (("ctypes.", "ctypes"), ("sys.monitoring", "trace"), ("sys._setprofileallthreads", "trace"), ("sys._settraceallthreads", "trace"))
+# What the audit hook refuses outright, by event name prefix, with the kind of attempt the verdict
+# reports. A tuple: the hook's frame is visible to the program (in a refusal's traceback), so nothing
+# the hook reads may be mutable.
+_REFUSED_PREFIXES = (
+    ("gc.get_", "gc"),  # get_objects, get_referrers, get_referents
+    ("ctypes.", "ctypes"),
+    ("sys.addaudithook", "audit-hook"),
+    ("sys.monitoring", "trace"),
+    ("sys._setprofileallthreads", "trace"),
+    ("sys._settraceallthreads", "trace"),
+)
 
 
 def guard(complete):
@@ -267,52 +270,43 @@ def guard(complete):
     tracer = _sealed("only_none", {_ORIGINAL: sys.settrace, _WRITE: os.write, _REFUSED: b"refused trace\n"}, wrapper_globals)
     profiler = _sealed("only_none", {_ORIGINAL: sys.setprofile, _WRITE: os.write, _REFUSED: b"refused trace\n"}, wrapper_globals)
     wrapper_codes = (tracer.__code__, profiler.__code__)
-    refused_events, refused_prefixes = dict(_REFUSED_EVENTS), _REFUSED_PREFIXES
-
-    def refuse(kind):
-        write(3, b"refused " + kind.encode() + b"\n")
-        raise RuntimeError("sandbox: refused " + kind)
+    refused_prefixes = _REFUSED_PREFIXES
 
     # Only identity tests and methods of exact builtin types below: nothing here may call into
-    # program code, which would then run with this frame on its stack.
+    # program code, which would then run with this frame on its stack, nor into a Python function the
+    # program could reach and rewrite (hence no helper for the refusal itself).
     def hook(event, args):
+        kind = None
         if event == "object.__getattr__" or event == "object.__setattr__" or event == "object.__delattr__":
             obj = args[0]
             t = type(obj)
             if t is function_type and (obj.__globals__ is sealed_globals or obj.__globals__ is wrapper_globals):
                 if event != "object.__getattr__" or obj.__globals__ is sealed_globals:
-                    refuse("sealed-function")
+                    kind = "sealed-function"
             elif t is frame_type and obj.f_globals is sealed_globals and event == "object.__getattr__":
-                refuse("sealed-frame")
-            return
-        if event == "open":
+                kind = "sealed-frame"
+        elif event == "open":
             p = args[0]
-            if type(p) is str:
-                if p == "mem" or p.endswith("/mem"):
-                    refuse("proc-mem")
-            elif type(p) is bytes:
-                if p == b"mem" or p.endswith(b"/mem"):
-                    refuse("proc-mem")
-            return
-        if event == "import":
+            if (type(p) is str and (p == "mem" or p.endswith("/mem"))) or (type(p) is bytes and (p == b"mem" or p.endswith(b"/mem"))):
+                kind = "proc-mem"
+        elif event == "import":
             origin = args[1] if len(args) > 1 else None
             if origin is not None and (
                 type(origin) is not str or not origin.startswith("/usr/") or "/.." in origin or "/_test" in origin or "/_xxtest" in origin or "/_ctypes_test" in origin
             ):
                 # CPython's own test modules (Debian's libpython3-testsuite) poke at raw memory too.
-                refuse("native-import")
-            return
-        if event == "sys.settrace" or event == "sys.setprofile":
+                kind = "native-import"
+        elif event == "sys.settrace" or event == "sys.setprofile":
             caller = getframe(1).f_code
             if caller is not wrapper_codes[0] and caller is not wrapper_codes[1]:
-                refuse("trace")
-            return
-        kind = refused_events.get(event)
+                kind = "trace"
+        else:
+            for prefix, k in refused_prefixes:
+                if event.startswith(prefix):
+                    kind = k
         if kind is not None:
-            refuse(kind)
-        for prefix, kind in refused_prefixes:
-            if event.startswith(prefix):
-                refuse(kind)
+            write(3, b"refused " + kind.encode() + b"\n")
+            raise RuntimeError("sandbox: refused " + kind)
 
     sys.settrace, sys.setprofile = tracer, profiler
     sys.addaudithook(hook)
