@@ -237,8 +237,12 @@ const CASES: Case[] = [
     name: "forgery: the sealed writer's running frame, caught by a signal handler",
     code: [
       "import os, signal, sys, time",
-      "got = []",
+      "got, fired = [], [0]",
       "def handler(sig, frame):",
+      // Bounded, so that a loaded machine cannot turn it into a signal storm that starves the program.
+      "    fired[0] += 1",
+      "    if fired[0] >= 500:",
+      "        signal.setitimer(signal.ITIMER_REAL, 0)",
       "    while frame is not None:",
       "        try:",
       "            got.extend(c for c in frame.f_code.co_consts if isinstance(c, bytes) and c.startswith(b'done ') and len(c) > 10)",
@@ -248,10 +252,10 @@ const CASES: Case[] = [
       "signal.signal(signal.SIGALRM, handler)",
       "f = sys._getframe().f_back",
       "complete = f.f_locals['complete']",
-      // Frequent enough to land inside the writer now and then, rare enough not to starve the program.
+      // Frequent enough to land inside the writer now and then.
       "signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)",
       "end = time.monotonic() + 1",
-      "while time.monotonic() < end:",
+      "while time.monotonic() < end and fired[0] < 500:",
       "    complete()",
       "    if got:",
       "        signal.setitimer(signal.ITIMER_REAL, 0)",
