@@ -77,6 +77,27 @@ export type Response = z.infer<typeof Response>;
 export const VerdictStatus = z.enum(["pass", "fail", "timeout", "memory", "crash", "sandbox_error"]);
 export type VerdictStatus = z.infer<typeof VerdictStatus>;
 
+/**
+ * An attempt to forge a sandbox run's completion (services/sandbox/README.md): what the sandbox's audit
+ * hook refused (reading the sealed completion writer or its frame, gc object scans, /proc/self/mem,
+ * ctypes, native extensions from outside /usr, trace functions, audit hooks, calling the writer), or a
+ * completion marker the sandbox did not write.
+ */
+export const TamperingKind = z.enum([
+  "completion-call",
+  "sealed-function",
+  "sealed-frame",
+  "proc-mem",
+  "native-import",
+  "trace",
+  "gc",
+  "audit-hook",
+  "ctypes",
+  "forged-marker",
+  "result-flood",
+]);
+export type TamperingKind = z.infer<typeof TamperingKind>;
+
 /** The sandbox result of one response; carries the response so the selector needs no join. Key: instruction id. */
 export const Verdict = z.object({
   id: Id,
@@ -91,6 +112,8 @@ export const Verdict = z.object({
   stdout_tail: z.string(),
   stderr_tail: z.string(),
   backend: z.string(),
+  /** Absent in verdicts written before the sandbox reported it. */
+  tampering: z.array(TamperingKind).optional().describe("attempts to forge completion; a verdict with any is never a pass"),
   response: Response,
   lineage: Lineage,
 });

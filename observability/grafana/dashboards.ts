@@ -153,6 +153,14 @@ export const DASHBOARDS: DashboardDef[] = [
         unit: "percentunit",
         queries: [q('sum(rate(sca_verdicts_total{status="pass"}[$__rate_interval])) / sum(rate(sca_verdicts_total[$__rate_interval]))', "pass rate")],
       },
+      {
+        title: "Reward-hacking attempts per model",
+        kind: "bargauge",
+        unit: "short",
+        description:
+          "Programs that tried to forge their sandbox completion (read the sealed marker writer, scan gc or process memory, trace, forge the marker), by model and kind: each is judged fail (services/sandbox/README.md)",
+        queries: [q("sum by (model, kind) (sca_verdict_tampering_total)", "{{model}} {{kind}}")],
+      },
       { title: "Selection outcomes", kind: "bargauge", unit: "short", queries: [q("sum by (outcome) (sca_selections_total)", "{{outcome}}")] },
       { title: "Dataset growth (rows per second)", unit: "ops", queries: [q('sum(rate(sca_records_out_total{topic="dataset"}[$__rate_interval]))', "rows/s")] },
       {

@@ -8,13 +8,16 @@ const MEMORY_TEXT = /\bMemoryError\b|Cannot allocate memory|out of memory|std::b
 
 /**
  * Maps raw execution facts to a verdict. Only a run whose completion marker (the per-run nonce,
- * written after the tests returned) came back AND that exited 0 is a pass.
+ * written after the tests returned) came back, that exited 0 and that tried no forgery is a pass.
  */
 export function classify(r: RawResult): VerdictStatus {
   if (r.timed_out || r.signal === "SIGXCPU") return "timeout";
   if (r.exception === "MemoryError" || r.oom_killed) return "memory";
   if (r.too_many_processes) return "crash";
   if (r.signal !== null) return MEMORY_TEXT.test(r.stderr) ? "memory" : "crash";
+  // A program that tried to forge its completion never passes, even when it also ran to the end, nor
+  // passes for our own setup failure (that would be retried).
+  if (r.tampering.length > 0) return "fail";
   if (r.exit_code === SETUP_FAILED_EXIT && !r.completed && r.exception === null && r.stdout_bytes + r.stderr_bytes === 0) {
     return "sandbox_error";
   }

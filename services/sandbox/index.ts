@@ -13,6 +13,9 @@
  *   nonce written on a private pipe after the program ended normally, so `sys.exit(0)`,
  *   `os._exit(0)`, killing the runner or printing a fake marker are all `fail`. `unittest.main()`
  *   returns when every test passed (and exits 1 otherwise), so unittest suites pass as they should.
+ *   A program that tries to reach the marker (frames of the sealed writer, gc scans, ctypes,
+ *   /proc/self/mem, tracing...) is refused and judged `fail` with `tampering` saying what it tried
+ *   (README.md: what the sandbox guarantees about verdicts).
  * - `sandbox_error` is our infrastructure failing (retry it); the other five are facts about the code.
  * - Limits (defaults as the reference's container mode: 10 s wall, 4 GiB address space; see
  *   limits.ts) hold per execution; per-run limits may lower them, and may raise memory only up to

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Readable, Writable } from "node:stream";
 import { createInterface } from "node:readline";
+import { TamperingKind } from "../../schemas/records.ts";
 import type { supervisorLimits } from "./limits.ts";
 
 /** The supervisor's first line. */
@@ -15,6 +16,8 @@ export const RawResult = z.object({
   timed_out: z.boolean(),
   completed: z.boolean(),
   exception: z.string().nullable(),
+  /** Attempts to forge completion: what the audit hook refused, or a marker we did not write. */
+  tampering: z.array(TamperingKind),
   oom_killed: z.boolean(),
   /** Killed for running more processes than its limit (where the kernel does not enforce it: gVisor). */
   too_many_processes: z.boolean(),

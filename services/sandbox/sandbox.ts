@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { z } from "zod";
-import type { VerdictStatus } from "../../schemas/records.ts";
+import type { TamperingKind, VerdictStatus } from "../../schemas/records.ts";
 import { type Backend, type SupervisedWorker } from "./backends/backend.ts";
 import { bwrapUsable, createBwrapBackend } from "./backends/bwrap.ts";
 import { createDockerBackend, dockerReachable } from "./backends/docker.ts";
@@ -38,6 +38,8 @@ export interface ExecResult {
   backend: string;
   /** The warm worker (container or bwrap sandbox) that ran it. */
   worker: string;
+  /** Attempts to forge completion the sandbox saw (the audit hook refused them, or a forged marker): never a pass. */
+  tampering: TamperingKind[];
   /** Infrastructure failure detail when status is sandbox_error. */
   error?: string;
 }
@@ -67,7 +69,7 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
   const inFlight = new Set<Promise<ExecResult>>();
 
   async function execute(program: Program, limits: Limits): Promise<ExecResult> {
-    const base = { backend: backend.name, exit_code: null, signal: null, stdout_tail: "", stderr_tail: "", stdout_bytes: 0, stderr_bytes: 0 };
+    const base = { backend: backend.name, exit_code: null, signal: null, stdout_tail: "", stderr_tail: "", stdout_bytes: 0, stderr_bytes: 0, tampering: [] };
     let worker: SupervisedWorker;
     try {
       worker = await pool.acquire();
@@ -88,6 +90,7 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
         stderr_tail: raw.stderr,
         stdout_bytes: raw.stdout_bytes,
         stderr_bytes: raw.stderr_bytes,
+        tampering: raw.tampering,
         worker: worker.id,
       };
     } catch (e) {

@@ -17,13 +17,19 @@
 #   open files, no core dumps; its oom_score_adj is maximal so the OOM killer picks it, not us;
 # - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap.
 #
-# Completion proof: the program's code and tests run inside a wrapper that writes a per-run random
-# nonce on a private pipe only after the whole program returned normally. sys.exit/os._exit/signals
-# before the end never reach that write; printing a marker on stdout is worthless (it is not the
-# pipe), and the pipe's fd is not inherited by anything the program starts with exec.
-# Limit, inherent to tests that share the interpreter with the code they test: a program written
-# against this very protocol could dig the nonce out of its own memory and forge the write. No generic
-# way out of a program (those above, killing the runner, atexit tricks) counts as a pass.
+# Completion proof (threat model and limits: services/sandbox/README.md): the program runs in the
+# forked child's own interpreter, so anything the child holds as a Python object the program can
+# reach. A pass therefore rests on three things, all set up before the program's first statement:
+# - the completion marker (a per-run random nonce) exists in the child only as a constant of a sealed
+#   function's code object: no frame's locals, no globals, closure or default holds it;
+# - that function writes the marker on fd 3 only when called straight from run_child's own frame
+#   (identity of the frame object), which calls it only after the program's code returned, its atexit
+#   functions ran and its threads ended; any other caller gets a refusal recorded on fd 3;
+# - a PEP 578 audit hook (Python cannot remove one) refuses what would read that constant or bend the
+#   control flow: the sealed function's code, its running frame's code, gc's object-graph scans, ctypes,
+#   native extensions from outside /usr, /proc/*/mem, trace and profile functions, more audit hooks.
+#   Each refusal is also written on fd 3, so the verdict says the program tried.
+# The process is non-dumpable (it changed uid), so nothing it execs can read its memory either.
 import atexit
 import io
 import json
@@ -130,6 +136,9 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         os.environ.clear()
         os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8"})
         fresh_stdio()
+        complete = seal_completion(nonce, sys._getframe())
+        del nonce
+        guard(complete)
     except BaseException:
         os._exit(121)
     main = types.ModuleType("__main__")
@@ -148,12 +157,16 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         if not isinstance(e.code, int) and e.code is not None:
             print(e.code, file=sys.stderr)
         # Exiting early is never a completion, whatever the status.
-        _finish(status, None, None)
+        _finish(status, "exit")
     except BaseException as e:
         # Skip our own frame: the traceback should read like `python3 prog.py`'s.
         traceback.print_exception(type(e), e, e.__traceback__.tb_next)
-        _finish(1, None, type(e).__name__)
-    _finish(0, nonce, None)
+        _finish(1, type(e).__name__)
+    else:
+        _settle()
+        # Only this call, from this frame, writes the marker; it exits 0 after.
+        complete()
+    os._exit(1)
 
 
 class ReturningTestProgram(unittest.TestProgram):
@@ -168,7 +181,8 @@ class ReturningTestProgram(unittest.TestProgram):
             raise SystemExit(1)
 
 
-def _finish(status, nonce, exc):
+def _settle():
+    """What the interpreter does at exit: wait for threads, run atexit functions, flush."""
     try:
         threading._shutdown()
         atexit._run_exitfuncs()
@@ -179,11 +193,123 @@ def _finish(status, nonce, exc):
             s.flush()
         except BaseException:
             pass
+
+
+def _finish(status, exc):
+    _settle()
     try:
-        os.write(3, (("done " + nonce) if nonce else ("exception " + (exc or "exit"))).encode() + b"\n")
+        os.write(3, ("exception " + exc + "\n").encode())
     except OSError:
         pass
     os._exit(status)
+
+
+# Placeholders of the sealed functions' constants: compiled as string literals, then swapped for the
+# real objects, so that the functions look nothing up in globals a program could rebind.
+_CALLER, _FRAME, _WRITE, _EXIT, _MARK, _ORIGINAL, _REFUSED = (f"\0sca-{n}" for n in range(7))
+_SEALED_SOURCE = f"""
+def complete():
+    if {_CALLER!r}(1) is {_FRAME!r}:
+        {_WRITE!r}(3, {_MARK!r})
+        {_EXIT!r}(0)
+    {_WRITE!r}(3, {_REFUSED!r})
+
+def only_none(function):
+    if function is None:
+        return {_ORIGINAL!r}(None)
+    {_WRITE!r}(3, {_REFUSED!r})
+    raise RuntimeError("sandbox: tracing and profiling are not available to programs")
+"""
+
+
+def _compile_sealed():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # the placeholders are "called" string literals
+        module = compile(_SEALED_SOURCE, "<sandbox>", "exec")
+    return {c.co_name: c for c in module.co_consts if isinstance(c, types.CodeType)}
+
+
+_SEALED_CODE = _compile_sealed()
+
+
+def _sealed(name, constants, globals_):
+    code = _SEALED_CODE[name]
+    code = code.replace(co_consts=tuple(constants.get(c, c) if type(c) is str else c for c in code.co_consts))
+    return types.FunctionType(code, globals_, name)
+
+
+def seal_completion(nonce, frame):
+    """The one function that can write the marker: only when `frame` calls it, then it exits 0."""
+    return _sealed(
+        "complete",
+        {_CALLER: sys._getframe, _FRAME: frame, _WRITE: os.write, _EXIT: os._exit, _MARK: ("done " + nonce + "\n").encode(), _REFUSED: b"refused completion-call\n"},
+        {},
+    )
+
+
+# What the audit hook refuses outright, by event name prefix, with the kind of attempt the verdict
+# reports. A tuple: the hook's frame is visible to the program (in a refusal's traceback), so nothing
+# the hook reads may be mutable.
+_REFUSED_PREFIXES = (
+    ("gc.get_", "gc"),  # get_objects, get_referrers, get_referents
+    ("ctypes.", "ctypes"),
+    ("sys.addaudithook", "audit-hook"),
+    ("sys.monitoring", "trace"),
+    ("sys._setprofileallthreads", "trace"),
+    ("sys._settraceallthreads", "trace"),
+)
+
+
+def guard(complete):
+    """Installs the audit hook that keeps `complete`'s marker out of the program's reach."""
+    sealed_globals = complete.__globals__
+    getframe, write, function_type, frame_type = sys._getframe, os.write, types.FunctionType, types.FrameType
+    wrapper_globals = {}
+    tracer = _sealed("only_none", {_ORIGINAL: sys.settrace, _WRITE: os.write, _REFUSED: b"refused trace\n"}, wrapper_globals)
+    profiler = _sealed("only_none", {_ORIGINAL: sys.setprofile, _WRITE: os.write, _REFUSED: b"refused trace\n"}, wrapper_globals)
+    wrapper_codes = (tracer.__code__, profiler.__code__)
+    refused_prefixes = _REFUSED_PREFIXES
+
+    # Only identity tests and methods of exact builtin types below: nothing here may call into
+    # program code, which would then run with this frame on its stack, nor into a Python function the
+    # program could reach and rewrite (hence no helper for the refusal itself).
+    def hook(event, args):
+        kind = None
+        if event == "object.__getattr__" or event == "object.__setattr__" or event == "object.__delattr__":
+            obj = args[0]
+            t = type(obj)
+            if t is function_type and (obj.__globals__ is sealed_globals or obj.__globals__ is wrapper_globals):
+                if event != "object.__getattr__" or obj.__globals__ is sealed_globals:
+                    kind = "sealed-function"
+            elif t is frame_type and obj.f_globals is sealed_globals and event == "object.__getattr__":
+                kind = "sealed-frame"
+        elif event == "open":
+            p = args[0]
+            if (type(p) is str and (p == "mem" or p.endswith("/mem"))) or (type(p) is bytes and (p == b"mem" or p.endswith(b"/mem"))):
+                kind = "proc-mem"
+        elif event == "import":
+            origin = args[1] if len(args) > 1 else None
+            if origin is not None and (
+                type(origin) is not str or not origin.startswith("/usr/") or "/.." in origin or "/_test" in origin or "/_xxtest" in origin or "/_ctypes_test" in origin
+            ):
+                # CPython's own test modules (Debian's libpython3-testsuite) poke at raw memory too.
+                kind = "native-import"
+        elif event == "sys.settrace" or event == "sys.setprofile":
+            caller = getframe(1).f_code
+            if caller is not wrapper_codes[0] and caller is not wrapper_codes[1]:
+                kind = "trace"
+        else:
+            for prefix, k in refused_prefixes:
+                if event.startswith(prefix):
+                    kind = k
+        if kind is not None:
+            write(3, b"refused " + kind.encode() + b"\n")
+            raise RuntimeError("sandbox: refused " + kind)
+
+    sys.settrace, sys.setprofile = tracer, profiler
+    sys.addaudithook(hook)
 
 
 def clean(uid, work):
@@ -283,7 +409,8 @@ def execute(req, uid, seq):
         # The file before its dir: once the dir is the program's, a capless root can no longer enter it.
         os.chown(path, uid, uid)
         os.chown(work, uid, uid)
-    nonce = secrets.token_hex(16)
+    # In a list the child empties: the child's copy of this frame must not hold the nonce.
+    sealed = [secrets.token_hex(16)]
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -294,7 +421,8 @@ def execute(req, uid, seq):
     if pid == 0:
         for fd in (out_r, err_r, res_r):
             os.close(fd)
-        run_child(req, uid, work, path, out_w, err_w, res_w, nonce)
+        run_child(req, uid, work, path, out_w, err_w, res_w, sealed.pop())
+    nonce = sealed.pop()
     for fd in (out_w, err_w, res_w):
         os.close(fd)
     try:
@@ -370,7 +498,7 @@ def execute(req, uid, seq):
         os.close(fd)
     if too_many:
         streams[err_r].add(b"\nsandbox: killed: more than %d processes\n" % req["processes"])
-    result = streams[res_r].text().split()
+    completed, exception, tampering = read_completion(streams[res_r], nonce)
     exit_code = sig = None
     if status is not None:
         if os.WIFSIGNALED(status):
@@ -382,8 +510,9 @@ def execute(req, uid, seq):
         "exit_code": exit_code,
         "signal": sig,
         "timed_out": timed_out,
-        "completed": result[:2] == ["done", nonce] and len(result) == 2,
-        "exception": result[1] if result[:1] == ["exception"] and len(result) > 1 else None,
+        "completed": completed,
+        "exception": exception,
+        "tampering": tampering,
         "oom_killed": ooms is not None and after is not None and after > ooms,
         "too_many_processes": too_many,
         "duration_ms": round(duration * 1000, 3),
@@ -393,6 +522,35 @@ def execute(req, uid, seq):
         "stderr_bytes": streams[err_r].total,
         "clean": clean_ok,
     }
+
+
+def read_completion(tail, nonce):
+    """(completed, exception, tampering) from what fd 3 carried. Completed: exactly the marker, once.
+    Tampering: what the audit hook refused, and any line on fd 3 we did not write."""
+    exception = None
+    tampering = []
+    done = 0
+    lines = tail.text().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if tail.total > len(tail.buf) or len(lines) > 64:
+        tampering.append("result-flood")
+    for line in lines[-64:]:
+        word, _, rest = line.partition(" ")
+        if word == "done" and rest == nonce:
+            done += 1
+        elif word == "exception" and rest and exception is None:
+            exception = rest
+        elif word == "refused" and rest in REFUSAL_KINDS:
+            tampering.append(rest)
+        else:
+            tampering.append("forged-marker")
+    if done > 1:
+        tampering.append("forged-marker")
+    return done == 1 and exception is None, exception, sorted(set(tampering))
+
+
+REFUSAL_KINDS = frozenset(["completion-call", "sealed-function", "sealed-frame", "proc-mem", "native-import", "trace", "gc", "audit-hook", "ctypes"])
 
 
 def main():

@@ -21,6 +21,7 @@ export function verdictOf(response: Response, exec: ExecResult, sandbox: Pick<Sa
     stdout_tail: exec.stdout_tail,
     stderr_tail: exec.stderr_tail,
     backend: exec.backend,
+    tampering: exec.tampering,
     response,
     lineage: { ...response.lineage, schema_version: SCHEMA_VERSION, created_at: now.toISOString(), sandbox_image: sandbox.image },
   };

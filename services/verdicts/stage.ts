@@ -33,7 +33,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judg
       const exec = await sandbox.run(programFromResponse(parsed.data));
       if (exec.status === "sandbox_error") throw new Error(`verdicts: sandbox error on response ${parsed.data.id}: ${exec.error ?? "unknown"}`);
       const verdict = verdictOf(parsed.data, exec, sandbox, new Date());
-      observeVerdict(metrics, { status: verdict.status, difficulty: parsed.data.difficulty, category: parsed.data.category, durationMs: verdict.duration_ms });
+      observeVerdict(metrics, { status: verdict.status, difficulty: parsed.data.difficulty, category: parsed.data.category, durationMs: verdict.duration_ms, tampering: exec.tampering, model: parsed.data.lineage.model ?? "unknown" });
       return [{ topic: "verdicts", key: verdict.instruction_id, value: verdict }];
     },
     close: async () => {

@@ -1,22 +1,29 @@
-// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20]`: programs/s for the HumanEval
+// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20] [--baseline REV]`: programs/s for the HumanEval
 // canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
 // the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
 // of machine load hits every mode alike. Also times one `docker run` per program for comparison.
+// --baseline REV adds the supervisor alone (no sandbox walls; private /tmp and pids) at git revision
+// REV and at the working tree, each program run on both in turn (alternating which goes first), so
+// that load swings hit both alike: the per-program cost of a supervisor change.
 // Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE), e.g.
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { z } from "zod";
-import { createSandbox, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { createSandbox, Limits, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { SUPERVISOR_SOURCE } from "../../services/sandbox/backends/backend.ts";
+import { supervisorLimits } from "../../services/sandbox/limits.ts";
 import { humanEval } from "../sandbox/fixtures.ts";
 
 const Args = z.object({
   reps: z.coerce.number().int().min(1).default(10),
   concurrency: z.coerce.number().int().min(1).default(2),
   dockerRun: z.coerce.number().int().min(0).default(20),
+  baseline: z.string().min(1).optional(),
 });
 
 function parseArgs(args: string[]): z.infer<typeof Args> {
@@ -67,6 +74,36 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
   }
 }
 
+/**
+ * One supervisor.py of any revision, alone: its replies are read as pass (completed, exit 0) or not,
+ * without the current protocol's schema, which an older revision need not meet.
+ */
+async function bareSupervisor(source: string, uid: number): Promise<{ run(code: string): Promise<string>; close(): void }> {
+  // A private /tmp (every supervisor numbers its work dirs from 1 under /tmp/sca) and pid namespace (it
+  // scans /proc for its programs' processes, as it does in a sandbox, not the whole host's).
+  const p = spawn("unshare", ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", "/usr/bin/python3", "-I", "-c", source, String(uid)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: p.stdout });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on("line", (l) => waiting.shift()?.(l));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const ready = JSON.parse(await next()) as { ready?: boolean };
+  if (!ready.ready) throw new Error("bench sandbox: bare supervisor not ready");
+  const limits = supervisorLimits(Limits.parse({}));
+  let id = 0;
+  return {
+    async run(code) {
+      const reply = next();
+      p.stdin.write(JSON.stringify({ code, ...limits, id: ++id }) + "\n");
+      const r = JSON.parse(await reply) as { completed?: boolean; exit_code?: number; error?: string };
+      if (r.error) throw new Error(`bench sandbox: bare supervisor: ${r.error}`);
+      return r.completed && r.exit_code === 0 ? "pass" : "fail";
+    },
+    close: () => p.kill("SIGKILL"),
+  };
+}
+
 interface Row {
   mode: string;
   programs: number;
@@ -96,6 +133,42 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     await s.warm();
     sandboxes.push([mode, s]);
   }
+  // Per slot, one supervisor of each revision.
+  const pairs: Array<Array<[string, Awaited<ReturnType<typeof bareSupervisor>>]>> = [];
+  if (a.baseline) {
+    const rev = execFileSync("git", ["rev-parse", "--short", a.baseline], { encoding: "utf8" }).trim();
+    const before = execFileSync("git", ["show", `${rev}:services/sandbox/supervisor.py`], { encoding: "utf8" });
+    for (let i = 0; i < a.concurrency; i++) {
+      pairs.push([
+        [`supervisor alone @${rev}`, await bareSupervisor(before, 61_000 + i)],
+        ["supervisor alone @worktree", await bareSupervisor(SUPERVISOR_SOURCE, 61_100 + i)],
+      ]);
+    }
+  }
+  /** One pass of every program on both supervisors of a slot; adds each request's time to its row. */
+  const interleaved = async (rows: Map<string, Row>) => {
+    const idle = [...pairs];
+    let n = 0;
+    await pool(tasks, a.concurrency, async (src) => {
+      const pair = idle.pop()!;
+      try {
+        for (const [label, w] of n++ % 2 ? [...pair].reverse() : pair) {
+          const t0 = performance.now();
+          const status = await w.run(src);
+          if (status !== "pass") throw new Error(`bench sandbox: a canonical program did not pass on ${label}`);
+          const row = rows.get(label) ?? { mode: label, programs: 0, seconds: 0, passed: 0 };
+          // Slots run side by side: a slot's share of the elapsed time.
+          row.seconds += (performance.now() - t0) / 1000 / a.concurrency;
+          row.programs++;
+          row.passed++;
+          rows.set(label, row);
+        }
+      } finally {
+        idle.push(pair);
+      }
+      return "pass";
+    });
+  };
   const modes: Array<[string, () => Promise<string[]>]> = [
     ["python3 file.py loop", () => pool(files, a.concurrency, plainPython)],
     ...sandboxes.map(([mode, s]): [string, () => Promise<string[]>] => [mode, () => pool(tasks, a.concurrency, async (src) => (await s.run({ code: src, tests: "" })).status)]),
@@ -116,6 +189,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         row.programs += statuses.length;
         row.passed += statuses.filter((s) => s === "pass").length;
       }
+      if (pairs.length) await interleaved(rows);
       console.error(`bench sandbox: repetition ${rep + 1}/${a.reps} done`);
     }
     if (a.dockerRun > 0) {
@@ -132,6 +206,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     }
   } finally {
     await Promise.all(sandboxes.map(([, s]) => s.close()));
+    for (const pair of pairs) for (const [, w] of pair) w.close();
     rmSync(dir, { recursive: true, force: true });
   }
 

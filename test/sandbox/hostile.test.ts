@@ -148,7 +148,8 @@ const CASES: Case[] = [
     code: "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)\n",
     expect: "timeout",
   },
-  { name: "segfault via ctypes", code: "import ctypes\nctypes.string_at(0)\n", expect: "crash" },
+  // ctypes reads any address: the audit hook refuses it before the read, so no segfault either.
+  { name: "segfault via ctypes", code: "import ctypes\nctypes.string_at(0)\n", expect: "fail", check: tampered("ctypes") },
   {
     name: "deep recursion past the C stack",
     // Through map(), so that each level also costs C stack (plain Python calls do not in 3.11).
@@ -163,12 +164,250 @@ const CASES: Case[] = [
   },
   { name: "early os._exit(0)", code: "import os\nos._exit(0)\n", expect: "fail" },
   { name: "early sys.exit(0)", code: "import sys\nsys.exit(0)\n", expect: "fail" },
+  // Forging the completion marker from inside the program (issue 20). Each is followed by failing tests:
+  // a pass would mean the forgery worked. `tampered` checks that the refusal was reported.
+  {
+    name: "forgery: walking frames to the supervisor's nonce",
+    code: [
+      "import sys, os",
+      "def one():",
+      "    return 1",
+      "_f = sys._getframe()",
+      'while _f is not None and "nonce" not in _f.f_locals:',
+      "    _f = _f.f_back",
+      "if _f is not None:",
+      '    os.write(3, ("done " + _f.f_locals["nonce"] + "\\n").encode())',
+      "    os._exit(0)",
+      "assert one() == 2",
+    ].join("\n"),
+    expect: "fail",
+  },
+  {
+    name: "forgery: every hex string and callable the outer frames hold",
+    code: [
+      "import sys, os, re",
+      "_f = sys._getframe().f_back",
+      "while _f is not None:",
+      "    for k, v in list(_f.f_locals.items()) + list(_f.f_globals.items()):",
+      "        if isinstance(v, str) and re.fullmatch('[0-9a-f]{32}', v):",
+      "            os.write(3, ('done ' + v + '\\n').encode())",
+      "            os._exit(0)",
+      "        if k == 'complete' and callable(v):",
+      "            v()",
+      "    _f = _f.f_back",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("completion-call"),
+  },
+  {
+    name: "forgery: the supervisor's _finish through frame globals",
+    code: [
+      "import sys",
+      "_f = sys._getframe()",
+      "while _f is not None and '_finish' not in _f.f_globals:",
+      "    _f = _f.f_back",
+      "g = _f.f_globals",
+      "nonce = next((f.f_locals.get('nonce') for f in [sys._getframe(i) for i in range(1, 4)] if 'nonce' in f.f_locals), None)",
+      "for args in ((0, nonce, None), (0, 'done'), (0, None)):",
+      "    try:",
+      "        g['_finish'](*args)",
+      "    except TypeError:",
+      "        pass",
+    ].join("\n"),
+    expect: "fail",
+  },
+  {
+    name: "forgery: traceback frames to the sealed writer's code",
+    code: [
+      "import os",
+      "try:",
+      "    raise ValueError('x')",
+      "except ValueError as e:",
+      "    f = e.__traceback__.tb_frame",
+      "while f is not None and 'complete' not in f.f_locals:",
+      "    f = f.f_back",
+      "marker = [c for c in f.f_locals['complete'].__code__.co_consts if isinstance(c, bytes) and c.startswith(b'done ')]",
+      "os.write(3, marker[0])",
+      "os._exit(0)",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("sealed-function"),
+  },
+  {
+    name: "forgery: the sealed writer's running frame, caught by a signal handler",
+    code: [
+      "import os, signal, sys, time",
+      "got, fired = [], [0]",
+      "def handler(sig, frame):",
+      // Bounded, so that a loaded machine cannot turn it into a signal storm that starves the program.
+      "    fired[0] += 1",
+      "    if fired[0] >= 500:",
+      "        signal.setitimer(signal.ITIMER_REAL, 0)",
+      "    while frame is not None:",
+      "        try:",
+      "            got.extend(c for c in frame.f_code.co_consts if isinstance(c, bytes) and c.startswith(b'done ') and len(c) > 10)",
+      "        except RuntimeError:",
+      "            pass",
+      "        frame = frame.f_back",
+      "signal.signal(signal.SIGALRM, handler)",
+      "f = sys._getframe().f_back",
+      "complete = f.f_locals['complete']",
+      // Frequent enough to land inside the writer now and then.
+      "signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)",
+      "end = time.monotonic() + 1",
+      "while time.monotonic() < end and fired[0] < 500:",
+      "    complete()",
+      "    if got:",
+      "        signal.setitimer(signal.ITIMER_REAL, 0)",
+      "        os.write(3, got[0])",
+      "        os._exit(0)",
+      "signal.setitimer(signal.ITIMER_REAL, 0)",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("completion-call"),
+  },
+  {
+    name: "forgery: disarming the audit hook through a refusal's traceback",
+    // The hook's own frame is in the traceback of what it refuses: whatever it holds must be immutable.
+    // fd 3 is hidden meanwhile, so that the refusal that exposes the hook goes unrecorded.
+    code: [
+      "import gc, os, sys",
+      "def noop_code(free):",
+      "    names = [f'x{i}' for i in range(free)]",
+      "    src = 'def outer():\\n' + ''.join(f'    {n} = None\\n' for n in names)",
+      "    src += '    def inner(*a, **k):\\n        ' + (', '.join(names) or 'pass') + '\\n    return inner\\n'",
+      "    ns = {}",
+      "    exec(src, ns)",
+      "    return ns['outer']().__code__",
+      "saved = os.dup(3)",
+      "os.dup2(os.open(os.devnull, os.O_WRONLY), 3)",
+      "try:",
+      "    gc.get_objects()",
+      "except RuntimeError as e:",
+      "    tb = e.__traceback__",
+      "while tb is not None:",
+      "    for v in list(tb.tb_frame.f_locals.values()):",
+      "        if isinstance(v, (dict, list, set)):",
+      "            v.clear()",
+      "        elif callable(v) and hasattr(v, '__code__') and getattr(v, '__globals__', None) is not globals():",
+      "            try:",
+      "                v.__code__ = noop_code(len(v.__code__.co_freevars))",
+      "            except Exception:",
+      "                pass",
+      "    tb = tb.tb_next",
+      "os.dup2(saved, 3)",
+      "complete = sys._getframe().f_back.f_locals['complete']",
+      "os.write(3, next(c for c in complete.__code__.co_consts if isinstance(c, bytes) and c.startswith(b'done ')))",
+      "os._exit(0)",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("sealed-function"),
+  },
+  {
+    name: "forgery: gc scan for the nonce and the supervisor's objects",
+    code: [
+      "import gc, os, re",
+      "for o in gc.get_objects():",
+      "    if isinstance(o, dict):",
+      "        for v in o.values():",
+      "            if isinstance(v, str) and re.fullmatch('[0-9a-f]{32}', v):",
+      "                os.write(3, ('done ' + v + '\\n').encode())",
+      "                os._exit(0)",
+      "    if callable(o) and getattr(o, '__name__', '') == 'complete':",
+      "        for c in gc.get_referents(o):",
+      "            pass",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("gc"),
+  },
+  {
+    name: "forgery: scanning /proc/self/mem for the marker (directly and through a symlink)",
+    code: MEMORY_SCAN("open(target, 'rb', buffering=0)", "f.seek(a)\n            data = f.read(b - a)"),
+    expect: "fail",
+    check: (r) => {
+      tampered("proc-mem")(r);
+      // The symlink is not refused by name: the kernel refuses it (the program is not dumpable).
+      expect(r.stdout_tail).toMatch(/cannot open m: .*(PermissionError|Permission denied)/);
+      expect(r.stdout_tail).not.toContain("READ ");
+    },
+  },
+  {
+    name: "forgery: scanning memory with ctypes",
+    code: MEMORY_SCAN("__import__('ctypes')", "data = f.string_at(a, b - a)"),
+    expect: "fail",
+    check: tampered("ctypes"),
+  },
+  {
+    name: "forgery: loading native code of its own",
+    // Any native code could read the marker: the hook refuses the load before dlopen sees the file.
+    code: [
+      "import importlib.machinery, sys",
+      "sys.path.insert(0, '.')",
+      "open('native' + importlib.machinery.EXTENSION_SUFFIXES[0], 'wb').write(b'\\x7fELF not really')",
+      "import native",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("native-import"),
+  },
+  {
+    name: "forgery: a trace function jumping over the tests",
+    code: [
+      "import sys",
+      "def tracer(frame, event, arg):",
+      "    if event == 'line' and frame.f_code.co_filename.endswith('prog.py') and frame.f_lineno > 9:",
+      "        frame.f_lineno = 9",
+      "    return tracer",
+      "sys.settrace(tracer)",
+      "sys._getframe().f_trace = tracer",
+      "def end():",
+      "    pass",
+    ].join("\n"),
+    expect: "fail",
+    check: tampered("trace"),
+  },
   {
     name: "printing a fake completion marker",
     code: "import os, sys\nprint('done 0123456789abcdef0123456789abcdef')\nsys.stdout.flush()\nos._exit(0)\n",
     expect: "fail",
   },
 ];
+
+/**
+ * A program that reads every readable mapping of its own memory through `opener`/`reader` (file or
+ * ctypes), looking for the completion marker, and writes what it finds as its own completion.
+ */
+function MEMORY_SCAN(opener: string, reader: string): string {
+  return [
+    "import os, re",
+    "os.symlink('/proc/self/mem', 'm')",
+    "found = set()",
+    "for target in ('/proc/self/mem', 'm'):",
+    "    try:",
+    `        f = ${opener}`,
+    "    except Exception as e:",
+    "        print('cannot open', target + ':', repr(e))",
+    "        continue",
+    "    for line in open('/proc/self/maps').read().splitlines():",
+    "        span, perms = line.split()[:2]",
+    "        a, b = (int(x, 16) for x in span.split('-'))",
+    "        if 'r' not in perms or b - a > (64 << 20):",
+    "            continue",
+    "        try:",
+    `            ${reader}`,
+    "        except OSError:",
+    "            continue",
+    "        print('READ', hex(a))",
+    "        found.update(re.findall(rb'done [0-9a-f]{32}\\n', data))",
+    "for m in found:",
+    "    os.write(3, m)",
+    "if found:",
+    "    os._exit(0)",
+  ].join("\n");
+}
+
+function tampered(kind: string): (r: ExecResult) => void {
+  return (r) => expect(r.tampering, r.stderr_tail.slice(-500)).toContain(kind);
+}
 
 // The failing tests that follow the hostile code: a pass would mean the hostile part "completed" them.
 const FAILING_TESTS = "assert False, 'the tests must never be reached or must fail'\n";

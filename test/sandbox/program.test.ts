@@ -38,7 +38,7 @@ describe("program assembly", () => {
 
 describe("verdict classification", () => {
   const base: RawResult = {
-    id: 1, exit_code: 0, signal: null, timed_out: false, completed: true, exception: null, oom_killed: false, too_many_processes: false,
+    id: 1, exit_code: 0, signal: null, timed_out: false, completed: true, exception: null, oom_killed: false, too_many_processes: false, tampering: [],
     duration_ms: 5, stdout: "", stderr: "", stdout_bytes: 0, stderr_bytes: 0, clean: true,
   };
   it.each<[string, Partial<RawResult>, string]>([
@@ -55,6 +55,8 @@ describe("verdict classification", () => {
     ["killed past its process cap (gVisor)", { completed: false, exit_code: null, signal: "SIGKILL", too_many_processes: true }, "crash"],
     ["setup failure of our own child", { completed: false, exit_code: 121 }, "sandbox_error"],
     ["a program exiting 121 itself after output", { completed: false, exit_code: 121, stdout_bytes: 3 }, "fail"],
+    ["completed, but the audit hook refused an introspection call", { tampering: ["gc"] }, "fail"],
+    ["a forged marker, then a silent exit 121", { completed: false, exit_code: 121, tampering: ["forged-marker"] }, "fail"],
   ])("%s → %s", (_, patch, status) => {
     expect(classify({ ...base, ...patch })).toBe(status);
   });

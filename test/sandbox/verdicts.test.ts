@@ -52,6 +52,7 @@ describe("verdicts stage (real sandbox, backend picked from the environment)", (
     expect(out[0].key).toBe(instruction_id);
     const v = Verdict.parse(out[0].value);
     expect(v.status).toBe("pass");
+    expect(v.tampering).toEqual([]);
     expect(v.response_id).toBe(r.id);
     expect(v.response).toEqual(r);
     expect(v.backend).toBe(sandbox.backend);
@@ -67,6 +68,14 @@ describe("verdicts stage (real sandbox, backend picked from the environment)", (
     const v = Verdict.parse((await stage.process(response(1, fenced("def add(a, b):\n    return a - b\n", "assert add(2, 3) == 5\n")), ctx))[0].value);
     expect(v.status).toBe("fail");
     expect(v.stderr_tail).toContain("AssertionError");
+  });
+
+  it("fails a response that tries to forge its completion, says what it tried, and counts it per model", async () => {
+    const forge = "import gc\nmarker = [o for o in gc.get_objects() if callable(o) and getattr(o, '__name__', '') == 'complete']\n";
+    const v = Verdict.parse((await stage.process(response(3, fenced(forge, "assert False\n")), ctx))[0].value);
+    expect(v.status).toBe("fail");
+    expect(v.tampering).toEqual(["gc"]);
+    expect(await registry.getSingleMetricAsString("sca_verdict_tampering_total")).toContain('sca_verdict_tampering_total{kind="gc",model="m"} 1');
   });
 
   it("strips the __main__ tail of a block reading input, as the reference does", async () => {

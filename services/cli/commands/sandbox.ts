@@ -29,7 +29,7 @@ export function register(program: Command): void {
   sandbox
     .command("run")
     .description(
-      "run every {id, code, tests} line of a JSONL file in the sandbox; write {id, status, exit_code, signal, duration_ms, stdout_tail, stderr_tail} lines (other input fields are passed through). Exits 0 when every program got a verdict, whatever the verdicts.",
+      "run every {id, code, tests} line of a JSONL file in the sandbox; write {id, status, exit_code, signal, duration_ms, stdout_tail, stderr_tail, tampering} lines (other input fields are passed through). Exits 0 when every program got a verdict, whatever the verdicts.",
     )
     .requiredOption("--input <file>", "JSONL input, one {id, code, tests} per line")
     .requiredOption("--output <file>", "JSONL output, one result per input program, in completion order")
@@ -92,7 +92,7 @@ async function runFile(f: z.infer<typeof Flags>): Promise<number> {
       while (inFlight.size >= 2 * f.concurrency) await Promise.race(inFlight);
       const p = runWithRetries(sandbox, item, f.retries).then(async (r) => {
         const { code: _code, tests: _tests, ...rest } = item;
-        await write(JSON.stringify({ ...rest, id: item.id, status: r.status, exit_code: r.exit_code, signal: r.signal, duration_ms: r.duration_ms, stdout_tail: r.stdout_tail, stderr_tail: r.stderr_tail }));
+        await write(JSON.stringify({ ...rest, id: item.id, status: r.status, exit_code: r.exit_code, signal: r.signal, duration_ms: r.duration_ms, stdout_tail: r.stdout_tail, stderr_tail: r.stderr_tail, tampering: r.tampering }));
         counts[r.status] = (counts[r.status] ?? 0) + 1;
         done++;
         bar?.increment(1, { rate: rate(done, started), statuses: summary(counts) });
