@@ -1,5 +1,6 @@
 import Docker from "dockerode";
 import { z } from "zod";
+import type { Dependency } from "../runtime/dependency.ts";
 import type { VerdictStatus } from "../../schemas/records.ts";
 import { type Backend, type SupervisedWorker } from "./backends/backend.ts";
 import { bwrapUsable, createBwrapBackend } from "./backends/bwrap.ts";
@@ -47,6 +48,8 @@ export interface Sandbox {
   /** Image reference with digest (docker) or the host interpreter (bwrap): for lineage. */
   readonly image: string;
   run(program: Program, limits?: LimitsInput): Promise<ExecResult>;
+  /** The engine behind it, probed when a run ends in sandbox_error: down means an outage, not a bad program. */
+  readonly dependency: Dependency;
   /** Starts every worker now instead of on first use. */
   warm(): Promise<void>;
   close(): Promise<void>;
@@ -99,6 +102,11 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
   return {
     backend: backend.name,
     image: backend.image,
+    dependency: {
+      name: "sandbox",
+      target: backend.name.startsWith("docker") ? `the Docker engine at ${process.env.DOCKER_HOST ?? "/var/run/docker.sock"} (${backend.name})` : `the ${backend.name} sandbox`,
+      probe: (signal) => backend.ping(signal),
+    },
     run(program, limits) {
       const l = limits ? Limits.parse({ ...opts.limits, ...limits }) : opts.limits;
       // Workers' own memory limits were sized at creation: a larger per-run limit would only move the

@@ -56,6 +56,14 @@ export async function createDockerBackend(input: DockerOptions, docker = new Doc
     name: `docker:${runtime}`,
     image: `${opts.image}@${imageId}`,
     spawn: (limits) => spawnContainer(docker, opts, runtime, limits),
+    ping: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        signal.addEventListener("abort", () => reject(new SandboxFault("docker backend: the engine did not answer a ping in time")), { once: true });
+        docker.ping().then(
+          () => resolve(),
+          (e: unknown) => reject(new SandboxFault(`docker backend: the engine does not answer: ${(e as Error).message}`)),
+        );
+      }),
     close: async () => {},
   };
 }
