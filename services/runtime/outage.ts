@@ -18,7 +18,7 @@ export interface Outage {
 
 /** "waiting for the LLM server at URL (down 1m20s)". */
 export function describeOutage(o: Outage, now = Date.now()): string {
-  return `waiting for ${o.target} (down ${formatDowntime(now - o.since)}): ${o.lastError}`;
+  return `waiting for ${o.target} (down ${formatDowntime(now - o.since)})`;
 }
 
 class DependencyMetrics {
