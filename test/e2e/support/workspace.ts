@@ -15,7 +15,7 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
-export async function workspace(names: string[], opts: { delayMs?: number } = {}): Promise<Workspace> {
+export async function workspace(names: string[], opts: { delayMs?: number; rejected?: Set<string> } = {}): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), "sca-e2e-"));
   const llm = await startScriptedLlm(opts);
   const seedsFile = join(dir, "seeds.jsonl");
