@@ -96,7 +96,7 @@ function response(name: string, j: number, kind: SampleKind): string {
 }
 
 /** An OpenAI-compatible server that answers each stage's prompt per the plans; counts requests. */
-export async function startScriptedLlm(opts: { delayMs?: number; rejected?: Set<string> } = {}): Promise<ScriptedServer> {
+export async function startScriptedLlm(opts: { delayMs?: number; rejected?: Set<string>; port?: number } = {}): Promise<ScriptedServer> {
   return startScriptedServer({
     respond(req) {
       const prompt = String(req.body.prompt ?? "");
@@ -110,5 +110,5 @@ export async function startScriptedLlm(opts: { delayMs?: number; rejected?: Set<
       const kinds = PLANS[planName(name)] ?? [];
       return { texts: Array.from({ length: n }, (_, j) => response(name, j, kinds[j] ?? "fail")), delayMs };
     },
-  });
+  }, { port: opts.port });
 }
