@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DlqEnvelope } from "../../schemas/records.ts";
 import { type Dependency, DependencyUnavailableError, formatDowntime } from "../../services/runtime/dependency.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
+import { startHealthServer } from "../../services/runtime/http.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";
 import type { StageDef } from "../../services/runtime/stage.ts";
 import { metricValue } from "../llm/support.ts";
@@ -72,6 +73,16 @@ describe("StageRunner and dependency outages", () => {
       expect(await metricValue(registry, "sca_records_failed_total")).toBe(0);
       expect(r.inFlight).toBeGreaterThan(0);
       expect(dep.probes).toBeGreaterThan(3);
+      // /readyz names the outage; /healthz stays green, so nothing restarts a service that only waits.
+      const http = await startHealthServer({ port: 0, host: "127.0.0.1", registry, ready: () => r.ready, outages: () => r.outages });
+      try {
+        const ready = await fetch(`http://127.0.0.1:${http.port}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.text()).toMatch(/^s: waiting for the test backend \(down \ds\): backend down/);
+        expect((await fetch(`http://127.0.0.1:${http.port}/healthz`)).status).toBe(200);
+      } finally {
+        await http.close();
+      }
       dep.up = true;
       const out = await drain(transport, "out", { min: 20 });
       expect(new Set(out.map((o) => o.key)).size).toBe(20);
