@@ -51,6 +51,15 @@ export const DASHBOARDS: DashboardDef[] = [
       { title: "Sent to DLQ per second, by reason", unit: "ops", queries: [q(rate("sca_records_failed_total", "stage, reason"), "{{stage}}: {{reason}}")] },
       { title: "Retries per second", unit: "ops", queries: [q(rate("sca_retries_total", "stage"), "{{stage}}")] },
       {
+        title: "Dependencies up (0 = outage: records held, not failed)",
+        unit: "short",
+        description: "1 while the LLM server, sandbox engine or registry answers the stage's probe; during an outage the stage waits and nothing goes to the DLQ. Seconds spent waiting, per minute.",
+        queries: [
+          q(`min by (stage, dependency) (sca_dependency_up${S})`, "up {{stage}}/{{dependency}}"),
+          q(`sum by (stage, dependency) (rate(sca_dependency_outage_seconds_total${S}[$__rate_interval])) * 60`, "s down/min {{stage}}/{{dependency}}"),
+        ],
+      },
+      {
         title: "Commits per second and commit latency (p95)",
         unit: "short",
         queries: [q(rate("sca_commits_total", "stage"), "commits/s {{stage}}"), q(quantile(0.95, "sca_commit_duration_seconds", "stage"), "p95 s {{stage}}")],

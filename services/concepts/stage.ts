@@ -12,6 +12,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
     input: "seeds",
     outputs: ["concepts"],
     concurrency: kit.concurrency,
+    dependencies: kit.dependencies,
     async process(value, ctx) {
       const seed = kit.input(Seed, value);
       const req = conceptsRequest(seed, kit.gen);

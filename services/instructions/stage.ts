@@ -12,6 +12,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
     input: "concepts",
     outputs: ["instructions"],
     concurrency: kit.concurrency,
+    dependencies: kit.dependencies,
     async process(value, ctx) {
       const concepts = kit.input(Concepts, value);
       const plan = instructionPlan(concepts, kit.gen);

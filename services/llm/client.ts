@@ -6,6 +6,7 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { z } from "zod";
 import { stableJson } from "../../schemas/common.ts";
 import { backoffDelay } from "../runtime/backoff.ts";
+import type { Dependency } from "../runtime/dependency.ts";
 import { describeZodError } from "../runtime/codec.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";
 import type { LlmConfig } from "./config.ts";
@@ -40,6 +41,7 @@ const CompletionBody = z.object({
   choices: z.array(z.object({ index: z.number().int(), text: z.string(), finish_reason: z.string().nullable() })).min(1),
   usage: Usage,
 });
+const ModelList = z.object({ data: z.array(z.object({ id: z.string() })) });
 const ChatBody = z.object({
   choices: z.array(z.object({ index: z.number().int(), message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullable() })).min(1),
   usage: Usage,
@@ -68,6 +70,13 @@ export class LlmClient {
     opts: LlmClientOptions = {},
   ) {
     this.metrics = llmMetrics(opts.registry);
+    this.dependency = {
+      name: "llm",
+      target: `the LLM server at ${config.baseURL}`,
+      probe: async (signal) => {
+        await this.servedModels(signal);
+      },
+    };
     this.random = opts.random ?? Math.random;
     this.limit =
       opts.limit ??
@@ -91,6 +100,31 @@ export class LlmClient {
       timeout: 2 ** 31 - 1,
       fetch: ((url: string, init: object) => undiciFetch(url, { ...init, dispatcher } as never)) as unknown as typeof fetch,
     });
+  }
+
+  /** The server as a dependency of the stages that call it: probed with GET /models. */
+  readonly dependency: Dependency;
+
+  /** The model ids the server serves (GET /models); throws saying what went wrong when it does not answer. */
+  async servedModels(signal?: AbortSignal): Promise<string[]> {
+    const url = `${this.config.baseURL.replace(/\/+$/, "")}/models`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${this.config.apiKey}` }, signal });
+    } catch (e) {
+      throw new LlmError("connection", `cannot reach the LLM server at ${this.config.baseURL}: ${causeText(e)}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new LlmError(res.status >= 500 || res.status === 429 ? "server_error" : "other", `GET ${url} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new LlmError("invalid_response", `GET ${url} did not answer JSON: ${text.slice(0, 200)}`);
+    }
+    const parsed = ModelList.safeParse(body);
+    if (!parsed.success) throw new LlmError("invalid_response", `GET ${url} did not answer a model list: ${describeZodError(parsed.error, body)}`);
+    return parsed.data.data.map((m) => m.id);
   }
 
   /** One request for `n` samples; retries transient failures up to `maxAttempts` attempts in all. */
@@ -185,6 +219,12 @@ function toResult(choices: Array<CompletionChoice & { index: number }>, usage: z
   // Servers that omit usage still need token counts for metrics and the limiter: ~4 chars a token.
   const completionTokens = usage?.completion_tokens ?? Math.ceil(ordered.reduce((s, c) => s + c.text.length, 0) / 4);
   return { choices: ordered, promptTokens: usage?.prompt_tokens ?? 0, completionTokens };
+}
+
+function causeText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const c = (e as { cause?: unknown }).cause;
+  return c instanceof Error ? `${e.message} (${(c as { code?: string }).code ?? c.message})` : e.message;
 }
 
 const FINISH = new Set(["stop", "length", "content_filter"]);

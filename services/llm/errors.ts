@@ -17,6 +17,11 @@ export class LlmError extends Error {
     return this.kind !== "bad_request" && this.kind !== "other";
   }
 
+  /** The server, not the request, is the problem (unreachable, failing, overloaded): an outage, not a bad record. */
+  get unavailable(): boolean {
+    return this.kind === "connection" || this.kind === "timeout" || this.kind === "server_error" || this.kind === "rate_limited";
+  }
+
   /** A sign the server is saturated: the concurrency limit should shrink. */
   get overload(): boolean {
     return this.kind === "rate_limited" || this.kind === "server_error" || this.kind === "timeout";

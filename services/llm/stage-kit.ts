@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import type { z } from "zod";
 import { describeZodError } from "../runtime/codec.ts";
+import { type Dependency, DependencyUnavailableError } from "../runtime/dependency.ts";
 import { PoisonError } from "../runtime/errors.ts";
 import { type CompletionChoice, type CompletionRequest, type CompletionResult, sharedLlmClient } from "./client.ts";
 import { llmConfigFromEnv } from "./config.ts";
@@ -14,6 +15,8 @@ import { type Mode, promptHash } from "./prompts.ts";
 /** Anything that completes prompts: the real client, or a test double that still speaks HTTP. */
 export interface Completer {
   complete(req: CompletionRequest, opts: { stage: string; signal?: AbortSignal }): Promise<CompletionResult>;
+  /** The server, probed by the runner when calls fail as an outage would. */
+  readonly dependency?: Dependency;
 }
 
 /** What the three LLM stages share: settings from env, the client, and the error mapping to the runner's terms. */
@@ -49,12 +52,22 @@ export class LlmStageKit {
     return r.data;
   }
 
-  /** Transient failures propagate for the runner to retry; a request the server rejects as malformed never succeeds. */
+  /** What the stage declares to the runner. */
+  get dependencies(): Dependency[] {
+    return this.llm.dependency ? [this.llm.dependency] : [];
+  }
+
+  /**
+   * A server that is away (refused, timed out, 5xx, 429) is an outage: the runner probes it and holds
+   * the record. A request the server rejects as malformed never succeeds: the DLQ. Anything else is
+   * a transient failure of this record.
+   */
   async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
     try {
       return await this.llm.complete(req, { stage: this.mode, signal });
     } catch (e) {
       if (e instanceof LlmError && e.kind === "bad_request") throw new PoisonError(`${this.mode}: ${e.message}`, "poison", { status: e.status });
+      if (e instanceof LlmError && e.unavailable && this.llm.dependency) throw new DependencyUnavailableError(this.llm.dependency, `${this.mode}: ${e.message}`, { cause: e });
       throw e;
     }
   }

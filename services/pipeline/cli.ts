@@ -20,8 +20,13 @@ export function stageSettingFlags(cmd: Command): Command {
     .option("--policy <name>", `response selection policy: ${policyNames().join(", ")} (default pass-random)`)
     .option("--straggler-timeout-ms <ms>", "decide an instruction whose samples have not all been judged after this long (default 600000)")
     .option("--progress <mode>", "auto | bars | lines | none (auto: bars on a terminal, lines otherwise)")
-    .option("--metrics-port <port>", "serve /metrics, /healthz, /readyz for Prometheus while running; 0 = any free port (default: none)");
+    .option("--metrics-port <port>", "serve /metrics, /healthz, /readyz for Prometheus while running; 0 = any free port (default: none)")
+    .option("--max-outage <duration>", "stop (resumable, exit 75) when the LLM server or the sandbox has been down this long, e.g. 90s, 10m, 2h (default 30m)");
 }
+
+/** The run stopped before its input was finished: by a signal, or a dependency down longer than --max-outage (EX_TEMPFAIL). */
+export const EXIT_INTERRUPTED = 130;
+export const EXIT_OUTAGE = 75;
 
 /**
  * Runs the pipeline (or the replayed part of it) for a command: structured log to <state>/run.log
@@ -45,7 +50,13 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   try {
     const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, onMetrics: (url) => process.stderr.write(`metrics ${url}\n`), ...opts });
     process.stdout.write(`\n${result.table}\n`);
-    process.stdout.write(result.interrupted ? `\ninterrupted: rerun the same command to resume\n` : `\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
+    if (result.stopped) {
+      process.stdout.write(`\nstopped: ${result.stopped}\nnothing was lost: fix it and rerun the same command to resume\n`);
+      process.exitCode = EXIT_OUTAGE;
+    } else if (result.interrupted) {
+      process.stdout.write(`\ninterrupted: rerun the same command to resume\n`);
+      process.exitCode = EXIT_INTERRUPTED;
+    } else process.stdout.write(`\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
     return result;
   } finally {
     process.off("SIGINT", onSignal);

@@ -5,6 +5,8 @@ import { allTopicSpecs } from "../../schemas/topics.ts";
 import { JsonCodec } from "../runtime/codec.ts";
 import { EmbeddedTransport } from "../runtime/embedded/index.ts";
 import { type HealthServer, startHealthServer } from "../runtime/http.ts";
+import { formatDowntime } from "../runtime/dependency.ts";
+import { describeOutage, type Outage } from "../runtime/outage.ts";
 import { StageRunner } from "../runtime/runner.ts";
 import { loadStageModule } from "../runtime/stage-loader.ts";
 import type { StageDef } from "../runtime/stage.ts";
@@ -14,6 +16,7 @@ import type { SinkStage } from "../sink/stage.ts";
 import type { DatasetStats } from "../sink/stats.ts";
 import { funnelTable } from "./funnel-table.ts";
 import { ingestSeeds } from "./ingest-seeds.ts";
+import { preflight } from "./preflight.ts";
 import { startLocalLlm } from "./local-llm.ts";
 import type { ProgressView } from "./progress.ts";
 import { defaultsFor, type RunOptions } from "./run-options.ts";
@@ -29,6 +32,8 @@ export interface PipelineResult {
   table: string;
   /** Stopped by a signal before the corpus was drained; rerunning resumes. */
   interrupted: boolean;
+  /** Why the run gave up before its input was finished (a dependency down past --max-outage); rerunning resumes. */
+  stopped?: string;
 }
 
 export interface PipelineContext {
@@ -79,6 +84,8 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   const needsLlm = stageNames.some((s) => LLM_STAGES.includes(s));
   const localLlm = env.LLM_BASE_URL || !needsLlm ? undefined : await startLocalLlm(log);
   if (localLlm) Object.assign(env, { LLM_BASE_URL: localLlm.baseURL, LLM_MODEL: localLlm.model });
+  // Before any seed is taken: a wrong URL or model, or no sandbox, is a setup error to report now.
+  await preflight(env, { llm: needsLlm && !localLlm, sandbox: stageNames.includes("verdicts") });
 
   const transport = EmbeddedTransport.open(join(stateDir, "log"));
   const codec = new JsonCodec();
@@ -90,7 +97,12 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     if (o.metricsPort !== undefined) {
       // Every stage's runner and its own metrics (LLM client, sandbox, selection) land in this one registry.
       collectDefaultMetrics({ register: registry });
-      http = await startHealthServer({ port: o.metricsPort, registry, ready: () => runners.length === stageNames.length && runners.every((r) => r.ready) });
+      http = await startHealthServer({
+        port: o.metricsPort,
+        registry,
+        ready: () => runners.length === stageNames.length && runners.every((r) => r.ready),
+        outages: () => runners.flatMap((r) => r.outages),
+      });
       log.info({ port: http.port }, "metrics listening");
       ctx.onMetrics?.(`http://127.0.0.1:${http.port}/metrics`);
     }
@@ -133,6 +145,8 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     const watched = stages.map((s) => ({ stage: s.name, input: s.input }));
     let quiet = 0;
     let interrupted = false;
+    let stopped: string | undefined;
+    let noticedAt = 0;
     for (;;) {
       await new Promise((r) => setTimeout(r, ctx.pollMs ?? 500));
       if (ingestError) throw ingestError;
@@ -142,6 +156,18 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
         interrupted = true;
         break;
       }
+      const outages = oldestPerTarget(runners.flatMap((r) => r.outages));
+      if (outages.length > 0 && Date.now() - noticedAt >= 10_000) {
+        noticedAt = Date.now();
+        for (const out of outages) ctx.view.notice?.(describeOutage(out));
+      }
+      const tooLong = outages.find((out) => Date.now() - out.since >= o.maxOutage);
+      if (tooLong) {
+        stopped = `${tooLong.target} has been down for ${formatDowntime(Date.now() - tooLong.since)}, longer than --max-outage ${formatDowntime(o.maxOutage)} (last error: ${tooLong.lastError})`;
+        log.error({ dependency: tooLong.dependency, target: tooLong.target }, stopped);
+        break;
+      }
+      if (outages.length === 0) noticedAt = 0;
       const idle = ingestDone && rows.every((r) => r.lag === 0) && runners.every((r) => r.inFlight === 0);
       quiet = idle ? quiet + 1 : 0;
       if (quiet < 2) continue;
@@ -154,7 +180,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       break;
     }
     // An interrupted ingest is abandoned: the next run skips the seeds already in the log.
-    if (!interrupted) await ingesting;
+    if (!interrupted && !stopped) await ingesting;
     await Promise.all(runners.map((r) => r.close()));
     for (const s of stages) await s.close?.();
     stages.length = 0;
@@ -163,7 +189,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     ctx.view.stop();
     const stats = await collectStats(transport, codec);
     const rows = sink?.dir.rows.length ?? 0;
-    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted };
+    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted, ...(stopped ? { stopped } : {}) };
   } finally {
     ctx.view.stop();
     await Promise.all(runners.map((r) => r.close().catch(() => {})));
@@ -172,4 +198,14 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     await localLlm?.close();
     await http?.close();
   }
+}
+
+/** Several stages wait for one server: one line per dependency, dated from the first stage that saw it go. */
+function oldestPerTarget(outages: Outage[]): Outage[] {
+  const byTarget = new Map<string, Outage>();
+  for (const out of outages) {
+    const seen = byTarget.get(out.target);
+    if (!seen || out.since < seen.since) byTarget.set(out.target, out);
+  }
+  return [...byTarget.values()];
 }

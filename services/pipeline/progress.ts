@@ -8,6 +8,8 @@ export function formatRate(perSecond: number): string {
 
 export interface ProgressView {
   update(rows: StageProgress[]): void;
+  /** A line about the run as a whole ("waiting for the LLM server at URL (down 1m20s)"). */
+  notice?(line: string): void;
   stop(): void;
 }
 
@@ -38,6 +40,9 @@ export function barsView(stream: NodeJS.WriteStream): ProgressView {
         b.bar.update(r.done, { rate: formatRate(rate), dlq: r.dlq });
       }
     },
+    notice(line) {
+      multi.log(`${line}\n`);
+    },
     stop() {
       multi.stop();
     },
@@ -62,6 +67,7 @@ export function linesView(write: (line: string) => void, everyMs = 10_000): Prog
       });
       write(`[progress] ${parts.join(" | ")}`);
     },
+    notice: write,
     stop() {},
   };
 }

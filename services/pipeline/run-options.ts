@@ -2,6 +2,16 @@ import { z } from "zod";
 import { policyNames } from "../selector/policies.ts";
 
 const positiveInt = z.coerce.number().int().positive();
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** "90s", "5m", "1h", "250ms"; a bare number is seconds. */
+export const Duration = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, "a duration such as 90s, 5m or 1h")
+  .transform((v) => {
+    const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v) as RegExpExecArray;
+    return Math.round(Number(n) * UNIT_MS[(unit ?? "s") as keyof typeof UNIT_MS]);
+  });
 
 /** `sca run`'s flags, validated; each also documented in the README's configuration reference. */
 export const RunOptions = z
@@ -23,6 +33,8 @@ export const RunOptions = z
     progress: z.enum(["auto", "bars", "lines", "none"]).default("auto"),
     /** Serve /metrics, /healthz, /readyz on this port while running (0 = any free port); off when absent. */
     metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),
+    /** A dependency (LLM server, sandbox) down this long stops the run, resumable, with a non-zero exit. */
+    maxOutage: Duration.default(30 * 60_000),
   })
   .refine((o) => !(o.seeds && o.corpus.length > 0), { message: "give --seeds FILE or a corpus, not both", path: ["seeds"] });
 export type RunOptions = z.output<typeof RunOptions>;

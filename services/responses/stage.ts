@@ -18,6 +18,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
     input: "instructions",
     outputs: ["responses", dlq],
     concurrency: kit.concurrency,
+    dependencies: kit.dependencies,
     async process(value, ctx) {
       const ins = kit.input(Instruction, value);
       const req = responsesRequest(ins, kit.gen);

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { schemaFor } from "../../schemas/topics.ts";
+import type { Dependency } from "./dependency.ts";
 
 /** Why bytes could not become a record: the DLQ reason. */
 export class CodecError extends Error {
@@ -20,6 +21,8 @@ export class CodecError extends Error {
 export interface Codec {
   encode(topic: string, value: unknown): Buffer | Promise<Buffer>;
   decode(topic: string, bytes: Buffer): unknown;
+  /** A codec that calls out (a schema registry) names it, so its outages are told from bad records. */
+  readonly dependencies?: Dependency[];
 }
 
 export type SchemaLookup = (topic: string) => z.ZodType;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { describeOutage, type Outage } from "./outage.ts";
 
 export interface HealthServer {
   readonly port: number;
@@ -14,6 +15,11 @@ export interface HealthServerOptions {
   registry: Registry;
   /** What /readyz reports: the consumers are running (k8s stops routing to, and KEDA ignores, an unready pod). */
   ready: () => boolean;
+  /**
+   * Dependencies the stages wait for: /readyz answers 503 naming them. /healthz stays 200, so
+   * Kubernetes does not restart a healthy service because the LLM server is away.
+   */
+  outages?: () => Outage[];
 }
 
 /** `/metrics` (Prometheus text), `/healthz` (the process answers), `/readyz` (the stage consumes). */
@@ -32,8 +38,10 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     } else if (path === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
     } else if (path === "/readyz") {
-      const ok = opts.ready();
-      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(ok ? "ready\n" : "not ready\n");
+      const outages = opts.outages?.() ?? [];
+      const ok = opts.ready() && outages.length === 0;
+      const body = outages.length > 0 ? outages.map((o) => `${o.stage}: ${describeOutage(o)}: ${o.lastError}\n`).join("") : ok ? "ready\n" : "not ready\n";
+      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(body);
     } else {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics, /healthz, /readyz\n");
     }

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { jsonSchemaFor } from "../../schemas/json-schema.ts";
 import { schemaFor } from "../../schemas/topics.ts";
 import { type Codec, CodecError, type SchemaLookup, validate } from "./codec.ts";
+import { type Dependency, DependencyUnavailableError } from "./dependency.ts";
 
 /** The registry refused a schema change: it would break readers of the records already on the topic. */
 export class SchemaIncompatibleError extends Error {
@@ -61,6 +62,7 @@ export function registeredJsonSchema(schema: z.ZodType): Record<string, unknown>
  * schema id it carries.
  */
 export class RegistryCodec implements Codec {
+  readonly dependencies: Dependency[];
   private readonly registry: SchemaRegistry;
   private readonly ids = new Map<string, Promise<number>>();
   private readonly schemas: SchemaLookup;
@@ -70,11 +72,33 @@ export class RegistryCodec implements Codec {
     this.registry = new SchemaRegistry({ host: opts.url.replace(/\/+$/, ""), clientId: "sca" });
     this.schemas = opts.schemas ?? schemaFor;
     this.jsonSchema = opts.jsonSchema ?? ((topic) => registeredJsonSchema(this.schemas(topic)));
+    const base = opts.url.replace(/\/+$/, "");
+    this.dependencies = [
+      {
+        name: "registry",
+        target: `the schema registry at ${base}`,
+        probe: async (signal) => {
+          const res = await fetch(`${base}/subjects`, { signal });
+          if (!res.ok) throw new Error(`GET ${base}/subjects answered ${res.status}`);
+        },
+      },
+    ];
+  }
+
+  /** The registry is unreachable or failing (not: it refused this record or schema): an outage. */
+  private unavailable(e: unknown, what: string): DependencyUnavailableError {
+    return new DependencyUnavailableError(this.dependencies[0], `schema registry unavailable while ${what}: ${(e as Error).message}`, { cause: e });
   }
 
   async encode(topic: string, value: unknown): Promise<Buffer> {
     const valid = validate(this.schemas(topic), topic, value);
-    const id = await this.schemaId(topic);
+    let id: number;
+    try {
+      id = await this.schemaId(topic);
+    } catch (e) {
+      if (e instanceof SchemaIncompatibleError || !isOutage(e)) throw e;
+      throw this.unavailable(e, `registering the schema of "${topic}"`);
+    }
     try {
       return await this.registry.encode(id, valid);
     } catch (e) {
@@ -100,7 +124,7 @@ export class RegistryCodec implements Codec {
       if ((e as Error).name === "ConfluentSchemaRegistryValidationError") {
         throw new CodecError("schema_invalid", `record on topic "${topic}" does not match its schema ${id}: ${describeLibraryError(e)}`);
       }
-      // the registry is unreachable or failing: transient, the caller retries
+      if (isOutage(e)) throw this.unavailable(e, `fetching schema ${id} for "${topic}"`);
       throw e;
     }
     return validate(this.schemas(topic), topic, raw);
@@ -141,8 +165,17 @@ export class RegistryCodec implements Codec {
       headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
       body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
     });
-    if (!res.ok) throw new Error(`schema registry: setting ${COMPATIBILITY.BACKWARD} compatibility on "${subject}" failed: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok) throw Object.assign(new Error(`schema registry: setting ${COMPATIBILITY.BACKWARD} compatibility on "${subject}" failed: HTTP ${res.status} ${await res.text()}`), { status: res.status });
   }
+}
+
+/** Refused, reset, unresolvable, timed out, or a 5xx/429: the registry's trouble, not the record's. */
+function isOutage(e: unknown): boolean {
+  // The library's HTTP client reports a failed connection as "status 400: connect ECONNREFUSED ...".
+  if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|timed? ?out/i.test((e as Error).message ?? "")) return true;
+  const status = (e as { status?: number }).status;
+  if (typeof status === "number") return status >= 500 || status === 429;
+  return true;
 }
 
 function describeLibraryError(e: unknown): string {

@@ -6,8 +6,10 @@ import { z } from "zod";
 import { DlqEnvelope } from "../../schemas/records.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from "./backoff.ts";
 import { type Codec, CodecError } from "./codec.ts";
+import { isDependencyUnavailable } from "./dependency.ts";
 import { dlqEnvelope, dlqTopicName } from "./dlq.ts";
 import { isPoison } from "./errors.ts";
+import { DependencyHealth, type Outage } from "./outage.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import type { Emit, StageDef } from "./stage.ts";
@@ -33,6 +35,8 @@ export interface RunnerOptions extends z.input<typeof Tuning> {
   stage: StageDef;
   /** Retry delays for transient errors (and for re-opening the consumer after a failed commit). */
   backoff?: BackoffPolicy;
+  /** Delays between probes of a dependency that is down (default: DEFAULT_PROBE_BACKOFF). */
+  probeBackoff?: BackoffPolicy;
   registry?: Registry;
   log?: Logger;
 }
@@ -65,7 +69,8 @@ interface Job {
   decoded?: { value: unknown };
 }
 
-type Outcome = { outputs: OutRecord[] } | { retryInMs: number };
+/** `held`: the record's dependency is down; it waits, attempt unspent, until the dependency answers. */
+type Outcome = { outputs: OutRecord[] } | { retryInMs: number } | { held: true };
 
 /**
  * Runs one stage: consumes its input topic as a group member, keeps up to `concurrency` records in
@@ -96,6 +101,7 @@ export class StageRunner {
   private readonly dlqTopic: string;
   /** Done records that make a commit worth doing before the interval is up. */
   private readonly commitThreshold: number;
+  private readonly health: DependencyHealth;
 
   private consumer: StreamConsumer | undefined;
   private admin: Admin | undefined;
@@ -142,6 +148,22 @@ export class StageRunner {
     this.log = (opts.log ?? pino({ name: "sca" })).child({ stage: opts.stage.name });
     this.dlqTopic = dlqTopicName(opts.stage.input);
     this.m = stageMetrics(this.metrics, opts.stage.name, [...opts.stage.outputs, this.dlqTopic]);
+    this.health = new DependencyHealth({
+      stage: opts.stage.name,
+      registry: opts.registry ?? new Registry(),
+      log: this.log,
+      backoff: opts.probeBackoff,
+      onChange: () => {
+        this.afterChange();
+        this.pump();
+      },
+    });
+    for (const dep of [...(opts.stage.dependencies ?? []), ...(opts.codec.dependencies ?? [])]) this.health.declare(dep);
+  }
+
+  /** Dependencies this stage is waiting for now. */
+  get outages(): Outage[] {
+    return this.health.outages();
   }
 
   /** Consumer running and able to commit: what /readyz reports. */
@@ -179,7 +201,9 @@ export class StageRunner {
     await this.restartLoop;
     this.pauseAll();
     const deadline = Date.now() + this.shutdownTimeoutMs;
-    while (!this.allDone() && Date.now() < deadline) await sleep(20);
+    // Records held for a dependency that is down cannot finish: only those being processed are waited for.
+    while (!this.allDone() && Date.now() < deadline && (this.running > 0 || !this.health.down)) await sleep(20);
+    this.health.close();
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
     // A commit already running took its snapshot before the last records finished, and one commit
@@ -275,7 +299,7 @@ export class StageRunner {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && !this.queue.isEmpty()) {
+    while (this.running < this.concurrency && !this.queue.isEmpty() && !this.health.down) {
       const job = this.queue.shift() as Job;
       if (job.state.dead) continue;
       this.running++;
@@ -293,6 +317,11 @@ export class StageRunner {
       this.pump();
     }
     if (job.state.dead) return;
+    if ("held" in outcome) {
+      this.queue.unshift(job);
+      this.pump();
+      return;
+    }
     if ("retryInMs" in outcome) {
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
@@ -349,6 +378,10 @@ export class StageRunner {
   }
 
   private async transient(job: Job, e: unknown, step: string): Promise<Outcome> {
+    if (isDependencyUnavailable(e) && (await this.health.verify(e)) === "down") {
+      job.attempts--;
+      return { held: true };
+    }
     const message = errorMessage(e);
     if (job.attempts >= this.maxAttempts) return this.toDlq(job, "retries_exhausted", `${step} failed ${job.attempts} times; last error: ${message}`);
     this.m.retries.inc();
@@ -503,8 +536,9 @@ export class StageRunner {
     const held = this.inFlight;
     this.m.inFlight.set(held);
     if (this.closing) return;
-    if (!this.paused && held >= this.maxBuffered) this.pauseAll();
-    else if (this.paused && held < this.maxBuffered) {
+    const hold = held >= this.maxBuffered || this.health.down;
+    if (!this.paused && hold) this.pauseAll();
+    else if (this.paused && !hold) {
       this.paused = false;
       this.consumer?.resume(this.assigned());
     }

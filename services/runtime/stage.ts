@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Dependency } from "./dependency.ts";
 
 /** One output of processing a record; the value is validated against the topic's schema on produce. */
 export interface Emit {
@@ -26,5 +27,7 @@ export interface StageDef<In = unknown> {
   outputs: string[];
   /** Max records processed concurrently by one consumer (default from runner config). */
   concurrency?: number;
+  /** What it calls out to (LLM server, sandbox): probed when a call fails as DependencyUnavailableError. */
+  dependencies?: Dependency[];
   process(input: In, ctx: StageContext): Promise<Emit[]>;
 }

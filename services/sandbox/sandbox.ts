@@ -1,9 +1,9 @@
-import Docker from "dockerode";
 import { z } from "zod";
+import type { Dependency } from "../runtime/dependency.ts";
 import type { TamperingKind, VerdictStatus } from "../../schemas/records.ts";
 import { type Backend, type SupervisedWorker } from "./backends/backend.ts";
 import { bwrapUsable, createBwrapBackend } from "./backends/bwrap.ts";
-import { createDockerBackend, dockerReachable } from "./backends/docker.ts";
+import { createDockerBackend, dockerFromEnv, dockerReachable } from "./backends/docker.ts";
 import { classify, isAnomaly } from "./classify.ts";
 import { Limits, type LimitsInput, supervisorLimits } from "./limits.ts";
 import { WorkerPool } from "./pool.ts";
@@ -49,6 +49,8 @@ export interface Sandbox {
   /** Image reference with digest (docker) or the host interpreter (bwrap): for lineage. */
   readonly image: string;
   run(program: Program, limits?: LimitsInput): Promise<ExecResult>;
+  /** The engine behind it, probed when a run ends in sandbox_error: down means an outage, not a bad program. */
+  readonly dependency: Dependency;
   /** Starts every worker now instead of on first use. */
   warm(): Promise<void>;
   close(): Promise<void>;
@@ -64,7 +66,7 @@ const SUPERVISOR_GRACE_MS = 30_000;
 export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Sandbox> {
   const opts = SandboxOptions.parse(input);
   const image = opts.image ?? env.SCA_SANDBOX_IMAGE;
-  const backend = await pickBackend(opts.backend, image, opts.runtime);
+  const backend = await pickBackend(opts.backend, image, opts.runtime, env);
   const pool = new WorkerPool<SupervisedWorker>(() => backend.spawn(opts.limits), opts.concurrency, opts.maxRunsPerWorker);
   const inFlight = new Set<Promise<ExecResult>>();
 
@@ -102,6 +104,11 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
   return {
     backend: backend.name,
     image: backend.image,
+    dependency: {
+      name: "sandbox",
+      target: backend.name.startsWith("docker") ? `the Docker engine at ${env.DOCKER_HOST ?? "unix:///var/run/docker.sock"} (${backend.name})` : `the ${backend.name} sandbox`,
+      probe: (signal) => backend.ping(signal),
+    },
     run(program, limits) {
       const l = limits ? Limits.parse({ ...opts.limits, ...limits }) : opts.limits;
       // Workers' own memory limits were sized at creation: a larger per-run limit would only move the
@@ -123,10 +130,11 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
   };
 }
 
-async function pickBackend(which: "auto" | "docker" | "bwrap", image: string | undefined, runtime: "auto" | "runsc" | "runc"): Promise<Backend> {
-  if (which === "docker" || (which === "auto" && image && (await dockerReachable(new Docker())))) {
+async function pickBackend(which: "auto" | "docker" | "bwrap", image: string | undefined, runtime: "auto" | "runsc" | "runc", env: NodeJS.ProcessEnv): Promise<Backend> {
+  const docker = dockerFromEnv(env);
+  if (which === "docker" || (which === "auto" && image && (await dockerReachable(docker)))) {
     if (!image) throw new SandboxFault("docker backend: no image (set SCA_SANDBOX_IMAGE or pass image)");
-    return createDockerBackend({ image, runtime });
+    return createDockerBackend({ image, runtime }, docker);
   }
   if (which === "bwrap" || bwrapUsable()) return createBwrapBackend();
   throw new SandboxFault("no sandbox backend: no Docker engine with a sandbox image, and bubblewrap cannot run here; refusing to run without isolation");

@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import { Response } from "../../schemas/records.ts";
 import { describeZodError } from "../runtime/codec.ts";
+import { DependencyUnavailableError } from "../runtime/dependency.ts";
 import { PoisonError } from "../runtime/errors.ts";
 import { observeVerdict, qualityMetrics } from "../runtime/quality-metrics.ts";
 import type { StageDef } from "../runtime/stage.ts";
@@ -14,10 +15,11 @@ export interface VerdictsStage extends StageDef<Response> {
 
 /**
  * `sca service verdicts`: responses → verdicts, one per response, keyed by instruction id. A
- * sandbox_error (our infrastructure, not the code) is thrown as a transient error: the runner retries
- * it and never emits it as a verdict. Scale by running more replicas; each holds its own warm pool.
+ * sandbox_error (our infrastructure, not the code) is never emitted as a verdict: it is thrown as the
+ * sandbox's outage, and the runner probes the engine: down, the record waits for it; up, the
+ * failure counts as one of the record's attempts. Scale by running more replicas; each holds its own warm pool.
  */
-export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judge & Partial<Pick<Sandbox, "close">>; registry?: Registry } = {}): Promise<VerdictsStage> {
+export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judge & Partial<Pick<Sandbox, "close" | "dependency">>; registry?: Registry } = {}): Promise<VerdictsStage> {
   const options = sandboxOptionsFromEnv(env);
   const sandbox = deps.sandbox ?? (await createSandbox(options, env));
   const metrics = qualityMetrics(deps.registry);
@@ -27,11 +29,15 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judg
     outputs: ["verdicts"],
     // Every worker busy, plus one record waiting per worker so none idles between programs.
     concurrency: 2 * (options.concurrency ?? 2),
+    dependencies: sandbox.dependency ? [sandbox.dependency] : [],
     async process(value) {
       const parsed = Response.safeParse(value);
       if (!parsed.success) throw new PoisonError(`verdicts: not a Response: ${describeZodError(parsed.error, value)}`, "schema_invalid");
       const exec = await sandbox.run(programFromResponse(parsed.data));
-      if (exec.status === "sandbox_error") throw new Error(`verdicts: sandbox error on response ${parsed.data.id}: ${exec.error ?? "unknown"}`);
+      if (exec.status === "sandbox_error") {
+        const message = `verdicts: sandbox error on response ${parsed.data.id}: ${exec.error ?? "unknown"}`;
+        throw sandbox.dependency ? new DependencyUnavailableError(sandbox.dependency, message) : new Error(message);
+      }
       const verdict = verdictOf(parsed.data, exec, sandbox, new Date());
       observeVerdict(metrics, { status: verdict.status, difficulty: parsed.data.difficulty, category: parsed.data.category, durationMs: verdict.duration_ms, tampering: exec.tampering, model: parsed.data.lineage.model ?? "unknown" });
       return [{ topic: "verdicts", key: verdict.instruction_id, value: verdict }];

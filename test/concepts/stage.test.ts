@@ -61,13 +61,14 @@ describe("concepts stage (S→C) against a real HTTP server", () => {
     expect(await metricValue(reg, "sca_llm_parse_failures_total", { reason: "truncated" })).toBe(1);
   });
 
-  it("poisons a request the server rejects as malformed, but lets server failures through as transient", async () => {
+  it("poisons a request the server rejects as malformed, but reports server failures as the server's outage", async () => {
     srv = await startScriptedServer({ respond: (r) => (r.seq === 0 ? { status: 400 } : { status: 503 }) });
     const stage = await createStage({}, { kit: kit("concepts", srv.url, { LLM_MAX_ATTEMPTS: "2" }) });
     await expect(stage.process(seed(5), ctx())).rejects.toMatchObject({ name: "PoisonError", reason: "poison" });
     const transient = await stage.process(seed(6), ctx()).catch((e: unknown) => e);
     expect(transient).not.toBeInstanceOf(PoisonError);
-    expect(transient).toMatchObject({ name: "LlmError", kind: "server_error" });
+    // The runner probes the server named here before deciding whether the record is to blame.
+    expect(transient).toMatchObject({ name: "DependencyUnavailableError", dependency: { name: "llm", target: `the LLM server at ${srv.url}` }, cause: { name: "LlmError", kind: "server_error" } });
   });
 
   it("rejects an invalid input record as schema_invalid, naming the field", async () => {

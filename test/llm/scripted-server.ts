@@ -1,7 +1,7 @@
 /**
  * A real OpenAI-compatible HTTP server for tests, answering from a script: completions, errors
  * (429/5xx with optional Retry-After), hangs (client timeouts) and garbage bodies. Serves
- * /v1/completions and /v1/chat/completions; counts every request.
+ * /v1/completions and /v1/chat/completions (counting every request) and GET /v1/models.
  *
  *   const srv = await startScriptedServer({ respond: (req) => ({ text: "a, b" }) });
  *   // LLM_BASE_URL=srv.url ... ; srv.requests.length ; await srv.close();
@@ -35,7 +35,16 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(script: { respond(req: ScriptedRequest): ScriptedReply | Promise<ScriptedReply> }): Promise<ScriptedServer> {
+/** What GET /v1/models lists unless the script says otherwise: the model names the tests use. */
+export const SCRIPTED_MODELS = ["test-model", "scripted"];
+
+export interface Script {
+  respond(req: ScriptedRequest): ScriptedReply | Promise<ScriptedReply>;
+  /** GET /v1/models: the served model ids, or a reply (an error status) while "down". */
+  models?(): string[] | { status: number };
+}
+
+export async function startScriptedServer(script: Script, opts: { port?: number } = {}): Promise<ScriptedServer> {
   const requests: ScriptedRequest[] = [];
   const server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
@@ -48,6 +57,12 @@ export async function startScriptedServer(script: { respond(req: ScriptedRequest
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const path = (req.url ?? "").split("?")[0];
+    if (req.method === "GET" && /\/v1\/models$/.test(path)) {
+      const models = script.models?.() ?? SCRIPTED_MODELS;
+      if ("status" in models) res.writeHead(models.status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `scripted ${models.status}` } }));
+      else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", owned_by: "scripted" })) }));
+      return;
+    }
     if (req.method !== "POST" || !/\/v1\/(chat\/)?completions$/.test(path)) {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${req.method} ${path}` } }));
       return;
@@ -79,7 +94,7 @@ export async function startScriptedServer(script: { respond(req: ScriptedRequest
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
   }
 
-  server.listen(0, "127.0.0.1");
+  server.listen(opts.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {

@@ -65,7 +65,7 @@ async function runService(stageName: string, stageModule: string | undefined, fl
     maxCommitRecords: cfg.maxCommitRecords,
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
   });
-  const http = await startHealthServer({ port: cfg.metricsPort, registry, ready: () => runner.ready });
+  const http = await startHealthServer({ port: cfg.metricsPort, registry, ready: () => runner.ready, outages: () => runner.outages });
   log.info({ port: http.port, transport: cfg.transport, instanceId: cfg.instanceId }, "health server listening");
 
   let signalled = false;

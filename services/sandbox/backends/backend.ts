@@ -19,6 +19,8 @@ export interface Backend {
   readonly image: string;
   /** Starts one supervisor sized for programs under `limits`; resolves once it is ready. */
   spawn(limits: Limits): Promise<SupervisedWorker>;
+  /** Resolves when the backend could start workers now (Docker: the engine answers); rejects saying why not. */
+  ping(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -62,6 +62,8 @@ export async function createBwrapBackend(input: BwrapOptions = {}): Promise<Back
     name: "bwrap",
     image: `host:${python}@${version}`,
     spawn: (limits) => spawnBwrap(opts, python, limits, `${NAME_PREFIX}${process.pid}-${++workerSeq}`),
+    // Nothing to wait for on this host: a failed spawn is the program's or the worker's, not an outage.
+    ping: async () => {},
     close: async () => {},
   };
 }

@@ -23,6 +23,12 @@ const RUNSC_PIDS_LIMIT = 8192;
 /** Label on every sandbox container, so leftovers of a crashed process can be found and removed. */
 export const SANDBOX_LABEL = "io.selfcodealign.sandbox";
 
+/** The engine `DOCKER_HOST` of this environment names (a unix socket), else dockerode's default (the process's DOCKER_HOST, or /var/run/docker.sock). */
+export function dockerFromEnv(env: NodeJS.ProcessEnv): Docker {
+  const host = env.DOCKER_HOST;
+  return host?.startsWith("unix://") ? new Docker({ socketPath: host.slice("unix://".length) }) : new Docker();
+}
+
 /** Whether a Docker engine answers (DOCKER_HOST or the default socket). */
 export async function dockerReachable(docker = new Docker()): Promise<boolean> {
   try {
@@ -56,6 +62,14 @@ export async function createDockerBackend(input: DockerOptions, docker = new Doc
     name: `docker:${runtime}`,
     image: `${opts.image}@${imageId}`,
     spawn: (limits) => spawnContainer(docker, opts, runtime, limits),
+    ping: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        signal.addEventListener("abort", () => reject(new SandboxFault("docker backend: the engine did not answer a ping in time")), { once: true });
+        docker.ping().then(
+          () => resolve(),
+          (e: unknown) => reject(new SandboxFault(`docker backend: the engine does not answer: ${(e as Error).message}`)),
+        );
+      }),
     close: async () => {},
   };
 }

@@ -15,21 +15,23 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
-export async function workspace(names: string[], opts: { delayMs?: number } = {}): Promise<Workspace> {
+export async function workspace(names: string[], opts: { delayMs?: number; rejected?: Set<string> } = {}): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), "sca-e2e-"));
   const llm = await startScriptedLlm(opts);
   const seedsFile = join(dir, "seeds.jsonl");
   writeFileSync(seedsFile, seedsFor(names).map((s) => JSON.stringify(s)).join("\n") + "\n");
   const out = (name: string) => join(dir, name, "out");
-  return {
+  const ws: Workspace = {
     dir,
     llm,
     seedsFile,
     out,
     flags: (name) => ["--state", join(dir, name, "state"), "--out", out(name), "--llm-base-url", llm.url, "--llm-model", "scripted", "--sandbox", "bwrap", "--progress", "lines"],
     async close() {
-      await llm.close();
+      // the test may have replaced the server (a restart on the same port)
+      await ws.llm.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return ws;
 }
