@@ -8,7 +8,7 @@ import type { Transport } from "../runtime/transport.ts";
 import { openCorpus } from "../seeds/corpus.ts";
 import { DedupState } from "../seeds/dedup-state.ts";
 import { pythonParser } from "../seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../seeds/minhash.ts";
+import { DEFAULT_MINHASH } from "../minhash/minhash.ts";
 import { ingest } from "../seeds/pipeline.ts";
 import { DEFAULT_PYRIGHT } from "../seeds/pyright.ts";
 import { pythonStdlibDir } from "../seeds/stdlib.ts";

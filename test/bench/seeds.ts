@@ -14,7 +14,7 @@ import { DedupState } from "../../services/seeds/dedup-state.ts";
 import { extractFunctions } from "../../services/seeds/extract.ts";
 import type { Funnel } from "../../services/seeds/funnel.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../../services/seeds/minhash.ts";
+import { DEFAULT_MINHASH } from "../../services/minhash/minhash.ts";
 import { ingest } from "../../services/seeds/pipeline.ts";
 import { DEFAULT_PYRIGHT } from "../../services/seeds/pyright.ts";
 import type { SeedSink } from "../../services/seeds/sinks.ts";

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { DedupState } from "../../services/seeds/dedup-state.ts";
 import { dedupTokens } from "../../services/seeds/dedup-tokens.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
-import { optimalBands } from "../../services/seeds/lsh.ts";
-import { DEFAULT_MINHASH, estimatedJaccard, shingles, signature } from "../../services/seeds/minhash.ts";
+import { optimalBands } from "../../services/minhash/lsh.ts";
+import { DEFAULT_MINHASH, estimatedJaccard, shingles, signature } from "../../services/minhash/minhash.ts";
 import { makeStandalone } from "../../services/seeds/standalone.ts";
 import { runIngest, stdlibDir, tempDir } from "./helpers.ts";
 

@@ -11,7 +11,7 @@ import { extractFunctions } from "../../services/seeds/extract.ts";
 import { openCorpus } from "../../services/seeds/corpus.ts";
 import { DedupState } from "../../services/seeds/dedup-state.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../../services/seeds/minhash.ts";
+import { DEFAULT_MINHASH } from "../../services/minhash/minhash.ts";
 import { ingest } from "../../services/seeds/pipeline.ts";
 import { DEFAULT_PYRIGHT } from "../../services/seeds/pyright.ts";
 import { JsonlSink } from "../../services/seeds/sinks.ts";

@@ -69,7 +69,7 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
       import("../../seeds/corpus.ts"),
       import("../../seeds/dedup-state.ts"),
       import("../../seeds/grammar.ts"),
-      import("../../seeds/minhash.ts"),
+      import("../../minhash/minhash.ts"),
       import("../../seeds/pipeline.ts"),
       import("../../seeds/pyright.ts"),
       import("../../seeds/sinks.ts"),

@@ -39,7 +39,10 @@ export function optimalBands(threshold: number, numPerm: number): Bands {
  * candidate is a near-duplicate when the signatures' estimated Jaccard reaches the threshold.
  */
 export class LshIndex {
-  private readonly buckets: Map<string, string[]>[];
+  // Band keys are 32-bit hashes of the band's slots: a string per band would cost more than the
+  // signatures themselves at 10^5 items. Two bands that merely hash alike only add a candidate,
+  // which the Jaccard check then rejects.
+  private readonly buckets: Map<number, string[]>[];
   private readonly signatures = new Map<string, Uint32Array>();
 
   constructor(
@@ -57,16 +60,27 @@ export class LshIndex {
   /** The id of an indexed item at or above the threshold, or null. */
   nearest(sig: Uint32Array): { id: string; jaccard: number } | null {
     let best: { id: string; jaccard: number } | null = null;
+    for (const m of this.matches(sig)) if (!best || m.jaccard > best.jaccard) best = m;
+    return best;
+  }
+
+  /** Every indexed item whose estimated Jaccard with `sig` reaches the threshold. */
+  matches(sig: Uint32Array): { id: string; jaccard: number }[] {
+    const out: { id: string; jaccard: number }[] = [];
     const seen = new Set<string>();
     for (let b = 0; b < this.bands.bands; b++) {
       for (const id of this.buckets[b].get(this.bandKey(sig, b)) ?? []) {
         if (seen.has(id)) continue;
         seen.add(id);
         const j = estimatedJaccard(sig, this.signatures.get(id)!);
-        if (j >= this.threshold && (!best || j > best.jaccard)) best = { id, jaccard: j };
+        if (j >= this.threshold) out.push({ id, jaccard: j });
       }
     }
-    return best;
+    return out;
+  }
+
+  signatureOf(id: string): Uint32Array | undefined {
+    return this.signatures.get(id);
   }
 
   add(id: string, sig: Uint32Array): void {
@@ -81,8 +95,24 @@ export class LshIndex {
     }
   }
 
-  private bandKey(sig: Uint32Array, band: number): string {
+  remove(id: string): void {
+    const sig = this.signatures.get(id);
+    if (!sig) return;
+    this.signatures.delete(id);
+    for (let b = 0; b < this.bands.bands; b++) {
+      const key = this.bandKey(sig, b);
+      const bucket = this.buckets[b].get(key);
+      if (!bucket) continue;
+      const rest = bucket.filter((x) => x !== id);
+      if (rest.length > 0) this.buckets[b].set(key, rest);
+      else this.buckets[b].delete(key);
+    }
+  }
+
+  private bandKey(sig: Uint32Array, band: number): number {
     const start = band * this.bands.rows;
-    return sig.subarray(start, start + this.bands.rows).join(",");
+    let h = 0x811c9dc5 ^ band;
+    for (let i = start; i < start + this.bands.rows; i++) h = Math.imul(h ^ sig[i], 0x01000193);
+    return h >>> 0;
   }
 }
