@@ -13,7 +13,7 @@ export interface IndexOptions {
 }
 
 /** One step's output, in the order it must be written: state updates and dataset records (rows and retractions). */
-export type Change = { kind: "state"; state: CurationState; repeated?: true } | { kind: "dataset"; row: DatasetSample };
+export type Change = { kind: "state"; state: CurationState; repeated?: true; newlyDropped?: true } | { kind: "dataset"; row: DatasetSample };
 
 const NO_SIGNATURES = { instruction: null, response: null, code: null };
 
@@ -87,8 +87,10 @@ export class CurationIndex {
     }
     const out: Change[] = [];
     const touched = new Map<string, CurationState>();
+    const wasDropped = new Set<string>();
     const queue = new IdQueue();
     if (old) {
+      if (old.status === "dropped") wasDropped.add(id);
       if (old.emitted && old.pair) out.push({ kind: "dataset", row: { ...old.pair, retracted: true } });
       if (this.indexed(old)) {
         // Found through the index, so before leaving it.
@@ -108,6 +110,7 @@ export class CurationIndex {
       const e = this.entries.get(y);
       if (!e || !this.indexed(e)) continue;
       const before = { status: e.status, rule: e.rule, duplicate_of: e.duplicate_of };
+      if (before.status === "dropped") wasDropped.add(y);
       this.decide(e);
       if (e.status === before.status && e.rule === before.rule && e.duplicate_of === before.duplicate_of) continue;
       touched.set(y, e);
@@ -119,7 +122,7 @@ export class CurationIndex {
       if (want && !e.emitted && e.pair) out.push({ kind: "dataset", row: e.pair });
       if (!want && e.emitted && e.pair) out.push({ kind: "dataset", row: { ...e.pair, retracted: true } });
       e.emitted = want;
-      out.push({ kind: "state", state: this.record(e) });
+      out.push({ kind: "state", state: this.record(e), ...(e.status === "dropped" && !wasDropped.has(e.instruction_id) ? { newlyDropped: true as const } : {}) });
     }
     return out;
   }

@@ -32,7 +32,7 @@ const counters = new WeakMap<Registry, Counter<"rule">>();
 function droppedCounter(registry: Registry): Counter<"rule"> {
   let c = counters.get(registry);
   if (!c) {
-    c = new Counter({ name: "sca_curation_dropped_total", help: "Selected pairs curation dropped (or re-decided as dropped), by rule", labelNames: ["rule"], registers: [registry] });
+    c = new Counter({ name: "sca_curation_dropped_total", help: "Selected pairs curation dropped, by rule (a pair counts again if it was kept in between)", labelNames: ["rule"], registers: [registry] });
     counters.set(registry, c);
   }
   return c;
@@ -76,7 +76,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps
       if (!r.success) return Promise.reject(new PoisonError(`curation: selected pair is invalid: ${describeZodError(r.error, value)}`, "schema_invalid"));
       const { raw: _raw, ...pair } = r.data;
       const changes = pair.retracted ? index.apply(pair.instruction_id, null, null) : index.apply(pair.instruction_id, pair, pairFeatures(r.data, parser, config));
-      for (const c of changes) if (c.kind === "state" && !c.repeated && c.state.status === "dropped" && c.state.rule) dropped.inc({ rule: c.state.rule });
+      for (const c of changes) if (c.kind === "state" && c.newlyDropped && c.state.rule) dropped.inc({ rule: c.state.rule });
       return Promise.resolve(emitsOf(changes));
     },
     async close() {

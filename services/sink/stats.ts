@@ -1,4 +1,4 @@
-import type { SelectorState, VerdictStatus } from "../../schemas/records.ts";
+import type { CurationRule, CurationState, SelectorState, VerdictStatus } from "../../schemas/records.ts";
 
 export interface Tally {
   instructions: number;
@@ -39,4 +39,27 @@ export function statsFrom(states: SelectorState[], topics: Record<string, number
     }
   }
   return s;
+}
+
+/** What curation did with the selected pairs: how many it keeps, and how many each rule drops. */
+export interface CurationFunnel {
+  selected: number;
+  kept: number;
+  /** withdrawn by the selector after curation saw them */
+  retracted: number;
+  dropped: Partial<Record<CurationRule, number>>;
+}
+
+export function curationFunnel(states: CurationState[]): CurationFunnel {
+  const f: CurationFunnel = { selected: 0, kept: 0, retracted: 0, dropped: {} };
+  for (const s of states) {
+    if (s.status === "retracted") {
+      f.retracted++;
+      continue;
+    }
+    f.selected++;
+    if (s.status === "kept") f.kept++;
+    else if (s.rule) f.dropped[s.rule] = (f.dropped[s.rule] ?? 0) + 1;
+  }
+  return f;
 }
