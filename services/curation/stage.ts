@@ -1,6 +1,6 @@
 import { pino, type Logger } from "pino";
 import { Counter, register as globalRegistry, type Registry } from "prom-client";
-import { type CurationState, SelectedPair } from "../../schemas/records.ts";
+import { CURATION_RULES, type CurationState, SelectedPair } from "../../schemas/records.ts";
 import { readTopic } from "../pipeline/read-topic.ts";
 import type { Codec } from "../runtime/codec.ts";
 import { describeZodError } from "../runtime/codec.ts";
@@ -33,6 +33,8 @@ function droppedCounter(registry: Registry): Counter<"rule"> {
   let c = counters.get(registry);
   if (!c) {
     c = new Counter({ name: "sca_curation_dropped_total", help: "Selected pairs curation dropped, by rule (a pair counts again if it was kept in between)", labelNames: ["rule"], registers: [registry] });
+    // Every rule is a series from the start, so a dashboard shows the rules that dropped nothing as 0.
+    for (const rule of CURATION_RULES) c.inc({ rule }, 0);
     counters.set(registry, c);
   }
   return c;

@@ -9,6 +9,7 @@ import { StageRunner } from "../runtime/runner.ts";
 import { loadStageModule } from "../runtime/stage-loader.ts";
 import type { StageDef } from "../runtime/stage.ts";
 import type { SelectorStage } from "../selector/stage.ts";
+import { loadCurationConfig } from "../curation/config.ts";
 import { collectStats } from "../sink/collect-stats.ts";
 import type { SinkStage } from "../sink/stage.ts";
 import type { DatasetStats } from "../sink/stats.ts";
@@ -71,6 +72,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     SCA_SELECTION_POLICY: o.policy,
     SCA_STRAGGLER_TIMEOUT_MS: String(o.stragglerTimeoutMs),
     SCA_SANDBOX_BACKEND: o.sandbox,
+    ...(o.curationSkip !== undefined ? { SCA_CURATION_SKIP: o.curationSkip } : {}),
     ...(o.sandboxTimeout ? { SCA_SANDBOX_TIMEOUT: o.sandboxTimeout } : {}),
     ...(o.llmBaseUrl ? { LLM_BASE_URL: o.llmBaseUrl } : {}),
     ...(o.llmModel ? { LLM_MODEL: o.llmModel } : {}),
@@ -103,6 +105,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       ...(local ? { local_model_defaults: defaults.env } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       selection_policy: o.policy,
+      curation: curationSettings(env),
       run_id: runId,
     };
     for (const name of stageNames) {
@@ -172,4 +175,10 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     await localLlm?.close();
     await http?.close();
   }
+}
+
+/** The curation settings as the card shows them (a bad value fails here, before any stage starts). */
+function curationSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const c = loadCurationConfig(env);
+  return { skip: [...c.skip], max_instruction_words: c.maxInstructionWords, minhash: { threshold: c.threshold, ngram: c.ngram, num_perm: c.numPerm, min_tokens: c.minTokens }, keeps: "smallest instruction id among duplicates" };
 }
