@@ -9,7 +9,19 @@ export interface Bands {
  * The band/row split that minimises the (equally weighted) probability mass of false positives
  * below the threshold and false negatives above it, as datasketch's MinHashLSH chooses it.
  */
+const OPTIMAL = new Map<string, Bands>();
+
 export function optimalBands(threshold: number, numPerm: number): Bands {
+  const key = `${threshold}/${numPerm}`;
+  let known = OPTIMAL.get(key);
+  if (!known) {
+    known = searchBands(threshold, numPerm);
+    OPTIMAL.set(key, known);
+  }
+  return known;
+}
+
+function searchBands(threshold: number, numPerm: number): Bands {
   const integrate = (f: (s: number) => number, a: number, b: number): number => {
     const n = 100; // Simpson's rule, even n
     const h = (b - a) / n;
@@ -42,7 +54,8 @@ export class LshIndex {
   // Band keys are 32-bit hashes of the band's slots: a string per band would cost more than the
   // signatures themselves at 10^5 items. Two bands that merely hash alike only add a candidate,
   // which the Jaccard check then rejects.
-  private readonly buckets: Map<number, string[]>[];
+  // Most buckets hold one item: it is stored bare, an array only from the second on.
+  private readonly buckets: Map<number, string | string[]>[];
   private readonly signatures = new Map<string, Uint32Array>();
 
   constructor(
@@ -69,7 +82,8 @@ export class LshIndex {
     const out: { id: string; jaccard: number }[] = [];
     const seen = new Set<string>();
     for (let b = 0; b < this.bands.bands; b++) {
-      for (const id of this.buckets[b].get(this.bandKey(sig, b)) ?? []) {
+      const bucket = this.buckets[b].get(this.bandKey(sig, b));
+      for (const id of bucket === undefined ? [] : typeof bucket === "string" ? [bucket] : bucket) {
         if (seen.has(id)) continue;
         seen.add(id);
         const j = estimatedJaccard(sig, this.signatures.get(id)!);
@@ -90,8 +104,9 @@ export class LshIndex {
     for (let b = 0; b < this.bands.bands; b++) {
       const key = this.bandKey(sig, b);
       const bucket = this.buckets[b].get(key);
-      if (bucket) bucket.push(id);
-      else this.buckets[b].set(key, [id]);
+      if (bucket === undefined) this.buckets[b].set(key, id);
+      else if (typeof bucket === "string") this.buckets[b].set(key, [bucket, id]);
+      else bucket.push(id);
     }
   }
 
@@ -102,10 +117,10 @@ export class LshIndex {
     for (let b = 0; b < this.bands.bands; b++) {
       const key = this.bandKey(sig, b);
       const bucket = this.buckets[b].get(key);
-      if (!bucket) continue;
-      const rest = bucket.filter((x) => x !== id);
-      if (rest.length > 0) this.buckets[b].set(key, rest);
-      else this.buckets[b].delete(key);
+      if (bucket === undefined) continue;
+      const rest = typeof bucket === "string" ? [] : bucket.filter((x) => x !== id);
+      if (rest.length === 0) this.buckets[b].delete(key);
+      else this.buckets[b].set(key, rest.length === 1 ? rest[0] : rest);
     }
   }
 
