@@ -218,7 +218,7 @@ export const DlqEnvelope = z.object({
   key: z.string().nullable(),
   value_base64: z.string(),
   stage: z.string(),
-  reason: z.enum(["schema_invalid", "undecodable", "poison", "retries_exhausted", "unparsable_output"]),
+  reason: z.enum(["schema_invalid", "undecodable", "poison", "retries_exhausted", "unparsable_output", "truncated_output"]),
   error: z.string(),
   attempts: z.number().int(),
   failed_at: z.string(),
