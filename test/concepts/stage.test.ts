@@ -26,7 +26,7 @@ describe("concepts stage (S→C) against a real HTTP server", () => {
     expect(c.concepts).toEqual(["generator expressions", "summation", "numeric iteration"]);
     expect(c.seed).toMatchObject({ seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license });
     expect(c.lineage).toMatchObject({ run_id: "run-1", model: "test-model", sampling: { temperature: 0.7, max_tokens: 1536, n: 1, stop: ["## Example"] } });
-    expect(c.lineage.prompt_hash).toMatch(/^sca-prompts-v1:/);
+    expect(c.lineage.prompt_hash).toMatch(/^sca-prompts-v2:/);
     const body = srv.requests[0].body;
     expect(body).toMatchObject({ model: "test-model", n: 1, temperature: 0.7, max_tokens: 1536, stop: ["## Example"], seed: c.lineage.sampling?.seed });
     expect(String(body.prompt).match(/^## Example \d+$/gm)).toHaveLength(9);

@@ -41,7 +41,7 @@ describe("instructions stage (C→I)", () => {
     expect(ins).toMatchObject({ concepts_id: c.id, concepts: c.concepts, seed: c.seed, language: "Python", category: plan.category, difficulty: plan.difficulty });
     expect(ins.instruction).toBe(GOOD.instructions(0).trim());
     const prompt = String(srv.requests[0].body.prompt);
-    expect(prompt.endsWith(`### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task\n`)).toBe(true);
+    expect(prompt.endsWith(`### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task`)).toBe(true);
     expect(prompt.match(/^## Example \d+$/gm)).toHaveLength(9);
   });
 
