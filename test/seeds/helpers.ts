@@ -67,7 +67,7 @@ export function humanEval(): HumanEvalProblem[] {
 }
 
 /** Runs the whole seeds pipeline over `inputs` into a JSONL file and returns the funnel and the seeds. */
-export async function runIngest(inputs: string[], opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[] }) {
+export async function runIngest(inputs: string[], opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[]; methods?: boolean }) {
   const out = join(tempDir("out"), "seeds.jsonl");
   const sink = new JsonlSink(out);
   const dedup = DedupState.open(opts.dedupDir, { ...DEFAULT_MINHASH, threshold: 0.5 });
@@ -82,6 +82,7 @@ export async function runIngest(inputs: string[], opts: { dedupDir: string; type
       maxLines: 150,
       batchSize: 200,
       limit: opts.limit,
+      methods: opts.methods,
       run: { run_id: "test", created_at: new Date().toISOString() },
     });
     await sink.close();

@@ -16,6 +16,7 @@ const Flags = z.object({
   json: z.boolean().default(false),
   typecheck: z.boolean().default(true),
   judge: z.boolean().default(false),
+  methods: z.boolean().default(false),
   batchSize: positiveInt.default(1000),
   maxLines: positiveInt.default(150),
   pythonVersion: z.string().regex(/^3\.\d+$/, "a Python version such as 3.11").default("3.11"),
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .option("--json", "with --stats: print the funnel as JSON")
     .option("--no-typecheck", "skip the Pyright type check (much faster)")
     .option("--judge", "ask the base model (LLM_BASE_URL, LLM_MODEL) whether each docstring matches its code, as the reference's last filter")
+    .option("--methods", "also mine methods and nested functions (the reference takes module-level functions only)")
     .option("--batch-size <n>", "functions per Pyright run (default 1000)")
     .option("--max-lines <n>", "drop functions longer than this (default 150)")
     .option("--python-version <v>", "Python version Pyright checks against (default 3.11)")
@@ -104,6 +106,7 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
       pyright: f.typecheck ? { ...DEFAULT_PYRIGHT, pythonVersion: f.pythonVersion } : null,
       maxLines: f.maxLines,
       judge,
+      methods: f.methods,
       batchSize: f.batchSize,
       limit: f.limit,
       run: { run_id: f.runId ?? randomUUID(), created_at: new Date().toISOString() },
