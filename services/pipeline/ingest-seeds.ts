@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { defaultBenchmarksDir, loadBenchmarks } from "../decontam/benchmarks.ts";
+import { seedBenchmarks } from "../decontam/benchmarks.ts";
 import { Decontaminator } from "../decontam/matcher.ts";
 import type { Codec } from "../runtime/codec.ts";
 import type { Transport } from "../runtime/transport.ts";
@@ -40,16 +39,13 @@ export async function ingestSeeds(o: IngestSeedsOptions): Promise<number> {
       return publisher.published;
     }
     const inputs = o.corpus.length > 0 ? o.corpus : [pythonStdlibDir(o.env)];
-    const benchDir = defaultBenchmarksDir(o.env);
-    const haveBench = o.env.SCA_BENCHMARKS_DIR || existsSync(benchDir);
-    if (!haveBench) o.log.warn({ dir: benchDir }, "no benchmarks folder: seeds are NOT decontaminated (set SCA_BENCHMARKS_DIR)");
     // The dedup index remembers every seed published before, so a resumed run mines new ones only.
     const dedup = DedupState.open(join(o.stateDir, "seeds-dedup"), { ...DEFAULT_MINHASH, threshold: 0.5 });
     try {
       const funnel = await ingest({
         parser: await pythonParser(),
         corpus: openCorpus(inputs),
-        decontaminator: new Decontaminator(haveBench ? loadBenchmarks([benchDir]) : [], "exact"),
+        decontaminator: new Decontaminator(seedBenchmarks(o.env), "exact"),
         dedup,
         sink: { write: async (s) => void (await publisher.write(s)), flush: () => publisher.flush(), close: async () => {} },
         pyright: o.typecheck ? DEFAULT_PYRIGHT : null,

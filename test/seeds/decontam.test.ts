@@ -55,7 +55,7 @@ describe("benchmark decontamination", () => {
 
   it("removes every planted HumanEval function from a real corpus", async () => {
     const corpus = tempDir("planted");
-    for (const f of ["textwrap.py", "heapq.py", "bisect.py", "colorsys.py"]) cpSync(join(stdlibDir(), f), join(corpus, "stdlib", f));
+    for (const f of ["textwrap.py", "heapq.py", "bisect.py", "colorsys.py", "statistics.py", "base64.py"]) cpSync(join(stdlibDir(), f), join(corpus, "stdlib", f));
     mkdirSync(join(corpus, "planted"));
     const problems = humanEval();
     problems.forEach((p, i) => writeFileSync(join(corpus, "planted", `he_${i}.py`), p.prompt + p.canonical_solution));

@@ -63,7 +63,7 @@ describe("MinHash / LSH", () => {
 describe("dedup through the pipeline", () => {
   it("drops a renamed-variable copy of a seed, within a run and in a later run, and re-ingesting emits nothing", async () => {
     const corpus = tempDir("corpus");
-    for (const f of ["textwrap.py", "heapq.py", "colorsys.py", "fnmatch.py"]) cpSync(join(stdlibDir(), f), join(corpus, f));
+    for (const f of ["textwrap.py", "heapq.py", "colorsys.py", "fnmatch.py", "statistics.py", "base64.py"]) cpSync(join(stdlibDir(), f), join(corpus, f));
     const dedupDir = tempDir("dedup");
     const first = await runIngest([corpus], { dedupDir });
     expect(first.seeds.length).toBeGreaterThanOrEqual(5);

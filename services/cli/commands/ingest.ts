@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option("--batch-size <n>", "functions per Pyright run (default 1000)")
     .option("--max-lines <n>", "drop functions longer than this (default 150)")
     .option("--python-version <v>", "Python version Pyright checks against (default 3.11)")
-    .option("--benchmarks <dir>", "folder of benchmark JSONL(.gz) files (env SCA_BENCHMARKS_DIR, default ../shared/data/benchmarks beside the repo)")
+    .option("--benchmarks <dir>", "folder of benchmark JSONL(.gz) files (env SCA_BENCHMARKS_DIR, default services/decontam/benchmarks, the ones shipped)")
     .option("--extra-benchmarks <dir...>", "more folders of benchmark JSONL files, e.g. MBPP, DS-1000 (env SCA_EXTRA_BENCHMARKS_DIR)")
     .option("--dedup-dir <dir>", "dedup state shared by every ingest (env SCA_DEDUP_DIR, default <state dir>/seeds-dedup)")
     .option("--dedup-threshold <j>", "MinHash Jaccard threshold for near-duplicates (default 0.5)")
