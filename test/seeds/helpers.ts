@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Seed } from "../../schemas/records.ts";
-import { defaultBenchmarksDir, loadBenchmarks } from "../../services/decontam/benchmarks.ts";
+import { defaultBenchmarksDir, loadBenchmarks, seedBenchmarks } from "../../services/decontam/benchmarks.ts";
 import { Decontaminator } from "../../services/decontam/matcher.ts";
 import type { Candidate } from "../../services/seeds/candidate.ts";
 import { extractFunctions } from "../../services/seeds/extract.ts";
@@ -75,7 +75,7 @@ export async function runIngest(inputs: string[], opts: { dedupDir: string; type
     const funnel = await ingest({
       parser: await pythonParser(),
       corpus: openCorpus(inputs),
-      decontaminator: new Decontaminator(loadBenchmarks([defaultBenchmarksDir(), ...(opts.extraBenchmarks ?? [])])),
+      decontaminator: new Decontaminator([...seedBenchmarks({}), ...loadBenchmarks(opts.extraBenchmarks ?? [])]),
       dedup,
       sink,
       pyright: opts.typecheck ? DEFAULT_PYRIGHT : null,

@@ -23,7 +23,7 @@ async function sca(args: string[], env: Record<string, string> = {}) {
 
 function smallCorpus(): string {
   const dir = tempDir("cli-corpus");
-  for (const f of ["textwrap.py", "colorsys.py", "fnmatch.py", "heapq.py", "statistics.py", "base64.py"]) cpSync(join(stdlibDir(), f), join(dir, f));
+  for (const f of ["textwrap.py", "colorsys.py", "fnmatch.py", "heapq.py", "bisect.py", "shlex.py"]) cpSync(join(stdlibDir(), f), join(dir, f));
   return dir;
 }
 
