@@ -1,3 +1,5 @@
+import { LlmClient } from "../llm/client.ts";
+import { llmConfigFromEnv } from "../llm/config.ts";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { seedBenchmarks } from "../decontam/benchmarks.ts";
@@ -24,6 +26,8 @@ export interface IngestSeedsOptions {
   limit: number;
   stateDir: string;
   typecheck: boolean;
+  /** Ask the configured LLM whether each docstring matches its code (the reference's last seed filter). */
+  judge?: boolean;
   runId: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -49,6 +53,7 @@ export async function ingestSeeds(o: IngestSeedsOptions): Promise<number> {
         dedup,
         sink: { write: async (s) => void (await publisher.write(s)), flush: () => publisher.flush(), close: async () => {} },
         pyright: o.typecheck ? DEFAULT_PYRIGHT : null,
+        judge: o.judge ? new LlmClient(llmConfigFromEnv(o.env)) : null,
         maxLines: 150,
         // Pyright checks candidates in batches: small limits should not wait for a thousand.
         batchSize: Math.min(1000, Math.max(32, 4 * (o.limit - publisher.published))),

@@ -77,6 +77,8 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     ...(o.llmBaseUrl ? { LLM_BASE_URL: o.llmBaseUrl } : {}),
     ...(o.llmModel ? { LLM_MODEL: o.llmModel } : {}),
   };
+  // The 270M CPU model cannot judge docstrings usefully and would spend minutes per seed.
+  const judge = o.judge && !local;
   const stageNames = ctx.stages ?? PIPELINE_STAGES;
   const needsLlm = stageNames.some((s) => LLM_STAGES.includes(s));
   const localLlm = env.LLM_BASE_URL || !needsLlm ? undefined : await startLocalLlm(log);
@@ -104,6 +106,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
+      seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       selection_policy: o.policy,
       curation: curationSettings(env),
       run_id: runId,
@@ -122,7 +125,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
 
     let ingestDone = ctx.ingest === false;
     let ingestError: unknown;
-    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, runId, env, log })
+    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, judge, runId, env, log })
     )
       .then((n) => {
         if (ctx.ingest !== false) log.info({ seeds: n }, "seeds in the log");
