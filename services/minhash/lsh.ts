@@ -11,17 +11,17 @@ export interface Bands {
  */
 const OPTIMAL = new Map<string, Bands>();
 
-export function optimalBands(threshold: number, numPerm: number): Bands {
-  const key = `${threshold}/${numPerm}`;
+export function optimalBands(threshold: number, numPerm: number, falseNegativeWeight = 0.5): Bands {
+  const key = `${threshold}/${numPerm}/${falseNegativeWeight}`;
   let known = OPTIMAL.get(key);
   if (!known) {
-    known = searchBands(threshold, numPerm);
+    known = searchBands(threshold, numPerm, falseNegativeWeight);
     OPTIMAL.set(key, known);
   }
   return known;
 }
 
-function searchBands(threshold: number, numPerm: number): Bands {
+function searchBands(threshold: number, numPerm: number, falseNegativeWeight: number): Bands {
   const integrate = (f: (s: number) => number, a: number, b: number): number => {
     const n = 100; // Simpson's rule, even n
     const h = (b - a) / n;
@@ -36,7 +36,7 @@ function searchBands(threshold: number, numPerm: number): Bands {
       const collide = (s: number) => 1 - (1 - s ** r) ** b;
       const fp = integrate(collide, 0, threshold);
       const fn = integrate((s) => 1 - collide(s), threshold, 1);
-      const error = 0.5 * fp + 0.5 * fn;
+      const error = (1 - falseNegativeWeight) * fp + falseNegativeWeight * fn;
       if (error < bestError) {
         bestError = error;
         best = { bands: b, rows: r };
