@@ -148,6 +148,14 @@ export const DatasetSample = z.object({
 export type DatasetSample = z.infer<typeof DatasetSample>;
 
 /**
+ * A selected pair on its way to curation: the dataset row plus the response completion as the model
+ * wrote it, which the reference's format checks read (the `</response>` / `<tests>` separation, the
+ * code fences' tags). Key: instruction id.
+ */
+export const SelectedPair = DatasetSample.extend({ raw: z.string().describe("the response completion: response, </response>, tests") });
+export type SelectedPair = z.infer<typeof SelectedPair>;
+
+/**
  * The selector's per-instruction aggregation state, one record per update. Key: instruction id.
  * Restored on start (last record per key wins), emitted in the same commit as the verdict that
  * changed it, so state and input offsets never disagree after a crash.
@@ -174,12 +182,56 @@ export const SelectorState = z.object({
   pending: z.array(z.number().int().nonnegative()),
   pending_since: z.string().nullable(),
   /** The policy's favourite among the round's eligible samples so far, as the row it would become. */
-  best: z.object({ score: z.number(), row: DatasetSample }).nullable(),
-  /** The row currently in the dataset for this instruction, if any. */
-  emitted: DatasetSample.nullable(),
+  best: z.object({ score: z.number(), row: SelectedPair }).nullable(),
+  /** The row currently selected for this instruction, if any. */
+  emitted: SelectedPair.nullable(),
   last_decision: z.object({ outcome: z.enum(["selected", "no_pass", "contaminated"]), n_passed: z.number().int(), decided_at: z.string(), complete: z.boolean() }).nullable(),
 });
 export type SelectorState = z.infer<typeof SelectorState>;
+
+/**
+ * Every reason curation drops a selected pair, in the order a pair is checked: first what the pair
+ * fails on its own (the reference's `sanitize_data.py` format checks, the instruction length, the
+ * MinHash minimum length), then what it duplicates among the pairs kept before it (exact match on
+ * the instruction and on the response, the same defined names, then the three MinHash passes).
+ */
+export const STANDALONE_RULES = ["bad_separator", "placeholder", "no_python_block", "no_assert", "unparsable", "too_long", "too_short"] as const;
+export const DUPLICATE_RULES = ["exact_instruction", "exact_response", "same_names", "near_instruction", "near_response", "near_code"] as const;
+export const CURATION_RULES = [...STANDALONE_RULES, ...DUPLICATE_RULES] as const;
+export const CurationRuleName = z.enum(CURATION_RULES);
+export type CurationRule = z.infer<typeof CurationRuleName>;
+
+/**
+ * Curation's state for one instruction, one record per change. Key: instruction id. Written in the
+ * same commit as the `selected` record that caused it (and as the records of the other instructions
+ * its arrival re-decided), restored on start: the dedup index is rebuilt from these features.
+ */
+export const CurationState = z.object({
+  instruction_id: Id,
+  /** The selected pair, without its raw completion; null once the selector retracted it. */
+  pair: DatasetSample.nullable(),
+  /** The settings the features were computed under (a changed setting recomputes them on the next delivery). */
+  config: z.string(),
+  features: z
+    .object({
+      /** The first rule the pair fails on its own, if any. */
+      failed: CurationRuleName.nullable(),
+      instruction_key: z.string(),
+      response_key: z.string(),
+      /** The defined function-name set and class-name set, each when non-empty. */
+      names: z.array(z.string()),
+      /** MinHash signatures (base64 little-endian uint32) per pass; null where the pass does not apply. */
+      signatures: z.object({ instruction: z.string().nullable(), response: z.string().nullable(), code: z.string().nullable() }),
+    })
+    .nullable(),
+  status: z.enum(["kept", "dropped", "retracted"]),
+  rule: CurationRuleName.nullable(),
+  /** The kept pair this one duplicates. */
+  duplicate_of: Id.nullable(),
+  /** Whether `pair` is in the dataset topic now. */
+  emitted: z.boolean(),
+});
+export type CurationState = z.infer<typeof CurationState>;
 
 /** A record a stage could not process: original bytes + why. Key: original key. */
 export const DlqEnvelope = z.object({
@@ -189,7 +241,7 @@ export const DlqEnvelope = z.object({
   key: z.string().nullable(),
   value_base64: z.string(),
   stage: z.string(),
-  reason: z.enum(["schema_invalid", "undecodable", "poison", "retries_exhausted", "unparsable_output"]),
+  reason: z.enum(["schema_invalid", "undecodable", "poison", "retries_exhausted", "unparsable_output", "truncated_output"]),
   error: z.string(),
   attempts: z.number().int(),
   failed_at: z.string(),

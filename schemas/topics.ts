@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Concepts, DatasetSample, DlqEnvelope, Instruction, Response, SelectorState, Seed, Verdict } from "./records.ts";
+import { Concepts, CurationState, DatasetSample, DlqEnvelope, Instruction, Response, SelectedPair, SelectorState, Seed, Verdict } from "./records.ts";
 
 export interface TopicSpec {
   name: string;
@@ -23,8 +23,12 @@ export const TOPICS = {
   instructions: { name: "instructions", key: "instruction id", schema: Instruction, partitions: 12, retentionMs: FOREVER, compacted: false, producedBy: "instructions", consumedBy: ["responses"] },
   responses: { name: "responses", key: "instruction id", schema: Response, partitions: 12, retentionMs: FOREVER, compacted: false, producedBy: "responses", consumedBy: ["verdicts"] },
   verdicts: { name: "verdicts", key: "instruction id", schema: Verdict, partitions: 12, retentionMs: FOREVER, compacted: false, producedBy: "verdicts", consumedBy: ["selector"] },
-  dataset: { name: "dataset", key: "instruction id", schema: DatasetSample, partitions: 12, retentionMs: FOREVER, compacted: true, producedBy: "selector", consumedBy: ["sink"] },
+  // One partition: near-duplicates of a pair land under other instruction ids, so curation sees every
+  // pair in one place. After selection the stream is small (the paper's whole dataset is 74k pairs).
+  selected: { name: "selected", key: "instruction id", schema: SelectedPair, partitions: 1, retentionMs: FOREVER, compacted: true, producedBy: "selector", consumedBy: ["curation"] },
+  dataset: { name: "dataset", key: "instruction id", schema: DatasetSample, partitions: 12, retentionMs: FOREVER, compacted: true, producedBy: "curation", consumedBy: ["sink"] },
   "selector.state": { name: "selector.state", key: "instruction id", schema: SelectorState, partitions: 12, retentionMs: FOREVER, compacted: true, producedBy: "selector", consumedBy: [] },
+  "curation.state": { name: "curation.state", key: "instruction id", schema: CurationState, partitions: 1, retentionMs: FOREVER, compacted: true, producedBy: "curation", consumedBy: [] },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicName = keyof typeof TOPICS;

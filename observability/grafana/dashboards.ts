@@ -64,7 +64,7 @@ export const DASHBOARDS: DashboardDef[] = [
         unit: "short",
         queries: [q(rate("sca_commits_total", "stage"), "commits/s {{stage}}"), q(quantile(0.95, "sca_commit_duration_seconds", "stage"), "p95 s {{stage}}")],
       },
-      { title: "Dataset rows", kind: "stat", unit: "short", description: "Rows the selector released to the dataset topic", queries: [q('sum(sca_records_out_total{topic="dataset"})', "rows")] },
+      { title: "Dataset rows", kind: "stat", unit: "short", description: "Rows curation released to the dataset topic", queries: [q('sum(sca_records_out_total{topic="dataset"})', "rows")] },
       { title: "Resident memory", unit: "bytes", queries: [q("sum by (instance) (process_resident_memory_bytes)", "{{instance}}")] },
     ],
   },
@@ -171,6 +171,13 @@ export const DASHBOARDS: DashboardDef[] = [
         queries: [q("sum by (model, kind) (sca_verdict_tampering_total)", "{{model}} {{kind}}")],
       },
       { title: "Selection outcomes", kind: "bargauge", unit: "short", queries: [q("sum by (outcome) (sca_selections_total)", "{{outcome}}")] },
+      {
+        title: "Curation: pairs dropped, by rule",
+        kind: "bargauge",
+        unit: "short",
+        description: "Selected pairs the reference's clean-up removes: format checks, long instructions, exact and near duplicates (sca_curation_dropped_total)",
+        queries: [q("sum by (rule) (sca_curation_dropped_total)", "{{rule}}")],
+      },
       { title: "Dataset growth (rows per second)", unit: "ops", queries: [q('sum(rate(sca_records_out_total{topic="dataset"}[$__rate_interval]))', "rows/s")] },
       {
         title: "Instructions per dataset row",

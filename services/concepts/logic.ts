@@ -3,7 +3,7 @@ import { contentId } from "../../schemas/common.ts";
 import type { Concepts, Seed } from "../../schemas/records.ts";
 import type { CompletionChoice, CompletionRequest } from "../llm/client.ts";
 import { type Generation, idParams, lineageFor } from "../llm/generation.ts";
-import { type Parsed, parseConcepts } from "../llm/parsers.ts";
+import { type Parsed, parseConcepts, truncation } from "../llm/parsers.ts";
 import { conceptsPrompt, STOP } from "../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../llm/rng.ts";
 import { seedRef } from "../llm/seed-ref.ts";
@@ -22,7 +22,7 @@ export function conceptsRequest(seed: Seed, g: Generation): CompletionRequest {
 }
 
 export function conceptsRecord(seed: Seed, req: CompletionRequest, choice: CompletionChoice, g: Generation, now: Date): Parsed<Concepts> {
-  const parsed = parseConcepts(choice.text);
+  const parsed = truncation(choice.finish_reason) ?? parseConcepts(choice.text);
   if (!parsed.ok) return parsed;
   return {
     ok: true,

@@ -18,11 +18,26 @@ export interface BenchmarkString {
  */
 export const GENERIC_SOLUTIONS: ReadonlySet<string> = new Set(["return x + y", "return len(string)", "return n**2", "return ''.join(strings)"]);
 
-/** The shared benchmarks folder beside the repository (`../shared/data/benchmarks`), unless SCA_BENCHMARKS_DIR says otherwise. */
+/** The benchmarks shipped with the project (`services/decontam/benchmarks`), unless SCA_BENCHMARKS_DIR says otherwise. */
 export function defaultBenchmarksDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SCA_BENCHMARKS_DIR) return resolve(env.SCA_BENCHMARKS_DIR);
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-  return resolve(repoRoot, "..", "shared", "data", "benchmarks");
+  return resolve(dirname(fileURLToPath(import.meta.url)), "benchmarks");
+}
+
+/** The shipped files seeds are checked against: HumanEval and MBPP, as the reference's seed gathering does. */
+const SEED_BENCHMARKS = /^(HumanEval|mbpp|sanitized-mbpp)\.jsonl(\.gz)?$/;
+
+/** Shipped files whose solutions are not evidence (the reference checks GSM8K questions and DS-1000 prompts only). */
+const PROBLEM_ONLY = /^(gsm8k|ds1000)/;
+
+/** What seeds are decontaminated against: a user's folder whole, or the shipped HumanEval and MBPP. */
+export function seedBenchmarks(env: NodeJS.ProcessEnv = process.env): BenchmarkString[] {
+  if (env.SCA_BENCHMARKS_DIR) return loadBenchmarks([defaultBenchmarksDir(env)]);
+  const dir = defaultBenchmarksDir(env);
+  return readdirSync(dir)
+    .filter((f) => SEED_BENCHMARKS.test(f))
+    .sort()
+    .flatMap((f) => loadBenchmarkFile(join(dir, f)));
 }
 
 const BenchmarkLine = z.looseObject({
@@ -78,7 +93,7 @@ export function loadBenchmarkFile(path: string): BenchmarkString[] {
     for (const p of problem === undefined ? [] : problemTexts(problem)) {
       if (p) out.push({ text: p, origin: `${where} (prompt)` });
     }
-    const s = solution?.trim() ?? "";
+    const s = PROBLEM_ONLY.test(name) ? "" : (solution?.trim() ?? "");
     if (s && !GENERIC_SOLUTIONS.has(s)) out.push({ text: s, origin: `${where} (solution)` });
   });
   return out;

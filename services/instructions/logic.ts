@@ -5,7 +5,7 @@ import { type Category as CategoryT, Difficulty } from "../../schemas/records.ts
 import type { z } from "zod";
 import type { CompletionChoice, CompletionRequest } from "../llm/client.ts";
 import { type Generation, idParams, lineageFor } from "../llm/generation.ts";
-import { type Parsed, parseInstruction } from "../llm/parsers.ts";
+import { type Parsed, parseInstruction, truncation } from "../llm/parsers.ts";
 import { instructionsPrompt, STOP } from "../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../llm/rng.ts";
 
@@ -44,7 +44,7 @@ export function instructionPlan(concepts: Concepts, g: Generation): InstructionP
 }
 
 export function instructionRecord(concepts: Concepts, plan: InstructionPlan, choice: CompletionChoice, g: Generation, now: Date): Parsed<Instruction> {
-  const parsed = parseInstruction(choice.text);
+  const parsed = truncation(choice.finish_reason) ?? parseInstruction(choice.text);
   if (!parsed.ok) return parsed;
   const { req, category, difficulty } = plan;
   return {

@@ -15,6 +15,8 @@ export interface LlmMetrics {
   retries: Counter<"stage">;
   finishReasons: Counter<"stage" | "reason">;
   parseFailures: Counter<"stage" | "reason">;
+  /** Completions dropped because they did not end at a stop sequence (cut at max_tokens). */
+  truncated: Counter<"stage">;
 }
 
 const byRegistry = new WeakMap<Registry, LlmMetrics>();
@@ -42,6 +44,7 @@ export function llmMetrics(registry: Registry = globalRegistry): LlmMetrics {
     retries: new Counter({ name: "sca_llm_retries_total", help: "attempts retried after a transient error", labelNames: ["stage"], registers }),
     finishReasons: new Counter({ name: "sca_llm_finish_reasons_total", help: "sampled choices by finish reason", labelNames: ["stage", "reason"], registers }),
     parseFailures: new Counter({ name: "sca_llm_parse_failures_total", help: "completions that did not parse, by reason", labelNames: ["stage", "reason"], registers }),
+    truncated: new Counter({ name: "sca_llm_truncated_total", help: "completions dropped because they did not end at a stop sequence (finish_reason other than stop)", labelNames: ["stage"], registers }),
   };
   byRegistry.set(registry, m);
   return m;

@@ -18,6 +18,15 @@ function cutAtStops(text: string, stops: string[]): string {
   return text.slice(0, end);
 }
 
+/**
+ * The reference keeps only completions that ended at a stop sequence: one cut at max_tokens (or for
+ * any other reason) is dropped even when what it holds happens to parse. A server that does not
+ * report a finish reason (null) is taken at its word.
+ */
+export function truncation(finishReason: string | null): Extract<Parsed<never>, { ok: false }> | null {
+  return finishReason === null || finishReason === "stop" ? null : fail("truncated", `the completion ended with finish_reason "${finishReason}", not at a stop sequence`);
+}
+
 const ConceptList = z.array(z.string().min(1).max(200)).min(1).max(40);
 
 /** S→C: a comma-separated list of concepts on the first paragraph. */

@@ -8,7 +8,7 @@ import { sha256Hex } from "../../schemas/common.ts";
 import type { FewShotPool } from "./fewshot/pool.ts";
 import type { FewShotExample } from "./fewshot/schema.ts";
 
-export const TEMPLATE_VERSION = "sca-prompts-v1";
+export const TEMPLATE_VERSION = "sca-prompts-v2";
 
 export type Mode = "concepts" | "instructions" | "responses";
 
@@ -45,8 +45,9 @@ export function responseText(e: FewShotExample): string {
   return `${e.response.approach.trim()}\n\n${fence(e.response.code)}\n\n${e.response.explanation.trim()}`;
 }
 
+/** The snippet as the reference gives it: the seed's code itself, not fenced. */
 function conceptsBody(snippet: string, concepts?: string[]): string {
-  return `### Snippet\n${fence(snippet)}\n\n### Concepts\n${concepts ? concepts.join(", ") + "\n" : ""}`;
+  return `### Snippet\n${snippet.trimEnd()}\n\n### Concepts\n${concepts ? concepts.join(", ") + "\n" : ""}`;
 }
 
 function propertiesBody(p: TaskProperties, task?: string): string {
@@ -63,7 +64,8 @@ function assemble(mode: Mode, shots: string[], target: string): string {
   const parts = [SYSTEM[mode], ""];
   shots.forEach((s, i) => parts.push(`## Example ${i + 1}\n${s}`));
   parts.push(`## Example ${shots.length + 1}\n${target}`);
-  return parts.join("\n");
+  // The reference ends the prompt with prompt.rstrip(): right after "### Concepts", "### Task" or "<response>".
+  return parts.join("\n").trimEnd();
 }
 
 export function conceptsPrompt(seedCode: string, shots: FewShotExample[]): string {

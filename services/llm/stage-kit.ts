@@ -72,16 +72,17 @@ export class LlmStageKit {
     }
   }
 
-  /** Counts a parse failure by reason; a completion cut off by max_tokens counts as "truncated", whatever broke. */
-  countParseFailure(failure: Extract<Parsed<unknown>, { ok: false }>, choice: CompletionChoice): string {
-    const reason = choice.finish_reason === "length" ? "truncated" : failure.reason;
-    this.metrics.parseFailures.inc({ stage: this.mode, reason });
-    return reason;
+  /** Counts a dropped completion: a truncated one (not ended at a stop sequence) apart from one that did not parse. */
+  countParseFailure(failure: Extract<Parsed<unknown>, { ok: false }>, _choice: CompletionChoice): string {
+    if (failure.reason === "truncated") this.metrics.truncated.inc({ stage: this.mode });
+    else this.metrics.parseFailures.inc({ stage: this.mode, reason: failure.reason });
+    return failure.reason;
   }
 
   /** Counts the failure and builds the error the runner sends to the DLQ with the raw completion. */
   unparsable(failure: Extract<Parsed<unknown>, { ok: false }>, choice: CompletionChoice): PoisonError {
     const reason = this.countParseFailure(failure, choice);
-    return new PoisonError(`${this.mode}: unparsable completion (${reason}): ${failure.message}`, "unparsable_output", { reason, raw: choice.text, finish_reason: choice.finish_reason });
+    const truncated = reason === "truncated";
+    return new PoisonError(`${this.mode}: ${truncated ? "truncated" : `unparsable (${reason})`} completion: ${failure.message}`, truncated ? "truncated_output" : "unparsable_output", { reason, raw: choice.text, finish_reason: choice.finish_reason });
   }
 }

@@ -19,6 +19,7 @@ export function stageSettingFlags(cmd: Command): Command {
     .option("--sandbox-timeout <seconds>", "wall-clock limit per program (env SCA_SANDBOX_TIMEOUT)")
     .option("--policy <name>", `response selection policy: ${policyNames().join(", ")} (default pass-random)`)
     .option("--straggler-timeout-ms <ms>", "decide an instruction whose samples have not all been judged after this long (default 600000)")
+    .option("--curation-skip <rules>", "curation rules to switch off, comma-separated (an ablation; env SCA_CURATION_SKIP)")
     .option("--progress <mode>", "auto | bars | lines | none (auto: bars on a terminal, lines otherwise)")
     .option("--metrics-port <port>", "serve /metrics, /healthz, /readyz for Prometheus while running; 0 = any free port (default: none)")
     .option("--max-outage <duration>", "stop (resumable, exit 75) when the LLM server or the sandbox has been down this long, e.g. 90s, 10m, 2h (default 30m)");

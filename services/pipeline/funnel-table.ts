@@ -1,13 +1,12 @@
-import type { DatasetStats } from "../sink/stats.ts";
+import { type DatasetStats, describeCuration } from "../sink/stats.ts";
+import { outputOf } from "./replay.ts";
 import type { StageProgress } from "./stage-progress.ts";
-
-const OUTPUT_OF: Record<string, string> = { concepts: "concepts", instructions: "instructions", responses: "responses", verdicts: "verdicts", selector: "dataset" };
 
 /** The end-of-run table: what each stage took in, put out and gave up on, then the dataset's yield. */
 export function funnelTable(progress: StageProgress[], stats: DatasetStats, rows: number): string {
   const cells = [["stage", "in", "out", "DLQ", "lag"]];
   for (const p of progress) {
-    const outTopic = OUTPUT_OF[p.stage];
+    const outTopic = outputOf(p.stage);
     cells.push([p.stage, String(p.done), outTopic ? String(stats.topics[outTopic] ?? 0) : `${rows} rows`, String(p.dlq), String(p.lag)]);
   }
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
@@ -20,5 +19,6 @@ export function funnelTable(progress: StageProgress[], stats: DatasetStats, rows
     "",
     `instructions decided: ${stats.decided} (selected ${o.selected}, no passing sample ${o.no_pass}, contaminated ${o.contaminated}); still open: ${stats.open}`,
     `samples passing: ${stats.verdicts.pass ?? 0} of ${judged}; dataset rows exported: ${rows}`,
+    describeCuration(stats.curation),
   ].join("\n");
 }

@@ -1,14 +1,15 @@
-import { existsSync } from "node:fs";
+import { LlmClient } from "../llm/client.ts";
+import { llmConfigFromEnv } from "../llm/config.ts";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { defaultBenchmarksDir, loadBenchmarks } from "../decontam/benchmarks.ts";
+import { seedBenchmarks } from "../decontam/benchmarks.ts";
 import { Decontaminator } from "../decontam/matcher.ts";
 import type { Codec } from "../runtime/codec.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { openCorpus } from "../seeds/corpus.ts";
 import { DedupState } from "../seeds/dedup-state.ts";
 import { pythonParser } from "../seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../seeds/minhash.ts";
+import { DEFAULT_MINHASH } from "../minhash/minhash.ts";
 import { ingest } from "../seeds/pipeline.ts";
 import { DEFAULT_PYRIGHT } from "../seeds/pyright.ts";
 import { pythonStdlibDir } from "../seeds/stdlib.ts";
@@ -25,6 +26,8 @@ export interface IngestSeedsOptions {
   limit: number;
   stateDir: string;
   typecheck: boolean;
+  /** Ask the configured LLM whether each docstring matches its code (the reference's last seed filter). */
+  judge?: boolean;
   runId: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -40,19 +43,17 @@ export async function ingestSeeds(o: IngestSeedsOptions): Promise<number> {
       return publisher.published;
     }
     const inputs = o.corpus.length > 0 ? o.corpus : [pythonStdlibDir(o.env)];
-    const benchDir = defaultBenchmarksDir(o.env);
-    const haveBench = o.env.SCA_BENCHMARKS_DIR || existsSync(benchDir);
-    if (!haveBench) o.log.warn({ dir: benchDir }, "no benchmarks folder: seeds are NOT decontaminated (set SCA_BENCHMARKS_DIR)");
     // The dedup index remembers every seed published before, so a resumed run mines new ones only.
     const dedup = DedupState.open(join(o.stateDir, "seeds-dedup"), { ...DEFAULT_MINHASH, threshold: 0.5 });
     try {
       const funnel = await ingest({
         parser: await pythonParser(),
         corpus: openCorpus(inputs),
-        decontaminator: new Decontaminator(haveBench ? loadBenchmarks([benchDir]) : [], "exact"),
+        decontaminator: new Decontaminator(seedBenchmarks(o.env), "exact"),
         dedup,
         sink: { write: async (s) => void (await publisher.write(s)), flush: () => publisher.flush(), close: async () => {} },
         pyright: o.typecheck ? DEFAULT_PYRIGHT : null,
+        judge: o.judge ? new LlmClient(llmConfigFromEnv(o.env)) : null,
         maxLines: 150,
         // Pyright checks candidates in batches: small limits should not wait for a thousand.
         batchSize: Math.min(1000, Math.max(32, 4 * (o.limit - publisher.published))),

@@ -11,6 +11,7 @@ import { StageRunner } from "../runtime/runner.ts";
 import { loadStageModule } from "../runtime/stage-loader.ts";
 import type { StageDef } from "../runtime/stage.ts";
 import type { SelectorStage } from "../selector/stage.ts";
+import { loadCurationConfig } from "../curation/config.ts";
 import { collectStats } from "../sink/collect-stats.ts";
 import type { SinkStage } from "../sink/stage.ts";
 import type { DatasetStats } from "../sink/stats.ts";
@@ -76,10 +77,13 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     SCA_SELECTION_POLICY: o.policy,
     SCA_STRAGGLER_TIMEOUT_MS: String(o.stragglerTimeoutMs),
     SCA_SANDBOX_BACKEND: o.sandbox,
+    ...(o.curationSkip !== undefined ? { SCA_CURATION_SKIP: o.curationSkip } : {}),
     ...(o.sandboxTimeout ? { SCA_SANDBOX_TIMEOUT: o.sandboxTimeout } : {}),
     ...(o.llmBaseUrl ? { LLM_BASE_URL: o.llmBaseUrl } : {}),
     ...(o.llmModel ? { LLM_MODEL: o.llmModel } : {}),
   };
+  // The 270M CPU model cannot judge docstrings usefully and would spend minutes per seed.
+  const judge = o.judge && !local;
   const stageNames = ctx.stages ?? PIPELINE_STAGES;
   const needsLlm = stageNames.some((s) => LLM_STAGES.includes(s));
   const localLlm = env.LLM_BASE_URL || !needsLlm ? undefined : await startLocalLlm(log);
@@ -114,7 +118,9 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
+      seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       selection_policy: o.policy,
+      curation: curationSettings(env),
       run_id: runId,
     };
     for (const name of stageNames) {
@@ -131,7 +137,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
 
     let ingestDone = ctx.ingest === false;
     let ingestError: unknown;
-    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, runId, env, log })
+    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, judge, runId, env, log })
     )
       .then((n) => {
         if (ctx.ingest !== false) log.info({ seeds: n }, "seeds in the log");
@@ -208,4 +214,10 @@ function oldestPerTarget(outages: Outage[]): Outage[] {
     if (!seen || out.since < seen.since) byTarget.set(out.target, out);
   }
   return [...byTarget.values()];
+}
+
+/** The curation settings as the card shows them (a bad value fails here, before any stage starts). */
+function curationSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const c = loadCurationConfig(env);
+  return { skip: [...c.skip], max_instruction_words: c.maxInstructionWords, minhash: { threshold: c.threshold, ngram: c.ngram, num_perm: c.numPerm, min_tokens: c.minTokens }, keeps: "smallest instruction id among duplicates" };
 }

@@ -22,6 +22,11 @@ export function inputOf(stage: string): string {
   return t.name;
 }
 
+/** The topic a stage feeds the next stage through (its changelog aside), from the catalogue; none for the sink. */
+export function outputOf(stage: string): string | undefined {
+  return Object.values(TOPICS).find((spec) => spec.producedBy === stage && spec.consumedBy.length > 0)?.name;
+}
+
 /** The stages from `stage` through `toStage` (default: the last) in stream order. */
 export function replayedStages(stage: string, toStage?: string): string[] {
   const from = PIPELINE_STAGES.indexOf(stage);

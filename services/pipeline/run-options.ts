@@ -29,7 +29,11 @@ export const RunOptions = z
     sandboxTimeout: z.string().regex(/^\d+(\.\d+)?$/, "seconds, e.g. 10 or 2.5").optional(),
     policy: z.string().refine((p) => policyNames().includes(p), { error: `a selection policy: ${policyNames().join(", ")}` }).default("pass-random"),
     stragglerTimeoutMs: positiveInt.default(10 * 60_000),
+    /** Curation rules switched off, comma-separated (validated by the curation stage's config). */
+    curationSkip: z.string().optional(),
     typecheck: z.boolean().default(true),
+    /** The seed quality judge; it runs only against a real LLM server. */
+    judge: z.boolean().default(true),
     progress: z.enum(["auto", "bars", "lines", "none"]).default("auto"),
     /** Serve /metrics, /healthz, /readyz on this port while running (0 = any free port); off when absent. */
     metricsPort: z.coerce.number().int().min(0).max(65_535).optional(),

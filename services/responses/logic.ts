@@ -3,7 +3,7 @@ import { contentId } from "../../schemas/common.ts";
 import type { DlqEnvelope, Instruction, Response } from "../../schemas/records.ts";
 import type { CompletionChoice, CompletionRequest } from "../llm/client.ts";
 import { type Generation, idParams, lineageFor } from "../llm/generation.ts";
-import { type Parsed, parseResponse } from "../llm/parsers.ts";
+import { type Parsed, parseResponse, truncation } from "../llm/parsers.ts";
 import { responsesPrompt, STOP } from "../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../llm/rng.ts";
 
@@ -33,7 +33,7 @@ export interface SampleFailure {
  * not depend on which other samples parsed.
  */
 export function responseRecords(ins: Instruction, req: CompletionRequest, choices: CompletionChoice[], g: Generation, now: Date): { responses: Response[]; failures: SampleFailure[] } {
-  const parsed = choices.map((choice, i) => ({ choice, i, p: parseResponse(choice.text) }));
+  const parsed = choices.map((choice, i) => ({ choice, i, p: truncation(choice.finish_reason) ?? parseResponse(choice.text) }));
   const good = parsed.filter((x) => x.p.ok);
   const failures = parsed.flatMap((x) => (x.p.ok ? [] : [{ choice_index: x.i, failure: x.p, choice: x.choice }]));
   const lineage = lineageFor(g, req, now);
@@ -73,8 +73,8 @@ export function sampleDlqEnvelope(ins: Instruction, f: SampleFailure, reason: st
     key: ins.id,
     value_base64: Buffer.from(JSON.stringify(ins)).toString("base64"),
     stage: "responses",
-    reason: "unparsable_output",
-    error: `responses: sample ${f.choice_index} unparsable (${reason}): ${f.failure.message}`,
+    reason: reason === "truncated" ? "truncated_output" : "unparsable_output",
+    error: `responses: sample ${f.choice_index} ${reason === "truncated" ? "truncated" : `unparsable (${reason})`}: ${f.failure.message}`,
     attempts,
     failed_at: now.toISOString(),
     detail: { reason, choice_index: f.choice_index, raw: f.choice.text, finish_reason: f.choice.finish_reason },

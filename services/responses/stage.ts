@@ -27,7 +27,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
       const { responses, failures } = responseRecords(ins, req, choices, kit.gen, now);
       const reasons = failures.map((f) => kit.countParseFailure(f.failure, f.choice));
       if (responses.length === 0) {
-        throw new PoisonError(`responses: none of ${choices.length} samples parsed (${reasons.join(", ")})`, "unparsable_output", {
+        throw new PoisonError(`responses: none of ${choices.length} samples parsed (${reasons.join(", ")})`, reasons.every((r) => r === "truncated") ? "truncated_output" : "unparsable_output", {
           reasons,
           raws: failures.map((f) => f.choice.text),
         });

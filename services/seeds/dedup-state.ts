@@ -2,7 +2,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, un
 import { join } from "node:path";
 import { z } from "zod";
 import { describeZodError } from "../runtime/codec.ts";
-import { LshIndex } from "./lsh.ts";
+import { LshIndex } from "../minhash/lsh.ts";
+import { decodeSignature, encodeSignature } from "../minhash/minhash.ts";
 
 const Meta = z.object({ numPerm: z.number().int().positive(), ngram: z.number().int().positive(), threshold: z.number().gt(0).lte(1) });
 export type DedupParams = z.infer<typeof Meta>;
@@ -130,15 +131,4 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-export function encodeSignature(sig: Uint32Array): string {
-  return Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString("base64");
-}
-
-export function decodeSignature(s: string): Uint32Array {
-  const buf = Buffer.from(s, "base64");
-  const out = new Uint32Array(buf.byteLength / 4);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readUInt32LE(i * 4);
-  return out;
 }

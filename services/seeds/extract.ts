@@ -23,6 +23,8 @@ export interface ExtractedFunction {
   docstring: Docstring | null;
   /** has a `return` with a value (anywhere in its body, as the reference counts it) */
   has_return: boolean;
+  /** defined at module level (decorated or not), not a method or a nested function */
+  top_level: boolean;
 }
 
 export type ExtractResult =
@@ -62,6 +64,7 @@ function describe(fn: Node, source: string): ExtractedFunction {
     end_line: last.endPosition.row + 1,
     docstring: docstringOf(fn.childForFieldName("body"), source),
     has_return: fn.descendantsOfType("return_statement").some((r) => (r?.namedChildCount ?? 0) > 0),
+    top_level: (fn.parent?.type === "decorated_definition" ? fn.parent.parent : fn.parent)?.type === "module",
   };
 }
 

@@ -1,4 +1,4 @@
-/** How many items survive each step of ingestion: files → parsed → functions → with docstring → each filter → seeds. */
+/** How many items survive each step of ingestion: files → parsed → functions (module-level unless methods are asked for) → with docstring → each filter → seeds. */
 export interface FilterCount {
   name: string;
   description: string;

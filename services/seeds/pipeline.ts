@@ -32,6 +32,8 @@ export interface ChainOptions {
   maxLines: number;
   /** the base model that judges docstring/code agreement, or none to skip the judge */
   judge?: Completer | null;
+  /** also mine methods and nested functions; the reference takes module-level functions only */
+  methods?: boolean;
 }
 
 /**
@@ -109,6 +111,7 @@ export async function ingest(o: IngestOptions): Promise<Funnel> {
     } else {
       funnel.parsed++;
       for (const fn of r.functions) {
+        if (!fn.top_level && !o.methods) continue;
         funnel.functions++;
         if (fn.docstring === null) continue;
         funnel.withDocstring++;

@@ -1,4 +1,4 @@
-import type { DatasetSample, SelectorState, Verdict } from "../../schemas/records.ts";
+import type { SelectedPair, SelectorState, Verdict } from "../../schemas/records.ts";
 import type { SelectionPolicy } from "./policies.ts";
 import { toRow } from "./row.ts";
 
@@ -10,7 +10,7 @@ export interface SelectorOptions {
 }
 
 /** What a step does to the dataset: a new or changed row, or the withdrawal of the row emitted before. */
-export type DatasetChange = { kind: "select"; row: DatasetSample } | { kind: "retract"; row: DatasetSample };
+export type DatasetChange = { kind: "select"; row: SelectedPair } | { kind: "retract"; row: SelectedPair };
 
 export interface Step {
   state: SelectorState;

@@ -14,7 +14,12 @@ export interface SelectionPolicy {
   score(v: Verdict): number;
 }
 
-/** The run's fixed seed (the reference's 3407), mixed with the instruction so each gets its own draw. */
+/**
+ * A fixed seed, mixed with the instruction so each gets its own draw. 3407 is the seed of the
+ * reference's generation scripts; its selection (sanitize_data.py) shuffles the whole dataset with
+ * seed 6666 before keeping the first of each duplicate group. Here the choice is per instruction
+ * and order-independent, so no shuffle, and no seed of the reference, is reproduced.
+ */
 export const SELECTION_SEED = 3407;
 
 function seededUniform(instructionId: string, responseId: string): number {

@@ -1,8 +1,8 @@
 import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
-import type { DatasetSample, Verdict } from "../../schemas/records.ts";
+import type { SelectedPair, Verdict } from "../../schemas/records.ts";
 
 /** The dataset row a verdict's response would become if selected; n_passed is filled in at decision time. */
-export function toRow(v: Verdict, policy: string, now: Date): DatasetSample {
+export function toRow(v: Verdict, policy: string, now: Date): SelectedPair {
   const r = v.response;
   const createdAt = now.toISOString();
   return {
@@ -12,6 +12,7 @@ export function toRow(v: Verdict, policy: string, now: Date): DatasetSample {
     instruction: r.instruction,
     response: r.response,
     tests: r.tests,
+    raw: r.raw,
     seed_id: r.seed.seed_id,
     seed: r.seed.seed,
     seed_path: r.seed.path,

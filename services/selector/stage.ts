@@ -70,7 +70,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
   const metrics = qualityMetrics(deps.registry);
   const emitsOf = (step: Step): Emit[] => {
     const out: Emit[] = [{ topic: STATE_TOPIC, key: step.state.instruction_id, value: step.state }];
-    if (step.change) out.push({ topic: "dataset", key: step.state.instruction_id, value: step.change.row });
+    if (step.change) out.push({ topic: "selected", key: step.state.instruction_id, value: step.change.row });
     return out;
   };
 
@@ -111,7 +111,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
   return {
     name: "selector",
     input: "verdicts",
-    outputs: [STATE_TOPIC, "dataset"],
+    outputs: [STATE_TOPIC, "selected"],
     concurrency: 1,
     async process(v: Verdict): Promise<Emit[]> {
       const prev = states.get(v.instruction_id);
@@ -121,7 +121,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
         // This very verdict was decided on already, under this policy (a redelivery, or a replay of
         // the selector with the same policy): repeat the outputs, change nothing. A re-judgement has
         // the same id but a new judged_at; a replay under a new policy forms a new round.
-        return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "dataset", key: v.instruction_id, value: prev.emitted }] : [])];
+        return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "selected", key: v.instruction_id, value: prev.emitted }] : [])];
       }
       const step = applyVerdict(prev, v, opts());
       states.set(v.instruction_id, step.state);

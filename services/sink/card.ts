@@ -1,5 +1,34 @@
 import type { ExportRow } from "./export-row.ts";
+import { CURATION_RULES } from "../../schemas/records.ts";
 import type { DatasetStats, Tally } from "./stats.ts";
+
+/** What each curation rule checks, for the card. */
+const RULE_TEXT: Record<(typeof CURATION_RULES)[number], string> = {
+  bad_separator: "the completion does not separate response and tests by exactly `</response>\\n\\n<tests>`",
+  placeholder: "the completion holds a placeholder (todo, fixme, your code here, notimplemented, ...)",
+  no_python_block: "no code block tagged `python` in the response or in the tests",
+  no_assert: "tests without `assert`, or whose top-level lines are all def/class/import",
+  unparsable: "the response's code does not parse as Python",
+  too_long: "instruction over the word limit (200)",
+  too_short: "instruction, response or code under the MinHash minimum length (5 tokens)",
+  exact_instruction: "same instruction as a kept pair, whitespace removed",
+  exact_response: "same response as a kept pair, whitespace removed",
+  same_names: "defines the same set of function (or class) names as a kept pair",
+  near_instruction: "MinHash near-duplicate (Jaccard >= 0.7) of a kept pair's instruction",
+  near_response: "MinHash near-duplicate of a kept pair's response",
+  near_code: "MinHash near-duplicate of a kept pair's code (module-level defs, docstrings and comments removed)",
+};
+
+function curationTable(s: DatasetStats): string {
+  const c = s.curation;
+  return [
+    `Curation (the reference's \`sanitize_data.py\` and the three MinHash passes of \`sanitize.sh\`) kept **${c.kept} of ${c.selected}** selected pairs. Among duplicates the pair with the smallest instruction id is kept.`,
+    "",
+    "| rule | pairs dropped | what it checks |",
+    "|---|---:|---|",
+    ...CURATION_RULES.map((r) => `| ${r} | ${c.dropped[r] ?? 0} | ${RULE_TEXT[r]} |`),
+  ].join("\n");
+}
 
 export interface CardInput {
   rows: ExportRow[];
@@ -42,8 +71,10 @@ function funnel(s: DatasetStats, rows: number): string {
     `| responses | ${t.responses ?? 0} | ${t["instructions.dlq"] ?? 0} records in the instructions DLQ (unparsable samples, failed instructions) |`,
     `| verdicts | ${t.verdicts ?? 0} | latest per sample: ${judged} judged, ${["pass", "fail", "timeout", "memory", "crash", "sandbox_error"].map((k) => `${k} ${v[k as keyof typeof v] ?? 0}`).join(", ")}; ${t["responses.dlq"] ?? 0} records in the responses DLQ |`,
     `| instructions decided | ${s.decided} | ${s.outcomes.selected} selected, ${s.outcomes.no_pass} without a passing sample, ${s.outcomes.contaminated} only contaminated passes; ${s.open} still waiting for samples |`,
-    `| dataset | ${t.dataset ?? 0} | selector outputs (retractions and re-selections included) |`,
-    `| exported rows | ${rows} | after exact-match dedup on the instruction |`,
+    `| selected | ${t.selected ?? 0} | selector outputs (retractions and re-selections included) |`,
+    `| curated | ${s.curation.kept} | of ${s.curation.selected} selected pairs; dropped by rule below |`,
+    `| dataset | ${t.dataset ?? 0} | curation outputs (retractions included) |`,
+    `| exported rows | ${rows} | |`,
   ];
   return lines.join("\n");
 }
@@ -109,6 +140,10 @@ from), \`concepts\`, \`category\`, \`difficulty\`, \`model\`, \`prompt_hash\`, \
 ## Funnel
 
 ${stats ? funnel(stats, n) : "(the pipeline's topics were not available to this export)"}
+
+## Curation
+
+${stats ? curationTable(stats) : "(not available)"}
 
 ## Pass rates
 

@@ -1,4 +1,4 @@
-import type { SelectorState } from "../../schemas/records.ts";
+import type { CurationState, SelectorState } from "../../schemas/records.ts";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { readTopic } from "../pipeline/read-topic.ts";
 import type { Codec } from "../runtime/codec.ts";
@@ -16,17 +16,23 @@ export async function topicSizes(transport: Transport): Promise<Record<string, n
   return sizes;
 }
 
-/** The newest selector state of every instruction. */
-export async function selectorStates(transport: Transport, codec: Codec): Promise<SelectorState[]> {
+/** The newest record of every key of a changelog topic (absent topic: none). */
+async function latestStates<T>(transport: Transport, codec: Codec, topic: string): Promise<T[]> {
+  if (!(await transport.admin().listTopics()).includes(topic)) return [];
   const latest = new Map<string, Buffer>();
-  await readTopic(transport, "selector.state", (r) => {
+  await readTopic(transport, topic, (r) => {
     if (r.key) latest.set(r.key, r.value);
   });
-  const out: SelectorState[] = [];
-  for (const bytes of latest.values()) out.push((await codec.decode("selector.state", bytes)) as SelectorState);
+  const out: T[] = [];
+  for (const bytes of latest.values()) out.push((await codec.decode(topic, bytes)) as T);
   return out;
 }
 
+/** The newest selector state of every instruction. */
+export function selectorStates(transport: Transport, codec: Codec): Promise<SelectorState[]> {
+  return latestStates(transport, codec, "selector.state");
+}
+
 export async function collectStats(transport: Transport, codec: Codec): Promise<DatasetStats> {
-  return statsFrom(await selectorStates(transport, codec), await topicSizes(transport));
+  return statsFrom(await selectorStates(transport, codec), await topicSizes(transport), await latestStates<CurationState>(transport, codec, "curation.state"));
 }

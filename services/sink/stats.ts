@@ -1,4 +1,4 @@
-import type { SelectorState, VerdictStatus } from "../../schemas/records.ts";
+import { CURATION_RULES, type CurationRule, type CurationState, type SelectorState, type VerdictStatus } from "../../schemas/records.ts";
 
 export interface Tally {
   instructions: number;
@@ -17,11 +17,12 @@ export interface DatasetStats {
   verdicts: Partial<Record<VerdictStatus, number>>;
   byDifficulty: Record<string, Tally>;
   byCategory: Record<string, Tally>;
+  curation: CurationFunnel;
 }
 
 /** Folds the selector's latest state per instruction into the card's numbers. */
-export function statsFrom(states: SelectorState[], topics: Record<string, number>): DatasetStats {
-  const s: DatasetStats = { topics, decided: 0, open: 0, outcomes: { selected: 0, no_pass: 0, contaminated: 0 }, verdicts: {}, byDifficulty: {}, byCategory: {} };
+export function statsFrom(states: SelectorState[], topics: Record<string, number>, curation: CurationState[] = []): DatasetStats {
+  const s: DatasetStats = { topics, decided: 0, open: 0, outcomes: { selected: 0, no_pass: 0, contaminated: 0 }, verdicts: {}, byDifficulty: {}, byCategory: {}, curation: curationFunnel(curation) };
   const tally = (m: Record<string, Tally>, k: string) => (m[k] ??= { instructions: 0, withPass: 0, samples: 0, passed: 0 });
   for (const st of states) {
     if (st.last_decision) {
@@ -39,4 +40,33 @@ export function statsFrom(states: SelectorState[], topics: Record<string, number
     }
   }
   return s;
+}
+
+/** What curation did with the selected pairs: how many it keeps, and how many each rule drops. */
+export interface CurationFunnel {
+  selected: number;
+  kept: number;
+  /** withdrawn by the selector after curation saw them */
+  retracted: number;
+  dropped: Partial<Record<CurationRule, number>>;
+}
+
+export function curationFunnel(states: CurationState[]): CurationFunnel {
+  const f: CurationFunnel = { selected: 0, kept: 0, retracted: 0, dropped: {} };
+  for (const s of states) {
+    if (s.status === "retracted") {
+      f.retracted++;
+      continue;
+    }
+    f.selected++;
+    if (s.status === "kept") f.kept++;
+    else if (s.rule) f.dropped[s.rule] = (f.dropped[s.rule] ?? 0) + 1;
+  }
+  return f;
+}
+
+/** One line for the run summary and `sca status`: what curation kept and what each rule dropped. */
+export function describeCuration(f: CurationFunnel): string {
+  const rules = CURATION_RULES.filter((r) => f.dropped[r]).map((r) => `${r} ${f.dropped[r]}`);
+  return `curation: ${f.kept} of ${f.selected} selected pairs kept; dropped: ${rules.length > 0 ? rules.join(", ") : "none"}${f.retracted ? `; ${f.retracted} withdrawn by the selector` : ""}`;
 }

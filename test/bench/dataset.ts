@@ -15,6 +15,8 @@ import { StageRunner } from "../../services/runtime/runner.ts";
 import type { StageDef } from "../../services/runtime/stage.ts";
 import type { Transport } from "../../services/runtime/transport.ts";
 import { createStage as createSelector } from "../../services/selector/stage.ts";
+import { CURATION_RULES } from "../../schemas/records.ts";
+import { createStage as createCuration } from "../../services/curation/stage.ts";
 import { createStage as createSink } from "../../services/sink/stage.ts";
 import { verdict } from "../selector/fixtures.ts";
 
@@ -67,20 +69,27 @@ export async function run(argv: string[]): Promise<{ table: string; data: unknow
     const restored = await createSelector(env, { transport: t, codec, log: silent, isContaminated: () => false });
     const restoreMs = performance.now() - r0;
     await restored.close();
+    // The fixture pairs are not real responses (no code fences): curation runs with every rule off,
+    // as a pass-through; its own cost is `npm run bench -- curation`.
+    const curation = await createCuration({ SCA_CURATION_SKIP: CURATION_RULES.join(",") }, { transport: t, codec, log: silent });
+    const selectedRecords = (await t.admin().describeTopic("selected")).reduce((s, x) => s + Number(x.high), 0);
+    const curationMs = await timed(t, curation, "curation");
+    await curation.close();
     const sink = await createSink(env, { log: silent });
     const datasetRecords = (await t.admin().describeTopic("dataset")).reduce((s, x) => s + Number(x.high), 0);
     const sinkMs = await timed(t, sink, "sink");
     const rows = sink.dir.rows.length;
     await sink.close();
     await t.close();
-    const data = { ...a, verdicts: n, datasetRecords, rows, selectorMs, selectorPerSec: (n * 1000) / selectorMs, restoreMs, sinkMs, sinkPerSec: (datasetRecords * 1000) / sinkMs };
+    const data = { ...a, verdicts: n, datasetRecords, rows, selectorMs, selectorPerSec: (n * 1000) / selectorMs, restoreMs, curationMs, sinkMs, sinkPerSec: (datasetRecords * 1000) / sinkMs };
     const table = [
       `${a.instructions} instructions × ${a.samples} verdicts on the embedded log (fsync on), through the stage runner; machine load shared with other work.`,
       "",
       "| step | records | seconds | records/s |",
       "|---|---:|---:|---:|",
-      `| selector (verdicts → selector.state + dataset) | ${n} | ${(selectorMs / 1000).toFixed(1)} | ${data.selectorPerSec.toFixed(0)} |`,
+      `| selector (verdicts → selector.state + selected) | ${n} | ${(selectorMs / 1000).toFixed(1)} | ${data.selectorPerSec.toFixed(0)} |`,
       `| selector restart: restore ${a.instructions} states from the changelog | ${n} changelog records | ${(restoreMs / 1000).toFixed(2)} | ${((n * 1000) / restoreMs).toFixed(0)} |`,
+      `| curation, every rule off (selected → curation.state + dataset) | ${selectedRecords} | ${(curationMs / 1000).toFixed(1)} | ${((selectedRecords * 1000) / curationMs).toFixed(0)} |`,
       `| sink (dataset → train.jsonl + parquet shards) | ${datasetRecords} | ${(sinkMs / 1000).toFixed(1)} | ${data.sinkPerSec.toFixed(0)} |`,
       "",
       `${rows} rows exported.`,

@@ -7,14 +7,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultBenchmarksDir, loadBenchmarks } from "../../services/decontam/benchmarks.ts";
+import { seedBenchmarks } from "../../services/decontam/benchmarks.ts";
 import { Decontaminator } from "../../services/decontam/matcher.ts";
 import { type Corpus, openCorpus } from "../../services/seeds/corpus.ts";
 import { DedupState } from "../../services/seeds/dedup-state.ts";
 import { extractFunctions } from "../../services/seeds/extract.ts";
 import type { Funnel } from "../../services/seeds/funnel.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../../services/seeds/minhash.ts";
+import { DEFAULT_MINHASH } from "../../services/minhash/minhash.ts";
 import { ingest } from "../../services/seeds/pipeline.ts";
 import { DEFAULT_PYRIGHT } from "../../services/seeds/pyright.ts";
 import type { SeedSink } from "../../services/seeds/sinks.ts";
@@ -82,7 +82,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     rows.push({ step: "extraction", files: files.length, functions, seeds: null, seconds: s, functions_per_s: functions / s });
   }
 
-  const decontaminator = new Decontaminator(loadBenchmarks([defaultBenchmarksDir()]));
+  const decontaminator = new Decontaminator(seedBenchmarks({}));
   const chain = async (step: string, pyright: boolean): Promise<Funnel> => {
     const dir = mkdtempSync(join(tmpdir(), "sca-bench-seeds-"));
     const dedup = DedupState.open(dir, { ...DEFAULT_MINHASH, threshold: 0.5 });

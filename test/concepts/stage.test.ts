@@ -26,7 +26,7 @@ describe("concepts stage (S→C) against a real HTTP server", () => {
     expect(c.concepts).toEqual(["generator expressions", "summation", "numeric iteration"]);
     expect(c.seed).toMatchObject({ seed_id: s.id, seed: s.standalone, path: s.path, repo: s.repo, license: s.license });
     expect(c.lineage).toMatchObject({ run_id: "run-1", model: "test-model", sampling: { temperature: 0.7, max_tokens: 1536, n: 1, stop: ["## Example"] } });
-    expect(c.lineage.prompt_hash).toMatch(/^sca-prompts-v1:/);
+    expect(c.lineage.prompt_hash).toMatch(/^sca-prompts-v2:/);
     const body = srv.requests[0].body;
     expect(body).toMatchObject({ model: "test-model", n: 1, temperature: 0.7, max_tokens: 1536, stop: ["## Example"], seed: c.lineage.sampling?.seed });
     expect(String(body.prompt).match(/^## Example \d+$/gm)).toHaveLength(9);
@@ -53,12 +53,13 @@ describe("concepts stage (S→C) against a real HTTP server", () => {
     expect(await metricValue(reg, "sca_llm_parse_failures_total", { stage: "concepts", reason: "empty_concepts" })).toBe(1);
   });
 
-  it("counts a completion cut by max_tokens as truncated", async () => {
-    srv = await startScriptedServer({ respond: () => ({ text: "", finish_reason: "length" }) });
+  it("drops a completion cut by max_tokens even when it parses, and counts it as truncated, not unparsable", async () => {
+    srv = await startScriptedServer({ respond: () => ({ text: GOOD.concepts(0), finish_reason: "length" }) });
     const reg = new Registry();
     const stage = await createStage({}, { kit: kit("concepts", srv.url, {}, reg) });
-    await expect(stage.process(seed(4), ctx())).rejects.toMatchObject({ reason: "unparsable_output", detail: { reason: "truncated" } });
-    expect(await metricValue(reg, "sca_llm_parse_failures_total", { reason: "truncated" })).toBe(1);
+    await expect(stage.process(seed(4), ctx())).rejects.toMatchObject({ reason: "truncated_output", detail: { reason: "truncated", finish_reason: "length" } });
+    expect(await metricValue(reg, "sca_llm_truncated_total", { stage: "concepts" })).toBe(1);
+    expect(await metricValue(reg, "sca_llm_parse_failures_total", { reason: "truncated" })).toBe(0);
   });
 
   it("poisons a request the server rejects as malformed, but reports server failures as the server's outage", async () => {

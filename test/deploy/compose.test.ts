@@ -24,7 +24,7 @@ describe("docker-compose.yml", () => {
   it("runs every stage as a service of the one image, each command a real `sca` command", async () => {
     const sca = Object.entries(services).filter(([, s]) => isSca(s));
     const stages = sca.filter(([, s]) => s.command[0] === "service").map(([, s]) => s.command[1]);
-    expect(stages.sort()).toEqual(["concepts", "instructions", "responses", "selector", "sink", "verdicts"]);
+    expect(stages.sort()).toEqual(["concepts", "curation", "instructions", "responses", "selector", "sink", "verdicts"]);
     for (const [name, s] of sca) expect(await problemWith(s.command), `service ${name}: sca ${s.command.join(" ")}`).toBeUndefined();
     expect(services.topics.command).toEqual(["topics", "create"]);
   });

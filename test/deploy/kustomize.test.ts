@@ -59,7 +59,7 @@ describe("k8s", () => {
 
     it("runs every stage as a Deployment with probes on /healthz and /readyz, resources, and a PDB", () => {
       const stages = byKind(objs, "Deployment").filter((d) => d.metadata.labels?.["app.kubernetes.io/component"] === "stage");
-      expect(stages.map((d) => containers(d)[0].args[1]).sort()).toEqual(["concepts", "instructions", "responses", "selector", "sink", "verdicts"]);
+      expect(stages.map((d) => containers(d)[0].args[1]).sort()).toEqual(["concepts", "curation", "instructions", "responses", "selector", "sink", "verdicts"]);
       const pdbs = byKind(objs, "PodDisruptionBudget");
       for (const d of byKind(objs, "Deployment")) {
         for (const c of containers(d)) {

@@ -1,8 +1,9 @@
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { Instruction } from "../../schemas/records.ts";
 import { instructionPlan } from "../../services/instructions/logic.ts";
 import { createStage } from "../../services/instructions/stage.ts";
-import { BAD, conceptsFixture, ctx, GOOD, kit } from "../llm/support.ts";
+import { BAD, conceptsFixture, ctx, GOOD, kit, metricValue } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
 
 let srv: ScriptedServer | undefined;
@@ -41,7 +42,7 @@ describe("instructions stage (C→I)", () => {
     expect(ins).toMatchObject({ concepts_id: c.id, concepts: c.concepts, seed: c.seed, language: "Python", category: plan.category, difficulty: plan.difficulty });
     expect(ins.instruction).toBe(GOOD.instructions(0).trim());
     const prompt = String(srv.requests[0].body.prompt);
-    expect(prompt.endsWith(`### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task\n`)).toBe(true);
+    expect(prompt.endsWith(`### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task`)).toBe(true);
     expect(prompt.match(/^## Example \d+$/gm)).toHaveLength(9);
   });
 
@@ -49,5 +50,13 @@ describe("instructions stage (C→I)", () => {
     srv = await startScriptedServer({ respond: () => ({ text: BAD.instructions }) });
     const stage = await createStage({}, { kit: kit("instructions", srv.url) });
     await expect(stage.process(concepts(2), ctx())).rejects.toMatchObject({ reason: "unparsable_output", detail: { reason: "empty_instruction", raw: BAD.instructions } });
+  });
+
+  it("drops a task cut at max_tokens even though it reads as a task, counted as truncated", async () => {
+    srv = await startScriptedServer({ respond: () => ({ text: GOOD.instructions(0), finish_reason: "length" }) });
+    const reg = new Registry();
+    const stage = await createStage({}, { kit: kit("instructions", srv.url, {}, reg) });
+    await expect(stage.process(concepts(3), ctx())).rejects.toMatchObject({ reason: "truncated_output", detail: { reason: "truncated", finish_reason: "length" } });
+    expect(await metricValue(reg, "sca_llm_truncated_total", { stage: "instructions" })).toBe(1);
   });
 });

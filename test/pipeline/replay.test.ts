@@ -16,12 +16,13 @@ describe("replay arguments", () => {
   });
 
   it("replays a stage and the ones after it, through --to-stage", () => {
-    expect(replayedStages("verdicts")).toEqual(["verdicts", "selector", "sink"]);
+    expect(replayedStages("verdicts")).toEqual(["verdicts", "selector", "curation", "sink"]);
     expect(replayedStages("responses", "verdicts")).toEqual(["responses", "verdicts"]);
     expect(() => replayedStages("verdicts", "concepts")).toThrow(/comes before verdicts/);
     expect(() => replayedStages("judge")).toThrow(/cannot replay "judge"/);
     expect(inputOf("verdicts")).toBe("responses");
     expect(inputOf("sink")).toBe("dataset");
+    expect(inputOf("curation")).toBe("selected");
   });
 });
 

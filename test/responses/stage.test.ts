@@ -52,6 +52,17 @@ describe("responses stage (I→R)", () => {
     expect(await metricValue(reg, "sca_llm_parse_failures_total", { stage: "responses", reason: "missing_response_end" })).toBe(3);
   });
 
+  it("a truncated completion (finish_reason length) never becomes a record: DLQ'd as truncated and counted apart", async () => {
+    srv = await startScriptedServer({ respond: (r) => (String(r.body.prompt).includes("TRUNCATE") ? { texts: [GOOD.responses(0), GOOD.responses(1)], finish_reason: "length" } : { texts: [GOOD.responses(0), GOOD.responses(1)] }) });
+    const reg = new Registry();
+    const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_RESPONSES_SAMPLES: "2" }, reg) });
+    const ins = { ...instruction(5), instruction: `${instruction(5).instruction} TRUNCATE` };
+    await expect(stage.process(ins, ctx())).rejects.toMatchObject({ reason: "truncated_output", detail: { reasons: ["truncated", "truncated"] } });
+    expect(await metricValue(reg, "sca_llm_truncated_total", { stage: "responses" })).toBe(2);
+    expect(await metricValue(reg, "sca_llm_parse_failures_total", { stage: "responses", reason: "truncated" })).toBe(0);
+    expect((await stage.process(instruction(6), ctx())).filter((o) => o.topic === "responses")).toHaveLength(2);
+  });
+
   it("ids depend on the sample's own index, not on which others parsed", async () => {
     let bad = false;
     srv = await startScriptedServer({ respond: () => ({ texts: [bad ? BAD.responses : GOOD.responses(0), GOOD.responses(1)] }) });

@@ -1,13 +1,13 @@
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultBenchmarksDir, GENERIC_SOLUTIONS, loadBenchmarks, problemTexts } from "../../services/decontam/benchmarks.ts";
+import { defaultBenchmarksDir, GENERIC_SOLUTIONS, loadBenchmarkFile, loadBenchmarks, problemTexts } from "../../services/decontam/benchmarks.ts";
 import { Decontaminator } from "../../services/decontam/matcher.ts";
 import { humanEval, runIngest, stdlibDir, tempDir } from "./helpers.ts";
 
 describe("benchmark decontamination", () => {
   it("loads HumanEval's docstrings and canonical solutions, minus the generic one-liners", () => {
-    const strings = loadBenchmarks([defaultBenchmarksDir()]);
+    const strings = loadBenchmarkFile(join(defaultBenchmarksDir(), "HumanEval.jsonl.gz"));
     const prompts = strings.filter((s) => s.origin.endsWith("(prompt)"));
     const solutions = strings.filter((s) => s.origin.endsWith("(solution)"));
     // one docstring per problem, plus those of the helper functions a few prompts include
@@ -55,7 +55,7 @@ describe("benchmark decontamination", () => {
 
   it("removes every planted HumanEval function from a real corpus", async () => {
     const corpus = tempDir("planted");
-    for (const f of ["textwrap.py", "heapq.py", "bisect.py", "colorsys.py"]) cpSync(join(stdlibDir(), f), join(corpus, "stdlib", f));
+    for (const f of ["textwrap.py", "heapq.py", "bisect.py", "colorsys.py", "statistics.py", "base64.py"]) cpSync(join(stdlibDir(), f), join(corpus, "stdlib", f));
     mkdirSync(join(corpus, "planted"));
     const problems = humanEval();
     problems.forEach((p, i) => writeFileSync(join(corpus, "planted", `he_${i}.py`), p.prompt + p.canonical_solution));

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { DedupState } from "../../services/seeds/dedup-state.ts";
 import { dedupTokens } from "../../services/seeds/dedup-tokens.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
-import { optimalBands } from "../../services/seeds/lsh.ts";
-import { DEFAULT_MINHASH, estimatedJaccard, shingles, signature } from "../../services/seeds/minhash.ts";
+import { optimalBands } from "../../services/minhash/lsh.ts";
+import { DEFAULT_MINHASH, estimatedJaccard, shingles, signature } from "../../services/minhash/minhash.ts";
 import { makeStandalone } from "../../services/seeds/standalone.ts";
 import { runIngest, stdlibDir, tempDir } from "./helpers.ts";
 
@@ -63,7 +63,7 @@ describe("MinHash / LSH", () => {
 describe("dedup through the pipeline", () => {
   it("drops a renamed-variable copy of a seed, within a run and in a later run, and re-ingesting emits nothing", async () => {
     const corpus = tempDir("corpus");
-    for (const f of ["textwrap.py", "heapq.py", "colorsys.py", "fnmatch.py"]) cpSync(join(stdlibDir(), f), join(corpus, f));
+    for (const f of ["textwrap.py", "heapq.py", "colorsys.py", "fnmatch.py", "statistics.py", "base64.py"]) cpSync(join(stdlibDir(), f), join(corpus, f));
     const dedupDir = tempDir("dedup");
     const first = await runIngest([corpus], { dedupDir });
     expect(first.seeds.length).toBeGreaterThanOrEqual(5);

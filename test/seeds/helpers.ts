@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Seed } from "../../schemas/records.ts";
-import { defaultBenchmarksDir, loadBenchmarks } from "../../services/decontam/benchmarks.ts";
+import { defaultBenchmarksDir, loadBenchmarks, seedBenchmarks } from "../../services/decontam/benchmarks.ts";
 import { Decontaminator } from "../../services/decontam/matcher.ts";
 import type { Candidate } from "../../services/seeds/candidate.ts";
 import { extractFunctions } from "../../services/seeds/extract.ts";
 import { openCorpus } from "../../services/seeds/corpus.ts";
 import { DedupState } from "../../services/seeds/dedup-state.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
-import { DEFAULT_MINHASH } from "../../services/seeds/minhash.ts";
+import { DEFAULT_MINHASH } from "../../services/minhash/minhash.ts";
 import { ingest } from "../../services/seeds/pipeline.ts";
 import { DEFAULT_PYRIGHT } from "../../services/seeds/pyright.ts";
 import { JsonlSink } from "../../services/seeds/sinks.ts";
@@ -67,7 +67,7 @@ export function humanEval(): HumanEvalProblem[] {
 }
 
 /** Runs the whole seeds pipeline over `inputs` into a JSONL file and returns the funnel and the seeds. */
-export async function runIngest(inputs: string[], opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[] }) {
+export async function runIngest(inputs: string[], opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[]; methods?: boolean }) {
   const out = join(tempDir("out"), "seeds.jsonl");
   const sink = new JsonlSink(out);
   const dedup = DedupState.open(opts.dedupDir, { ...DEFAULT_MINHASH, threshold: 0.5 });
@@ -75,13 +75,14 @@ export async function runIngest(inputs: string[], opts: { dedupDir: string; type
     const funnel = await ingest({
       parser: await pythonParser(),
       corpus: openCorpus(inputs),
-      decontaminator: new Decontaminator(loadBenchmarks([defaultBenchmarksDir(), ...(opts.extraBenchmarks ?? [])])),
+      decontaminator: new Decontaminator([...seedBenchmarks({}), ...loadBenchmarks(opts.extraBenchmarks ?? [])]),
       dedup,
       sink,
       pyright: opts.typecheck ? DEFAULT_PYRIGHT : null,
       maxLines: 150,
       batchSize: 200,
       limit: opts.limit,
+      methods: opts.methods,
       run: { run_id: "test", created_at: new Date().toISOString() },
     });
     await sink.close();

@@ -23,7 +23,7 @@ async function sca(args: string[], env: Record<string, string> = {}) {
 
 function smallCorpus(): string {
   const dir = tempDir("cli-corpus");
-  for (const f of ["textwrap.py", "colorsys.py", "fnmatch.py", "heapq.py"]) cpSync(join(stdlibDir(), f), join(dir, f));
+  for (const f of ["textwrap.py", "colorsys.py", "fnmatch.py", "heapq.py", "bisect.py", "shlex.py", "base64.py", "statistics.py"]) cpSync(join(stdlibDir(), f), join(dir, f));
   return dir;
 }
 
@@ -48,7 +48,7 @@ describe("sca ingest", () => {
     const first = await sca(args);
     const funnel = JSON.parse(first.stdout) as { rows: Array<{ step: string; count: number }> };
     const count = (step: string) => funnel.rows.find((r) => r.step === step)?.count;
-    expect(count("files")).toBe(4);
+    expect(count("files")).toBe(8);
     expect(count("typecheck")).toBeGreaterThan(0);
     const lines = readFileSync(out, "utf8").trim().split("\n");
     expect(lines.length).toBe(count("seeds"));

@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatasetSample, SelectorState } from "../../schemas/records.ts";
+import { SelectedPair, SelectorState } from "../../schemas/records.ts";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { readTopic } from "../../services/pipeline/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
@@ -66,8 +66,8 @@ describe("selector on Kafka", () => {
     expect(await selectorProcess()).toBe(0);
 
     const t = new KafkaTransport({ brokers: broker.brokers }, quietLog);
-    const rows: DatasetSample[] = [];
-    await readTopic(t, "dataset", (r) => void rows.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
+    const rows: SelectedPair[] = [];
+    await readTopic(t, "selected", (r) => void rows.push(SelectedPair.parse(JSON.parse(r.value.toString()))));
     const states = new Map<string, SelectorState>();
     await readTopic(t, "selector.state", (r) => void states.set(r.key!, SelectorState.parse(JSON.parse(r.value.toString()))));
     await t.close();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DatasetSample, SelectorState } from "../../schemas/records.ts";
+import { SelectedPair, SelectorState } from "../../schemas/records.ts";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { readTopic } from "../../services/pipeline/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
@@ -34,9 +34,9 @@ async function produce(t: EmbeddedTransport, vs: ReturnType<typeof verdict>[]): 
   await p.send(await Promise.all(vs.map(async (v) => ({ topic: "verdicts", key: v.instruction_id, value: await codec.encode("verdicts", v) }))));
 }
 
-async function rows(t: EmbeddedTransport): Promise<DatasetSample[]> {
-  const out: DatasetSample[] = [];
-  await readTopic(t, "dataset", (r) => void out.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
+async function rows(t: EmbeddedTransport): Promise<SelectedPair[]> {
+  const out: SelectedPair[] = [];
+  await readTopic(t, "selected", (r) => void out.push(SelectedPair.parse(JSON.parse(r.value.toString()))));
   return out;
 }
 
@@ -128,7 +128,7 @@ describe("selector stage on the embedded log", () => {
     const pick = async (name: string) => {
       const out = [];
       for (const v of [verdict(name, 0, 2, "pass"), verdict(name, 1, 2, "pass")]) out.push(...(await stage.process(v, { log: silent, attempt: 1, signal: new AbortController().signal })));
-      return out.filter((e) => e.topic === "dataset").map((e) => (e.value as { response_id: string }).response_id);
+      return out.filter((e) => e.topic === "selected").map((e) => (e.value as { response_id: string }).response_id);
     };
     // "response 0 of leak" (any case and spacing) is benchmark text: sample 1 is chosen instead of the first.
     expect(await pick("leak")).toEqual([verdict("leak", 1, 2, "pass").response_id]);

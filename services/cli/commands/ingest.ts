@@ -16,6 +16,7 @@ const Flags = z.object({
   json: z.boolean().default(false),
   typecheck: z.boolean().default(true),
   judge: z.boolean().default(false),
+  methods: z.boolean().default(false),
   batchSize: positiveInt.default(1000),
   maxLines: positiveInt.default(150),
   pythonVersion: z.string().regex(/^3\.\d+$/, "a Python version such as 3.11").default("3.11"),
@@ -40,10 +41,11 @@ export function register(program: Command): void {
     .option("--json", "with --stats: print the funnel as JSON")
     .option("--no-typecheck", "skip the Pyright type check (much faster)")
     .option("--judge", "ask the base model (LLM_BASE_URL, LLM_MODEL) whether each docstring matches its code, as the reference's last filter")
+    .option("--methods", "also mine methods and nested functions (the reference takes module-level functions only)")
     .option("--batch-size <n>", "functions per Pyright run (default 1000)")
     .option("--max-lines <n>", "drop functions longer than this (default 150)")
     .option("--python-version <v>", "Python version Pyright checks against (default 3.11)")
-    .option("--benchmarks <dir>", "folder of benchmark JSONL(.gz) files (env SCA_BENCHMARKS_DIR, default ../shared/data/benchmarks beside the repo)")
+    .option("--benchmarks <dir>", "folder of benchmark JSONL(.gz) files (env SCA_BENCHMARKS_DIR, default services/decontam/benchmarks, the ones shipped)")
     .option("--extra-benchmarks <dir...>", "more folders of benchmark JSONL files, e.g. MBPP, DS-1000 (env SCA_EXTRA_BENCHMARKS_DIR)")
     .option("--dedup-dir <dir>", "dedup state shared by every ingest (env SCA_DEDUP_DIR, default <state dir>/seeds-dedup)")
     .option("--dedup-threshold <j>", "MinHash Jaccard threshold for near-duplicates (default 0.5)")
@@ -69,7 +71,7 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
       import("../../seeds/corpus.ts"),
       import("../../seeds/dedup-state.ts"),
       import("../../seeds/grammar.ts"),
-      import("../../seeds/minhash.ts"),
+      import("../../minhash/minhash.ts"),
       import("../../seeds/pipeline.ts"),
       import("../../seeds/pyright.ts"),
       import("../../seeds/sinks.ts"),
@@ -104,6 +106,7 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
       pyright: f.typecheck ? { ...DEFAULT_PYRIGHT, pythonVersion: f.pythonVersion } : null,
       maxLines: f.maxLines,
       judge,
+      methods: f.methods,
       batchSize: f.batchSize,
       limit: f.limit,
       run: { run_id: f.runId ?? randomUUID(), created_at: new Date().toISOString() },

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { inputOf } from "../../pipeline/replay.ts";
+import { inputOf, outputOf } from "../../pipeline/replay.ts";
 import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
 import { stageProgress } from "../../pipeline/stage-progress.ts";
 import { describeZodError } from "../../runtime/codec.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 import { collectStats } from "../../sink/collect-stats.ts";
+import { describeCuration } from "../../sink/stats.ts";
 
 const Flags = z.object({
   transport: z.enum(["kafka", "embedded"]).optional(),
@@ -15,12 +16,10 @@ const Flags = z.object({
   json: z.boolean().default(false),
 });
 
-const OUTPUT_OF: Record<string, string> = { concepts: "concepts", instructions: "instructions", responses: "responses", verdicts: "verdicts", selector: "dataset" };
-
 export function register(program: Command): void {
   program
     .command("status")
-    .description("per stage: records in (committed) and out, lag, DLQ size; pass rates of the sandbox and the selector")
+    .description("per stage: records in (committed) and out, lag, DLQ size; pass rates of the sandbox and the selector; what curation dropped, by rule")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
     .option("--registry-url <url>", "schema registry (env SCHEMA_REGISTRY_URL)")
@@ -41,7 +40,7 @@ export function register(program: Command): void {
         const judged = Object.values(stats.verdicts).reduce((a, b) => a + (b ?? 0), 0);
         const passRate = (stage: string) =>
           stage === "verdicts" ? rate(stats.verdicts.pass ?? 0, judged) : stage === "selector" ? rate(stats.outcomes.selected, stats.decided) : "";
-        const rows = progress.map((p) => ({ ...p, out: OUTPUT_OF[p.stage] ? (stats.topics[OUTPUT_OF[p.stage]] ?? 0) : null, pass_rate: passRate(p.stage) }));
+        const rows = progress.map((p) => ({ ...p, out: outputOf(p.stage) ? (stats.topics[outputOf(p.stage)!] ?? 0) : null, pass_rate: passRate(p.stage) }));
         if (json) {
           process.stdout.write(JSON.stringify({ stages: rows, stats }, null, 2) + "\n");
           return;
@@ -50,6 +49,7 @@ export function register(program: Command): void {
         const w = cells[0].map((_, i) => Math.max(...cells.map((c) => c[i].length)));
         process.stdout.write(cells.map((c) => c.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join("  ")).join("\n") + "\n");
         process.stdout.write(`verdicts pass rate = passing samples / judged samples (latest per sample); selector pass rate = instructions with a selected response / decided\n`);
+        process.stdout.write(`${describeCuration(stats.curation)}\n`);
       } finally {
         await transport.close();
       }

@@ -1,7 +1,7 @@
 import { standaloneOf } from "../candidate.ts";
 import type { DedupState } from "../dedup-state.ts";
 import { dedupTokens } from "../dedup-tokens.ts";
-import { shingles, signature } from "../minhash.ts";
+import { shingles, signature } from "../../minhash/minhash.ts";
 import { seedId } from "../seed-record.ts";
 import type { Filter } from "./filter.ts";
 

@@ -83,7 +83,10 @@ function response(name: string, j: number, kind: SampleKind): string {
     `Sample ${j} of ${name} (${kind === "fail" ? "FAILS" : "PASSES"}).`,
     "```python",
     `def solve_${name}(x):`,
-    `${sleep}    return x`,
+    // Without a line of its own, the slow plans' code would differ in the name alone: curation
+    // would rightly drop one as a near-duplicate of the other.
+    `${sleep}    label = "${name}"`,
+    "    return x",
     "```",
     "</response>",
     "",

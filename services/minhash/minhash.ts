@@ -75,3 +75,15 @@ export function estimatedJaccard(a: Uint32Array, b: Uint32Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
   return same / a.length;
 }
+
+/** A signature as text (base64 of its little-endian uint32 slots), for files and changelog records. */
+export function encodeSignature(sig: Uint32Array): string {
+  return Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString("base64");
+}
+
+export function decodeSignature(s: string): Uint32Array {
+  const buf = Buffer.from(s, "base64");
+  const out = new Uint32Array(buf.byteLength / 4);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readUInt32LE(i * 4);
+  return out;
+}

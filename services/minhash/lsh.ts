@@ -9,7 +9,19 @@ export interface Bands {
  * The band/row split that minimises the (equally weighted) probability mass of false positives
  * below the threshold and false negatives above it, as datasketch's MinHashLSH chooses it.
  */
-export function optimalBands(threshold: number, numPerm: number): Bands {
+const OPTIMAL = new Map<string, Bands>();
+
+export function optimalBands(threshold: number, numPerm: number, falseNegativeWeight = 0.5): Bands {
+  const key = `${threshold}/${numPerm}/${falseNegativeWeight}`;
+  let known = OPTIMAL.get(key);
+  if (!known) {
+    known = searchBands(threshold, numPerm, falseNegativeWeight);
+    OPTIMAL.set(key, known);
+  }
+  return known;
+}
+
+function searchBands(threshold: number, numPerm: number, falseNegativeWeight: number): Bands {
   const integrate = (f: (s: number) => number, a: number, b: number): number => {
     const n = 100; // Simpson's rule, even n
     const h = (b - a) / n;
@@ -24,7 +36,7 @@ export function optimalBands(threshold: number, numPerm: number): Bands {
       const collide = (s: number) => 1 - (1 - s ** r) ** b;
       const fp = integrate(collide, 0, threshold);
       const fn = integrate((s) => 1 - collide(s), threshold, 1);
-      const error = 0.5 * fp + 0.5 * fn;
+      const error = (1 - falseNegativeWeight) * fp + falseNegativeWeight * fn;
       if (error < bestError) {
         bestError = error;
         best = { bands: b, rows: r };
@@ -39,7 +51,11 @@ export function optimalBands(threshold: number, numPerm: number): Bands {
  * candidate is a near-duplicate when the signatures' estimated Jaccard reaches the threshold.
  */
 export class LshIndex {
-  private readonly buckets: Map<string, string[]>[];
+  // Band keys are 32-bit hashes of the band's slots: a string per band would cost more than the
+  // signatures themselves at 10^5 items. Two bands that merely hash alike only add a candidate,
+  // which the Jaccard check then rejects.
+  // Most buckets hold one item: it is stored bare, an array only from the second on.
+  private readonly buckets: Map<number, string | string[]>[];
   private readonly signatures = new Map<string, Uint32Array>();
 
   constructor(
@@ -57,16 +73,28 @@ export class LshIndex {
   /** The id of an indexed item at or above the threshold, or null. */
   nearest(sig: Uint32Array): { id: string; jaccard: number } | null {
     let best: { id: string; jaccard: number } | null = null;
+    for (const m of this.matches(sig)) if (!best || m.jaccard > best.jaccard) best = m;
+    return best;
+  }
+
+  /** Every indexed item whose estimated Jaccard with `sig` reaches the threshold. */
+  matches(sig: Uint32Array): { id: string; jaccard: number }[] {
+    const out: { id: string; jaccard: number }[] = [];
     const seen = new Set<string>();
     for (let b = 0; b < this.bands.bands; b++) {
-      for (const id of this.buckets[b].get(this.bandKey(sig, b)) ?? []) {
+      const bucket = this.buckets[b].get(this.bandKey(sig, b));
+      for (const id of bucket === undefined ? [] : typeof bucket === "string" ? [bucket] : bucket) {
         if (seen.has(id)) continue;
         seen.add(id);
         const j = estimatedJaccard(sig, this.signatures.get(id)!);
-        if (j >= this.threshold && (!best || j > best.jaccard)) best = { id, jaccard: j };
+        if (j >= this.threshold) out.push({ id, jaccard: j });
       }
     }
-    return best;
+    return out;
+  }
+
+  signatureOf(id: string): Uint32Array | undefined {
+    return this.signatures.get(id);
   }
 
   add(id: string, sig: Uint32Array): void {
@@ -76,13 +104,30 @@ export class LshIndex {
     for (let b = 0; b < this.bands.bands; b++) {
       const key = this.bandKey(sig, b);
       const bucket = this.buckets[b].get(key);
-      if (bucket) bucket.push(id);
-      else this.buckets[b].set(key, [id]);
+      if (bucket === undefined) this.buckets[b].set(key, id);
+      else if (typeof bucket === "string") this.buckets[b].set(key, [bucket, id]);
+      else bucket.push(id);
     }
   }
 
-  private bandKey(sig: Uint32Array, band: number): string {
+  remove(id: string): void {
+    const sig = this.signatures.get(id);
+    if (!sig) return;
+    this.signatures.delete(id);
+    for (let b = 0; b < this.bands.bands; b++) {
+      const key = this.bandKey(sig, b);
+      const bucket = this.buckets[b].get(key);
+      if (bucket === undefined) continue;
+      const rest = typeof bucket === "string" ? [] : bucket.filter((x) => x !== id);
+      if (rest.length === 0) this.buckets[b].delete(key);
+      else this.buckets[b].set(key, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+
+  private bandKey(sig: Uint32Array, band: number): number {
     const start = band * this.bands.rows;
-    return sig.subarray(start, start + this.bands.rows).join(",");
+    let h = 0x811c9dc5 ^ band;
+    for (let i = start; i < start + this.bands.rows; i++) h = Math.imul(h ^ sig[i], 0x01000193);
+    return h >>> 0;
   }
 }

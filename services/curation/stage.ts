@@ -1,0 +1,97 @@
+import { pino, type Logger } from "pino";
+import { Counter, register as globalRegistry, type Registry } from "prom-client";
+import { CURATION_RULES, type CurationState, SelectedPair } from "../../schemas/records.ts";
+import { readTopic } from "../pipeline/read-topic.ts";
+import type { Codec } from "../runtime/codec.ts";
+import { describeZodError } from "../runtime/codec.ts";
+import { buildCodec, buildTransport, loadRuntimeConfig } from "../runtime/config.ts";
+import { PoisonError } from "../runtime/errors.ts";
+import type { Emit, StageDef } from "../runtime/stage.ts";
+import type { Transport } from "../runtime/transport.ts";
+import { pythonParser } from "../seeds/grammar.ts";
+import { configDigest, loadCurationConfig } from "./config.ts";
+import { pairFeatures } from "./features.ts";
+import { type Change, CurationIndex } from "./index.ts";
+
+export const STATE_TOPIC = "curation.state";
+
+export interface CurationDeps {
+  transport?: Transport;
+  codec?: Codec;
+  log?: Logger;
+  registry?: Registry;
+}
+
+export interface CurationStage extends StageDef<SelectedPair> {
+  readonly index: CurationIndex;
+  close(): Promise<void>;
+}
+
+const counters = new WeakMap<Registry, Counter<"rule">>();
+
+function droppedCounter(registry: Registry): Counter<"rule"> {
+  let c = counters.get(registry);
+  if (!c) {
+    c = new Counter({ name: "sca_curation_dropped_total", help: "Selected pairs curation dropped, by rule (a pair counts again if it was kept in between)", labelNames: ["rule"], registers: [registry] });
+    // Every rule is a series from the start, so a dashboard shows the rules that dropped nothing as 0.
+    for (const rule of CURATION_RULES) c.inc({ rule }, 0);
+    counters.set(registry, c);
+  }
+  return c;
+}
+
+/**
+ * `curation`: the reference's final clean-up (sanitize_data.py and the three MinHash passes of
+ * sanitize.sh) as a stream stage between the selector and the sink. Its input topic has one
+ * partition and it runs as one replica: near-duplicates land under unrelated instruction ids, so
+ * one index must see every pair. The index is state, kept the selector's way: every change is
+ * written to the `curation.state` changelog in the same commit as the input offset that caused it,
+ * and restored from it on start (signatures included, so nothing is recomputed). Serial
+ * (concurrency 1), so the last changelog record of a key is its newest state.
+ */
+export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps = {}): Promise<CurationStage> {
+  const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "curation" });
+  const config = loadCurationConfig(envVars);
+  const env = await ownTransport(envVars, deps);
+  const parser = await pythonParser();
+  const index = new CurationIndex({ skip: config.skip, threshold: config.threshold, numPerm: config.numPerm, config: configDigest(config) });
+  const latest = new Map<string, Buffer>();
+  const restored = await readTopic(env.transport, STATE_TOPIC, (r) => {
+    if (r.key) latest.set(r.key, r.value);
+  });
+  for (const bytes of latest.values()) index.restore((await env.codec.decode(STATE_TOPIC, bytes)) as CurationState);
+  latest.clear();
+  log.info({ restoredRecords: restored, pairs: index.size, skip: [...config.skip] }, "curation state restored");
+  const dropped = droppedCounter(deps.registry ?? globalRegistry);
+
+  const emitsOf = (changes: Change[]): Emit[] =>
+    changes.map((c) => (c.kind === "state" ? { topic: STATE_TOPIC, key: c.state.instruction_id, value: c.state } : { topic: "dataset", key: c.row.instruction_id, value: c.row }));
+
+  return {
+    name: "curation",
+    input: "selected",
+    outputs: [STATE_TOPIC, "dataset"],
+    concurrency: 1,
+    index,
+    process(value: SelectedPair): Promise<Emit[]> {
+      const r = SelectedPair.safeParse(value);
+      if (!r.success) return Promise.reject(new PoisonError(`curation: selected pair is invalid: ${describeZodError(r.error, value)}`, "schema_invalid"));
+      const { raw: _raw, ...pair } = r.data;
+      const changes = pair.retracted ? index.apply(pair.instruction_id, null, null) : index.apply(pair.instruction_id, pair, pairFeatures(r.data, parser, config));
+      for (const c of changes) if (c.kind === "state" && c.newlyDropped && c.state.rule) dropped.inc({ rule: c.state.rule });
+      return Promise.resolve(emitsOf(changes));
+    },
+    async close() {
+      if (env.owned) await env.transport.close();
+    },
+  };
+}
+
+async function ownTransport(envVars: NodeJS.ProcessEnv, deps: CurationDeps): Promise<{ transport: Transport; codec: Codec; owned: boolean }> {
+  if (deps.transport && deps.codec) return { transport: deps.transport, codec: deps.codec, owned: false };
+  const cfg = loadRuntimeConfig(envVars);
+  if (cfg.transport === "embedded") {
+    throw new Error("curation restores its state through the runner's transport: on the embedded log run it inside `sca run`, or use SCA_TRANSPORT=kafka");
+  }
+  return { transport: await buildTransport(cfg), codec: await buildCodec(cfg), owned: true };
+}
