@@ -53,10 +53,11 @@ export function instructionFixture(i: number): Instruction {
 
 /** Which mode a prompt is for, from where it ends. */
 export function modeOf(r: ScriptedRequest): Mode {
-  const p = String(r.body.prompt ?? "");
-  if (p.endsWith("### Concepts\n")) return "concepts";
-  if (p.endsWith("### Task\n")) return "instructions";
-  if (p.endsWith("<response>\n")) return "responses";
+  // Prompts end where the reference's do (rstripped), so the heading is the last thing in them.
+  const p = String(r.body.prompt ?? "").trimEnd();
+  if (p.endsWith("### Concepts")) return "concepts";
+  if (p.endsWith("### Task")) return "instructions";
+  if (p.endsWith("<response>")) return "responses";
   throw new Error(`unexpected prompt ending: ${JSON.stringify(p.slice(-40))}`);
 }
 
