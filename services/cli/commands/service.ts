@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { schemaFor } from "../../../schemas/topics.ts";
-import { type RuntimeFlags, buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
+import { type RuntimeFlags, buildCodec, buildTransport, loadRuntimeConfig, storeDirOf } from "../../runtime/config.ts";
 import { startHealthServer } from "../../runtime/http.ts";
 import { StageRunner } from "../../runtime/runner.ts";
 import { loadStageModule } from "../../runtime/stage-loader.ts";
@@ -48,9 +48,10 @@ async function runService(stageName: string, stageModule: string | undefined, fl
   // One registry for the runner's and the stage's own metrics (LLM client, sandbox, selection), so /metrics shows both.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const stage = await mod.createStage({ ...process.env, SCA_STAGE: stageName }, { registry, log });
+  // The host builds every connection; the stage only uses them (a second opener of the embedded log would be refused).
   const transport = await buildTransport(cfg);
   const codec = await buildCodec(cfg, mod.schemaFor ?? schemaFor);
+  const stage = await mod.createStage({ ...process.env, SCA_STAGE: stageName }, { transport, codec, registry, log, storeDir: storeDirOf(cfg) });
   const runner = new StageRunner({
     transport,
     codec,
@@ -86,6 +87,8 @@ async function runService(stageName: string, stageModule: string | undefined, fl
   const signal = await stop;
   log.info({ signal }, "stopping: finishing in-flight work");
   await runner.close();
+  // After the runner: the stage's last work (the sink's final flush and card) may still read the log.
+  await stage.close?.();
   await transport.close();
   await http.close();
   log.info("stopped");
