@@ -13,6 +13,7 @@ interface ServiceFlags {
   brokers?: string;
   registryUrl?: string;
   stateDir?: string;
+  storeDir?: string;
   metricsPort?: string;
   concurrency?: string;
   maxAttempts?: string;
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
     .option("--registry-url <url>", "Confluent-compatible schema registry (env SCHEMA_REGISTRY_URL)")
     .option("--state-dir <dir>", "embedded log location (env SCA_STATE_DIR, default .sca-state)")
+    .option("--store-dir <dir>", "state stores on local disk (env SCA_STORE_DIR, default <state-dir>/stores/<instance-id>)")
     .option("--metrics-port <port>", "port for /metrics, /healthz, /readyz; 0 = any free port (env SCA_METRICS_PORT, default 9464)")
     .option("--concurrency <n>", "records in flight per consumer (env SCA_CONCURRENCY, default: the stage's own, else 16)")
     .option("--max-attempts <n>", "tries for a transient error before the DLQ (env SCA_MAX_ATTEMPTS, default 5)")
