@@ -22,6 +22,7 @@ const SEEDS = 300;
 const STAGES = ["concepts", "instructions", "responses", "verdicts", "selector"];
 const MOVES = 20;
 const RUN_ID = "chaos-run";
+const STARTUP_MS = 20_000;
 
 /** What a row is, without the moments it was made at. */
 const comparable = (r: Row | DatasetSample) => {
@@ -103,8 +104,11 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         const stage = rng.pick(STAGES);
         const kind = rng.pick(["kill", "kill", "add", "remove"] as const);
         const replicas = fleet.replicas(stage);
+        // A scale-in takes a replica that has finished starting (node and tsx take seconds here):
+        // one that never started has nothing to stop cleanly.
+        const started = fleet.replicas(stage, STARTUP_MS);
         if (kind === "add" && replicas.length < 3) fleet.add(stage);
-        else if (kind === "remove" && replicas.length > 1) await fleet.remove(rng.pick(replicas));
+        else if (kind === "remove" && replicas.length > 1 && started.length > 0) await fleet.remove(rng.pick(started));
         else if (replicas.length > 0) await fleet.killAndReplace(rng.pick(replicas));
       }
       await feeding;

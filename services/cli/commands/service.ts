@@ -46,6 +46,21 @@ export function register(program: Command): void {
 async function runService(stageName: string, stageModule: string | undefined, flags: RuntimeFlags): Promise<void> {
   const cfg = loadRuntimeConfig(process.env, flags);
   const log = pino({ name: "sca", level: cfg.logLevel });
+  // Listening from the start: a replica told to stop while it is still starting (a scale-in right
+  // after a scale-out) finishes starting, then stops cleanly, instead of dying to the default handler.
+  let signalled = false;
+  const stop = new Promise<string>((resolve) => {
+    const onSignal = (signal: string) => {
+      if (signalled) {
+        log.warn({ signal }, "second signal: exiting without waiting");
+        process.exit(1);
+      }
+      signalled = true;
+      resolve(signal);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
   const mod = await loadStageModule(stageName, stageModule);
   // One registry for the runner's and the stage's own metrics (LLM client, sandbox, selection), so /metrics shows both.
   const registry = new Registry();
@@ -70,20 +85,6 @@ async function runService(stageName: string, stageModule: string | undefined, fl
   });
   const http = await startHealthServer({ port: cfg.metricsPort, registry, ready: () => runner.ready });
   log.info({ port: http.port, transport: cfg.transport, instanceId: cfg.instanceId }, "health server listening");
-
-  let signalled = false;
-  const stop = new Promise<string>((resolve) => {
-    const onSignal = (signal: string) => {
-      if (signalled) {
-        log.warn({ signal }, "second signal: exiting without waiting");
-        process.exit(1);
-      }
-      signalled = true;
-      resolve(signal);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
 
   await runner.start();
   const signal = await stop;

@@ -5,6 +5,7 @@ interface Replica {
   stage: string;
   instanceId: string;
   child: ChildProcess;
+  startedAt: number;
   exited: Promise<number | null>;
   stderr: () => string;
 }
@@ -26,7 +27,7 @@ export class ReplicaFleet {
     const { child, done } = spawnSca(["service", stage], { ...this.env, SCA_INSTANCE_ID: instanceId });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
-    const r: Replica = { stage, instanceId, child, exited: done.then((f) => f.code), stderr: () => stderr };
+    const r: Replica = { stage, instanceId, child, startedAt: Date.now(), exited: done.then((f) => f.code), stderr: () => stderr };
     this.live.push(r);
     void done.then((f) => {
       const i = this.live.indexOf(r);
@@ -36,8 +37,9 @@ export class ReplicaFleet {
     });
   }
 
-  replicas(stage: string): string[] {
-    return this.live.filter((r) => r.stage === stage).map((r) => r.instanceId);
+  /** Live replicas of a stage; with `minAgeMs`, only those started at least that long ago. */
+  replicas(stage: string, minAgeMs = 0): string[] {
+    return this.live.filter((r) => r.stage === stage && Date.now() - r.startedAt >= minAgeMs).map((r) => r.instanceId);
   }
 
   private take(instanceId: string): Replica {
