@@ -22,7 +22,6 @@ const SEEDS = 300;
 const STAGES = ["concepts", "instructions", "responses", "verdicts", "selector"];
 const MOVES = 20;
 const RUN_ID = "chaos-run";
-const STARTUP_MS = 20_000;
 
 /** What a row is, without the moments it was made at. */
 const comparable = (r: Row | DatasetSample) => {
@@ -43,9 +42,13 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
   let broker: PrivateBroker;
   let llm: ScriptedServer;
   let fleet: ReplicaFleet | undefined;
+  let logDir: string;
   const names = Array.from({ length: SEEDS }, (_, i) => `${PLANS[i % PLANS.length]}__${i}`);
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "sca-chaos-"));
+    // Kept after the test: what each replica did, for a failure's post-mortem.
+    logDir = process.env.SCA_CHAOS_LOGS ?? join(dir, "logs");
+    mkdirSync(logDir, { recursive: true });
     [broker, llm] = await Promise.all([startPrivateBroker(), startScriptedLlm({ delayMs: 50 })]);
   }, 120_000);
   afterAll(async () => {
@@ -76,7 +79,6 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         SCA_TRANSPORT: "kafka",
         KAFKA_BROKERS: broker.brokers.join(","),
         SCA_STATE_DIR: join(dir, "replicas"),
-        SCA_METRICS_PORT: "0",
         SCA_RUN_ID: RUN_ID,
         SCA_RESPONSES_SAMPLES: String(SAMPLES),
         LLM_BASE_URL: llm.url,
@@ -85,9 +87,10 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         SCA_SANDBOX_CONCURRENCY: "2",
         SCA_CONCURRENCY: "8",
         SCA_SHUTDOWN_TIMEOUT_MS: "5000",
-        LOG_LEVEL: "warn",
-      });
-      for (const stage of STAGES) for (let i = 0; i < 2; i++) fleet.start(stage);
+        LOG_LEVEL: "info",
+        SCA_KAFKA_LOG_LEVEL: "warn",
+      }, logDir);
+      for (const stage of STAGES) for (let i = 0; i < 2; i++) await fleet.start(stage);
 
       // Seeds arrive over a minute, so that the moves fall while every stage has work.
       const producer = await t.producer();
@@ -104,10 +107,10 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         const stage = rng.pick(STAGES);
         const kind = rng.pick(["kill", "kill", "add", "remove"] as const);
         const replicas = fleet.replicas(stage);
-        // A scale-in takes a replica that has finished starting (node and tsx take seconds here):
-        // one that never started has nothing to stop cleanly.
-        const started = fleet.replicas(stage, STARTUP_MS);
-        if (kind === "add" && replicas.length < 3) fleet.add(stage);
+        // A scale-in takes a ready replica, as a Deployment scales in: one still starting (node and
+        // tsx take seconds here) has nothing to stop cleanly.
+        const started = kind === "remove" ? await fleet.ready(stage) : [];
+        if (kind === "add" && replicas.length < 3) await fleet.add(stage);
         else if (kind === "remove" && replicas.length > 1 && started.length > 0) await fleet.remove(rng.pick(started));
         else if (replicas.length > 0) await fleet.killAndReplace(rng.pick(replicas));
       }
@@ -121,7 +124,14 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         records = [];
         await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))), { quietMs: 1_000 });
         if (new Set(records.map((r) => r.instruction_id)).size >= reference.length) break;
-        if (Date.now() > deadline) throw new Error(`only ${records.length} of ${reference.length} dataset records after the moves ${fleet.moves.join(", ")}; crashed: ${fleet.crashed.join(" | ")}`);
+        if (Date.now() > deadline) {
+          const lags = [];
+          for (const [group, topic] of [["concepts", "seeds"], ["instructions", "concepts"], ["responses", "instructions"], ["verdicts", "responses"], ["selector", "verdicts"]]) {
+            const committed = new Map((await t.admin().groupOffsets(group, topic)).map((o) => [o.partition, o.offset]));
+            lags.push(`${group}: ${(await t.admin().describeTopic(topic)).map((p) => `${p.partition}:${committed.get(p.partition) ?? "-"}/${p.high}`).join(" ")}`);
+          }
+          throw new Error(`only ${records.length} of ${reference.length} dataset records after the moves ${fleet.moves.join(", ")}; committed/high: ${lags.join("; ")}; crashed: ${fleet.crashed.join(" | ")}; logs in ${logDir}`);
+        }
         await sleep(2_000);
       }
       await sleep(5_000);

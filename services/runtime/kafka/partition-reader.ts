@@ -10,6 +10,8 @@ import { toLogRecord } from "./stream-consumer.ts";
  * seen directly. Short, since a restore waits for it once.
  */
 const QUIET_MS = 500;
+/** A restore whose throwaway group never joins fails, so the runner rejoins instead of holding its partitions for ever. */
+const JOIN_TIMEOUT_MS = 60_000;
 
 /**
  * Reads partitions from given offsets to their ends as of the call, read-committed. kafkajs cannot
@@ -46,8 +48,13 @@ export async function readPartitions(
     failed = e.payload.error;
     finish();
   });
+  const startedAt = Date.now();
   const timer = setInterval(() => {
     if (joined && Date.now() - lastAt >= QUIET_MS) finish();
+    if (!joined && Date.now() - startedAt > JOIN_TIMEOUT_MS) {
+      failed = new Error(`reading ${topic}: the restore consumer did not join its group within ${JOIN_TIMEOUT_MS / 1000} s`);
+      finish();
+    }
   }, 50);
   try {
     await consumer.connect();

@@ -1,18 +1,21 @@
 import type { ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { freePort } from "../../deploy/repo.ts";
 import { spawnSca } from "./sca.ts";
 
 interface Replica {
   stage: string;
   instanceId: string;
+  port: number;
   child: ChildProcess;
-  startedAt: number;
   exited: Promise<number | null>;
   stderr: () => string;
 }
 
 /**
  * Replicas of stages, each a separate `sca service` process, started, SIGKILLed and SIGTERMed by a
- * test as an autoscaler or a node drain would.
+ * test as an autoscaler or a node drain would. Each replica's log goes to `<logDir>/<instance>.log`.
  */
 export class ReplicaFleet {
   private readonly live: Replica[] = [];
@@ -21,13 +24,19 @@ export class ReplicaFleet {
   readonly crashed: string[] = [];
   readonly moves: string[] = [];
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logDir: string,
+  ) {}
 
-  start(stage: string, instanceId = `${stage}-${this.next++}`): void {
-    const { child, done } = spawnSca(["service", stage], { ...this.env, SCA_INSTANCE_ID: instanceId });
+  async start(stage: string, instanceId = `${stage}-${this.next++}`): Promise<void> {
+    const port = await freePort();
+    const { child, done } = spawnSca(["service", stage], { ...this.env, SCA_INSTANCE_ID: instanceId, SCA_METRICS_PORT: String(port) });
+    const log = createWriteStream(join(this.logDir, `${instanceId}.log`), { flags: "a" });
+    child.stdout!.pipe(log);
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
-    const r: Replica = { stage, instanceId, child, startedAt: Date.now(), exited: done.then((f) => f.code), stderr: () => stderr };
+    const r: Replica = { stage, instanceId, port, child, exited: done.then((f) => f.code), stderr: () => stderr };
     this.live.push(r);
     void done.then((f) => {
       const i = this.live.indexOf(r);
@@ -37,9 +46,22 @@ export class ReplicaFleet {
     });
   }
 
-  /** Live replicas of a stage; with `minAgeMs`, only those started at least that long ago. */
-  replicas(stage: string, minAgeMs = 0): string[] {
-    return this.live.filter((r) => r.stage === stage && Date.now() - r.startedAt >= minAgeMs).map((r) => r.instanceId);
+  replicas(stage: string): string[] {
+    return this.live.filter((r) => r.stage === stage).map((r) => r.instanceId);
+  }
+
+  /** Replicas of a stage whose /readyz answers 200, as Kubernetes would see them. */
+  async ready(stage: string): Promise<string[]> {
+    const ok = await Promise.all(
+      this.live.filter((r) => r.stage === stage).map(async (r) => {
+        try {
+          return (await fetch(`http://127.0.0.1:${r.port}/readyz`, { signal: AbortSignal.timeout(2_000) })).status === 200 ? r.instanceId : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    return ok.filter((id): id is string => id !== undefined);
   }
 
   private take(instanceId: string): Replica {
@@ -53,12 +75,12 @@ export class ReplicaFleet {
     const r = this.take(instanceId);
     r.child.kill("SIGKILL");
     await r.exited;
-    this.start(r.stage, r.instanceId);
+    await this.start(r.stage, r.instanceId);
     this.moves.push(`kill ${instanceId}`);
   }
 
-  add(stage: string): void {
-    this.start(stage);
+  async add(stage: string): Promise<void> {
+    await this.start(stage);
     this.moves.push(`add ${stage}`);
   }
 
