@@ -203,6 +203,10 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const added = partitions.filter((p) => !this.owned.has(p));
     for (const p of revoked) {
       this.delivered.delete(p);
+      // A pause belongs to the owner that asked for it: kept, it would be applied again when the
+      // partition comes back, and the runner (which pauses a new partition only while it is paused
+      // as a whole) would never resume it: the partition would stall for good.
+      this.paused.delete(p);
       // after its last commit; the partition's next owner fences it anyway
       const producer = this.partitionProducers.get(p);
       this.partitionProducers.delete(p);
