@@ -135,9 +135,10 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         await sleep(2_000);
       }
       await sleep(5_000);
+      const moves = [...fleet.moves];
+      expect(moves.length).toBeGreaterThanOrEqual(MOVES);
       await fleet.stopAll();
       expect(fleet.crashed, fleet.crashed.join("\n")).toEqual([]);
-      expect(fleet.moves.length).toBeGreaterThanOrEqual(MOVES);
 
       // Exactly once: one dataset record per instruction in the topic itself, not only after the export's dedup.
       records = [];
@@ -149,7 +150,7 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
       const byInstruction = (rows: Row[]) => rows.map(comparable).sort((a, b) => a.instruction_id.localeCompare(b.instruction_id));
       expect(byInstruction(exported)).toEqual(byInstruction(reference));
       for (const r of exported) expect(r.response).toContain("(PASSES)");
-      console.log(`chaos: ${fleet.moves.length} moves: ${fleet.moves.join(", ")}`);
+      console.log(`chaos: ${moves.length} moves: ${moves.join(", ")}`);
     } finally {
       await t.close();
     }
