@@ -31,7 +31,9 @@ if (mode === "heap") {
   globalThis.gc?.();
   console.log(JSON.stringify({ mode, restoreMs: Math.round(performance.now() - t0), readyMs: Math.round(process.uptime() * 1000), instructions, ...memory() }));
 } else {
-  const stage = await createStage({ SCA_STORE_DIR: storeDir }, { transport: t, codec, log: silent, isContaminated: () => false, storeDir });
+  // The store's own report (records replayed) goes to stderr, for the bench to read.
+  const log = pino({ level: "info" }, pino.destination(2));
+  const stage = await createStage({ SCA_STORE_DIR: storeDir }, { transport: t, codec, log, isContaminated: () => false, storeDir });
   await stage.partitions!.assigned(Array.from({ length: Number(partitions) }, (_, p) => p));
   const restoreMs = Math.round(performance.now() - t0);
   globalThis.gc?.();
