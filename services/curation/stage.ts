@@ -1,13 +1,11 @@
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import { Counter, register as globalRegistry, type Registry } from "prom-client";
 import { CURATION_RULES, type CurationState, SelectedPair } from "../../schemas/records.ts";
 import { readTopic } from "../pipeline/read-topic.ts";
-import type { Codec } from "../runtime/codec.ts";
 import { describeZodError } from "../runtime/codec.ts";
-import { buildCodec, buildTransport, loadRuntimeConfig } from "../runtime/config.ts";
 import { PoisonError } from "../runtime/errors.ts";
 import type { Emit, StageDef } from "../runtime/stage.ts";
-import type { Transport } from "../runtime/transport.ts";
+import type { StageDeps } from "../runtime/stage-loader.ts";
 import { pythonParser } from "../seeds/grammar.ts";
 import { configDigest, loadCurationConfig } from "./config.ts";
 import { pairFeatures } from "./features.ts";
@@ -15,12 +13,8 @@ import { type Change, CurationIndex } from "./index.ts";
 
 export const STATE_TOPIC = "curation.state";
 
-export interface CurationDeps {
-  transport?: Transport;
-  codec?: Codec;
-  log?: Logger;
-  registry?: Registry;
-}
+/** The host's transport and codec (the changelog is read through them); logger and registry optional. */
+export type CurationDeps = Pick<StageDeps, "transport" | "codec"> & Partial<Pick<StageDeps, "log" | "registry">>;
 
 export interface CurationStage extends StageDef<SelectedPair> {
   readonly index: CurationIndex;
@@ -49,10 +43,10 @@ function droppedCounter(registry: Registry): Counter<"rule"> {
  * and restored from it on start (signatures included, so nothing is recomputed). Serial
  * (concurrency 1), so the last changelog record of a key is its newest state.
  */
-export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps = {}): Promise<CurationStage> {
+export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps): Promise<CurationStage> {
   const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "curation" });
   const config = loadCurationConfig(envVars);
-  const env = await ownTransport(envVars, deps);
+  const env = deps;
   const parser = await pythonParser();
   const index = new CurationIndex({ skip: config.skip, threshold: config.threshold, numPerm: config.numPerm, config: configDigest(config) });
   const latest = new Map<string, Buffer>();
@@ -81,17 +75,6 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps
       for (const c of changes) if (c.kind === "state" && c.newlyDropped && c.state.rule) dropped.inc({ rule: c.state.rule });
       return Promise.resolve(emitsOf(changes));
     },
-    async close() {
-      if (env.owned) await env.transport.close();
-    },
+    async close() {},
   };
-}
-
-async function ownTransport(envVars: NodeJS.ProcessEnv, deps: CurationDeps): Promise<{ transport: Transport; codec: Codec; owned: boolean }> {
-  if (deps.transport && deps.codec) return { transport: deps.transport, codec: deps.codec, owned: false };
-  const cfg = loadRuntimeConfig(envVars);
-  if (cfg.transport === "embedded") {
-    throw new Error("curation restores its state through the runner's transport: on the embedded log run it inside `sca run`, or use SCA_TRANSPORT=kafka");
-  }
-  return { transport: await buildTransport(cfg), codec: await buildCodec(cfg), owned: true };
 }

@@ -52,8 +52,6 @@ export interface PipelineContext {
   onMetrics?: (url: string) => void;
 }
 
-type Closable = StageDef & { close?: () => Promise<void> };
-
 /**
  * `sca run`: ingest and every stage in one process over the embedded log in `--state`. Finishes by
  * itself once the seeds are in, every stage has committed everything it was given and nothing is in
@@ -95,7 +93,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   const codec = new JsonCodec();
   const registry = new Registry();
   const runners: StageRunner[] = [];
-  const stages: Closable[] = [];
+  const stages: StageDef[] = [];
   let http: HealthServer | undefined;
   try {
     if (o.metricsPort !== undefined) {
@@ -125,14 +123,15 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     };
     for (const name of stageNames) {
       const mod = await loadStageModule(name);
-      const stage = (await (mod.createStage as (e: NodeJS.ProcessEnv, d: unknown) => Promise<StageDef>)(env, { registry, transport, codec, log, runConfig })) as Closable;
+      const stage = await mod.createStage(env, { registry, transport, codec, log, storeDir: join(stateDir, "stores"), runConfig });
       stages.push(stage);
       // Read ahead of a serial stage (the selector) so each commit carries many records, not one.
       const runner = new StageRunner({ transport, codec, stage, registry, log, commitIntervalMs: 100, maxBuffered: Math.max(1024, 2 * (stage.concurrency ?? 16)) });
       await runner.start();
       runners.push(runner);
     }
-    const selector = stages.find((s) => s.name === "selector") as SelectorStage | undefined;
+    const selectorAt = stages.findIndex((s) => s.name === "selector");
+    const selector = selectorAt < 0 ? undefined : (stages[selectorAt] as SelectorStage);
     const sink = stages.find((s) => s.name === "sink") as SinkStage | undefined;
 
     let ingestDone = ctx.ingest === false;
@@ -179,7 +178,8 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       if (quiet < 2) continue;
       // Rounds still open now will never hear from their missing samples (lost to a DLQ).
       if (selector && selector.openRounds() > 0) {
-        await selector.expire(true);
+        selector.expireAll();
+        await runners[selectorAt].punctuate();
         quiet = 0;
         continue;
       }

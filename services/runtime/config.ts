@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { schemaFor } from "../../schemas/topics.ts";
 import { type Codec, JsonCodec, type SchemaLookup } from "./codec.ts";
@@ -17,6 +17,8 @@ export const RuntimeConfig = z
     brokers: z.string().optional(),
     registryUrl: z.url().optional(),
     stateDir: z.string().min(1).default(".sca-state"),
+    /** State stores on local disk; default <stateDir>/stores/<instanceId>, so replicas on one machine never share one. */
+    storeDir: z.string().min(1).optional(),
     metricsPort: int(0).max(65_535).default(9464),
     concurrency: int(1).optional(),
     maxAttempts: int(1).default(5),
@@ -37,6 +39,7 @@ export const ENV_VARS: Record<keyof RuntimeConfig, string> = {
   brokers: "KAFKA_BROKERS",
   registryUrl: "SCHEMA_REGISTRY_URL",
   stateDir: "SCA_STATE_DIR",
+  storeDir: "SCA_STORE_DIR",
   metricsPort: "SCA_METRICS_PORT",
   concurrency: "SCA_CONCURRENCY",
   maxAttempts: "SCA_MAX_ATTEMPTS",
@@ -62,6 +65,11 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv, flags: RuntimeFlags = 
     return `${field} (${ENV_VARS[field] ?? "?"}): ${i.message} (got ${shown})`;
   });
   throw new Error(`invalid runtime configuration: ${problems.join("; ")}`);
+}
+
+/** Where this process keeps its stages' state stores. */
+export function storeDirOf(cfg: RuntimeConfig): string {
+  return resolve(cfg.storeDir ?? join(cfg.stateDir, "stores", cfg.instanceId));
 }
 
 /** The transport the configuration names; the embedded log lives under the state directory. */

@@ -12,7 +12,7 @@ import { isPoison } from "./errors.ts";
 import { DependencyHealth, type Outage } from "./outage.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
-import type { Emit, StageDef } from "./stage.ts";
+import type { Emit, PartitionHooks, StageDef } from "./stage.ts";
 import type { Admin, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition, Transport } from "./transport.ts";
 
 const Tuning = z.object({
@@ -52,6 +52,14 @@ class PartitionState {
   committed: bigint | undefined;
   /** Its commit lane when the transport commits partitions independently. */
   readonly lane: string;
+  /** Records held back while the stage restores the partition's state. */
+  held: Job[] | undefined;
+  /** Its jobs in process() now. */
+  running = 0;
+  /** Punctuation outputs waiting for the partition's next commit, ahead of its records' outputs. */
+  extra: OutRecord[] = [];
+  /** A punctuation is being encoded: no commit may take this partition until its outputs are queued. */
+  punctuating = false;
 
   constructor(
     readonly topic: string,
@@ -124,6 +132,7 @@ export class StageRunner {
   /** Where the next commit starts taking partitions, so a busy partition cannot starve the others of the commit budget. */
   private commitRotation = 0;
   private lagTimer: NodeJS.Timeout | undefined;
+  private punctuateTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RunnerOptions) {
     const t = Tuning.parse({ ...opts, transport: undefined, codec: undefined, stage: undefined, registry: undefined, log: undefined, backoff: undefined });
@@ -185,6 +194,8 @@ export class StageRunner {
     this.started = true;
     this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
     this.lagTimer = setInterval(() => void this.updateLag(), this.lagIntervalMs);
+    const hooks = this.stage.partitions;
+    if (hooks?.punctuate) this.punctuateTimer = setInterval(() => void this.punctuate(), hooks.punctuateIntervalMs ?? 1_000);
     this.log.info({ input: this.stage.input, outputs: this.stage.outputs, group: this.groupId, concurrency: this.concurrency, maxBuffered: this.maxBuffered }, "stage started");
   }
 
@@ -206,6 +217,7 @@ export class StageRunner {
     this.health.close();
     clearInterval(this.commitTimer);
     clearInterval(this.lagTimer);
+    clearInterval(this.punctuateTimer);
     // A commit already running took its snapshot before the last records finished, and one commit
     // takes at most maxCommitRecords: go on until nothing committable is left (or the consumer failed).
     await this.commit();
@@ -239,12 +251,39 @@ export class StageRunner {
   }
 
   private onAssigned(partitions: OffsetCommit[]): void {
+    const fresh: PartitionState[] = [];
     for (const p of partitions) {
       if (p.topic !== this.stage.input) continue;
       this.kill(p.partition);
-      this.partition(p.partition).committed = BigInt(p.offset);
+      const st = this.partition(p.partition);
+      st.committed = BigInt(p.offset);
+      fresh.push(st);
     }
     this.log.info({ partitions: partitions.map((p) => `${p.partition}@${p.offset}`) }, "partitions assigned");
+    const hooks = this.stage.partitions;
+    if (hooks && fresh.length) this.restore(hooks, fresh);
+  }
+
+  /** The stage restores the partitions' state; their records wait until it has. */
+  private restore(hooks: PartitionHooks, states: PartitionState[]): void {
+    for (const st of states) st.held = [];
+    const started = Date.now();
+    hooks.assigned(states.map((st) => st.partition)).then(
+      () => {
+        const live = states.filter((st) => !st.dead);
+        for (const st of live) {
+          for (const job of st.held ?? []) this.queue.push(job);
+          st.held = undefined;
+        }
+        this.log.info({ partitions: live.map((st) => st.partition), ms: Date.now() - started }, "partition state restored");
+        this.pump();
+      },
+      (e: unknown) => {
+        if (states.every((st) => st.dead)) return;
+        this.log.error({ err: errorMessage(e), partitions: states.map((st) => st.partition) }, "restoring partition state failed; rejoining the group");
+        void this.restartSession();
+      },
+    );
   }
 
   private onRevoked(partitions: TopicPartition[]): void {
@@ -265,7 +304,9 @@ export class StageRunner {
       if ((last !== undefined && offset <= last) || (st.committed !== undefined && offset < st.committed)) continue;
       st.committed ??= offset;
       st.tracker.add(offset);
-      this.queue.push({ state: st, record, offset, attempts: 0 });
+      const job: Job = { state: st, record, offset, attempts: 0 };
+      if (st.held) st.held.push(job);
+      else this.queue.push(job);
       taken++;
     }
     if (taken) this.m.recordsIn.inc(taken);
@@ -290,6 +331,7 @@ export class StageRunner {
     st.dead = true;
     st.abort.abort(new Error(`partition ${st.topic}[${partition}] revoked`));
     this.parts.delete(partition);
+    this.stage.partitions?.revoked([partition]);
   }
 
   private dropAll(): void {
@@ -303,6 +345,7 @@ export class StageRunner {
       const job = this.queue.shift() as Job;
       if (job.state.dead) continue;
       this.running++;
+      job.state.running++;
       void this.runJob(job);
     }
   }
@@ -314,6 +357,7 @@ export class StageRunner {
       outcome = await this.attempt(job);
     } finally {
       this.running--;
+      job.state.running--;
       this.pump();
     }
     if (job.state.dead) return;
@@ -351,7 +395,7 @@ export class StageRunner {
     let emits: Emit[];
     const endTimer = this.m.processDuration.startTimer();
     try {
-      emits = await stage.process(job.decoded.value, { log: this.log, attempt: job.attempts, signal: job.state.abort.signal });
+      emits = await stage.process(job.decoded.value, { log: this.log, attempt: job.attempts, signal: job.state.abort.signal, partition: job.record.partition, offset: job.offset });
     } catch (e) {
       if (isPoison(e)) return this.toDlq(job, e.reason, e.message, e.detail);
       return this.transient(job, e, "process");
@@ -464,17 +508,24 @@ export class StageRunner {
     this.commitRotation = (this.commitRotation + 1) % Math.max(1, states.length);
     for (let i = 0; i < states.length && budget > 0; i++) {
       const st = states[(this.commitRotation + i) % states.length];
+      if (st.punctuating || st.held) continue;
       const r = st.tracker.ready(budget);
-      if (!r) continue;
-      budget -= r.results.length;
-      for (const outs of r.results) outputs.push(...outs);
-      offsets.push({ topic: st.topic, partition: st.partition, offset: r.commitOffset.toString() });
-      batch.push([st, r.commitOffset]);
+      const upTo = r?.commitOffset ?? (st.extra.length ? st.committed : undefined);
+      if (upTo === undefined) continue;
+      outputs.push(...st.extra);
+      st.extra = [];
+      if (r) {
+        budget -= r.results.length;
+        for (const outs of r.results) outputs.push(...outs);
+      }
+      offsets.push({ topic: st.topic, partition: st.partition, offset: upTo.toString() });
+      batch.push([st, upTo]);
     }
     if (batch.length === 0) return false;
     const endTimer = this.m.commitDuration.startTimer();
+    let appended: OffsetCommit[] | undefined;
     try {
-      await consumer.commit(outputs, offsets);
+      appended = await consumer.commit(outputs, offsets);
     } catch (e) {
       // Whether a failed commit landed is unknown (Kafka: the transaction may or may not have
       // committed). The only safe state is the group's committed one: drop everything and re-read.
@@ -491,9 +542,47 @@ export class StageRunner {
       if (st.dead) continue;
       st.tracker.release(offset);
       st.committed = offset;
+      this.stage.partitions?.committed(st.partition, offset, appended);
     }
     this.afterChange();
     return true;
+  }
+
+  /**
+   * Runs the stage's punctuation on every owned partition that is quiet (nothing processing, nothing
+   * done awaiting commit, no commit in flight), and commits its outputs. Returns how many outputs
+   * it queued. Also what a host calls to force due work out now (`sca run` at the end of input).
+   */
+  async punctuate(): Promise<number> {
+    const hooks = this.stage.partitions;
+    if (!hooks?.punctuate || !this.consumer || this.restarting || this.closing) return 0;
+    let queued = 0;
+    for (const st of [...this.parts.values()]) {
+      if (st.dead || st.held || st.punctuating || st.running > 0 || st.tracker.doneCount > 0 || st.committed === undefined) continue;
+      if (this.lanes.has(this.consumer.commitScope === "partition" ? st.lane : "all")) continue;
+      const emits = hooks.punctuate(st.partition, st.committed - 1n);
+      if (emits.length === 0) continue;
+      st.punctuating = true;
+      try {
+        const outs: OutRecord[] = [];
+        for (const e of emits) {
+          if (!this.stage.outputs.includes(e.topic)) throw new Error(`stage "${this.stage.name}" punctuated to topic "${e.topic}", which is not one of its outputs`);
+          outs.push({ topic: e.topic, key: e.key, value: await this.codec.encode(e.topic, e.value) });
+        }
+        if (st.dead) continue;
+        st.extra.push(...outs);
+        queued += outs.length;
+      } catch (e) {
+        // The stage's state already moved on; only a restore from the changelog undoes that.
+        this.log.error({ err: errorMessage(e), partition: st.partition }, "punctuation failed; rejoining so the partition's state is restored");
+        void this.restartSession();
+        return queued;
+      } finally {
+        st.punctuating = false;
+      }
+    }
+    if (queued) await this.commit();
+    return queued;
   }
 
   private restartSession(): Promise<void> {

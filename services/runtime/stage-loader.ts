@@ -3,18 +3,28 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { SchemaLookup } from "./codec.ts";
+import type { Codec, SchemaLookup } from "./codec.ts";
 import type { StageDef } from "./stage.ts";
+import type { Transport } from "./transport.ts";
 
-/** What a stage module exports: `services/<stage>/stage.ts` by convention, or any file given explicitly. */
-/** What every stage factory may use from its host process. */
+/**
+ * What a host process (`sca service`, `sca run`) builds before any stage and hands to every stage
+ * factory: a stage never opens a connection of its own, so it runs the same on either transport.
+ */
 export interface StageDeps {
-  registry?: Registry;
-  log?: Logger;
+  transport: Transport;
+  codec: Codec;
+  registry: Registry;
+  log: Logger;
+  /** This process's folder for state stores on local disk. */
+  storeDir: string;
+  /** The run's settings (`sca run`), for the dataset card. */
+  runConfig?: Record<string, unknown>;
 }
 
+/** What a stage module exports: `services/<stage>/stage.ts` by convention, or any file given explicitly. */
 export interface StageModule {
-  createStage(env: NodeJS.ProcessEnv, deps?: StageDeps): Promise<StageDef>;
+  createStage(env: NodeJS.ProcessEnv, deps: StageDeps): Promise<StageDef>;
   /** Schemas for topics outside the catalogue (tests, experiments); the catalogue's otherwise. */
   schemaFor?: SchemaLookup;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Dependency } from "./dependency.ts";
+import type { OffsetCommit } from "./transport.ts";
 
 /** One output of processing a record; the value is validated against the topic's schema on produce. */
 export interface Emit {
@@ -14,6 +15,35 @@ export interface StageContext {
   attempt: number;
   /** Aborted on shutdown or when the record's partition is revoked. */
   signal: AbortSignal;
+  /** The input record's partition and offset (always set by the runner): partition-scoped state tags its writes with them. */
+  partition?: number;
+  offset?: bigint;
+}
+
+/**
+ * Partition-scoped state (the Kafka Streams task model): the runner tells a stateful stage which
+ * input partitions it owns, waits for it to restore their state before processing their records,
+ * and reports which inputs a commit made durable.
+ */
+export interface PartitionHooks {
+  /** Now owned: the partitions' records are held until this resolves (restore their state here). A rejection makes the runner rejoin. */
+  assigned(partitions: number[]): Promise<void>;
+  /** Revoked, or dropped after a failed commit: forget every effect not yet reported by committed(). */
+  revoked(partitions: number[]): void;
+  /**
+   * A commit landed: `partition`'s inputs below `offset`, their outputs and any punctuation outputs
+   * of that commit are durable. `appended` is where the commit's outputs began per output partition
+   * (undefined when the transport cannot tell).
+   */
+  committed(partition: number, offset: bigint, appended: OffsetCommit[] | undefined): void;
+  /**
+   * Work due without an input (timeouts), run every `punctuateIntervalMs` on each owned partition
+   * while none of its records is being processed or awaiting commit, so its outputs are committed
+   * in the partition's next commit, after every output of the records processed before it. `tag`:
+   * the offset to tag state writes with (below the offset that commit carries).
+   */
+  punctuate?(partition: number, tag: bigint): Emit[];
+  punctuateIntervalMs?: number;
 }
 
 /**
@@ -30,4 +60,8 @@ export interface StageDef<In = unknown> {
   /** What it calls out to (LLM server, sandbox): probed when a call fails as DependencyUnavailableError. */
   dependencies?: Dependency[];
   process(input: In, ctx: StageContext): Promise<Emit[]>;
+  /** Set by stages whose state is scoped to their input partitions. */
+  partitions?: PartitionHooks;
+  /** Called by the host after the runner stopped: flush, release resources. */
+  close?(): Promise<void>;
 }

@@ -92,8 +92,13 @@ export interface StreamConsumer {
   start(handlers: ConsumerHandlers): Promise<void>;
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;
-  /** Atomically append `outputs` and commit `offsets` for this consumer's group. */
-  commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void>;
+  /**
+   * Atomically append `outputs` and commit `offsets` for this consumer's group. Resolves with the
+   * offset of the first record appended to each output partition written (what a changelog-backed
+   * store checkpoints), or undefined when the transport cannot tell (a retried Kafka commit that had
+   * landed already).
+   */
+  commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<OffsetCommit[] | undefined>;
   /**
    * "partition": commits that each carry one partition's offsets may run concurrently, one per
    * partition (Kafka: one transactional producer per input partition). Absent: one commit at a time.
@@ -107,5 +112,11 @@ export interface Transport {
   admin(): Admin;
   producer(): Promise<Producer>;
   consumer(opts: ConsumerOptions): Promise<StreamConsumer>;
+  /**
+   * Reads the given partitions of `topic`, each from its offset up to its end as of the call
+   * (committed records only, in offset order per partition), outside any consumer group's offsets:
+   * how a changelog-backed store restores.
+   */
+  readPartitions(topic: string, from: OffsetCommit[], onRecords: (records: LogRecord[]) => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }

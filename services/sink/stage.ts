@@ -6,7 +6,6 @@ import type { Codec } from "../runtime/codec.ts";
 import { describeZodError } from "../runtime/codec.ts";
 import { PoisonError } from "../runtime/errors.ts";
 import type { Emit, StageDef } from "../runtime/stage.ts";
-import { buildCodec, buildTransport, loadRuntimeConfig } from "../runtime/config.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { collectStats } from "./collect-stats.ts";
 import { ExportDir } from "./export-dir.ts";
@@ -30,7 +29,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv): SinkConfig {
 }
 
 export interface SinkDeps {
-  /** Where the card's funnel and pass rates are read from; without it the card has counts only. */
+  /** Where the card's funnel and pass rates are read from (the host's transport); without it the card has counts only. */
   transport?: Transport;
   codec?: Codec;
   /** The run's settings, shown in the dataset card. */
@@ -62,7 +61,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
   const config = loadSinkConfig(env);
   const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "sink" });
   const dir = ExportDir.open(resolve(config.outDir));
-  const source = await statsSource(env, deps);
+  const source = deps.transport && deps.codec ? { transport: deps.transport, codec: deps.codec } : undefined;
   let batch: Waiter[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -119,18 +118,7 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
       clearInterval(cardTimer);
       await flush();
       await refreshCard();
-      if (source?.owned) await source.transport.close();
     },
   };
 }
 
-/**
- * Where the card's funnel comes from: the runner's transport under `sca run`; as a Kafka service,
- * a connection of its own. An embedded-log service has none (one opener per log): counts only.
- */
-async function statsSource(env: NodeJS.ProcessEnv, deps: SinkDeps): Promise<{ transport: Transport; codec: Codec; owned: boolean } | undefined> {
-  if (deps.transport && deps.codec) return { transport: deps.transport, codec: deps.codec, owned: false };
-  const cfg = loadRuntimeConfig(env);
-  if (cfg.transport !== "kafka") return undefined;
-  return { transport: await buildTransport(cfg), codec: await buildCodec(cfg), owned: true };
-}

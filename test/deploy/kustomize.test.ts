@@ -115,9 +115,9 @@ describe("k8s", () => {
       expect([...read].filter((v) => !set.has(v) && !(v in NOT_DEPLOYED)).sort(), "read by the code but not deployed").toEqual([]);
     });
 
-    it("scales each LLM stage and the verdicts stage on its consumer-group lag, within its topic's partitions", () => {
+    it("scales each LLM stage, the verdicts stage and the selector on its consumer-group lag, within its topic's partitions", () => {
       const scaled = byKind(objs, "ScaledObject").filter((s) => s.spec.triggers.some((t: Obj) => t.type === "kafka"));
-      expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual(["sca-concepts", "sca-instructions", "sca-responses", "sca-verdicts"]);
+      expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual(["sca-concepts", "sca-instructions", "sca-responses", "sca-selector", "sca-verdicts"]);
       const config = byKind(objs, "ConfigMap").find((c) => c.metadata.name.startsWith("sca-config"))!;
       const deployments = names("Deployment");
       for (const s of scaled) {

@@ -19,6 +19,7 @@ function crashingOnCommit(inner: Transport, crashAt: number): Transport {
     admin: () => inner.admin(),
     producer: () => inner.producer(),
     close: () => inner.close(),
+    readPartitions: (topic, from, onRecords) => inner.readPartitions(topic, from, onRecords),
     consumer: async (opts) => {
       const c = await inner.consumer(opts);
       let commits = 0;
@@ -29,7 +30,7 @@ function crashingOnCommit(inner: Transport, crashAt: number): Transport {
         close: () => c.close(),
         commit: async (outputs, offsets) => {
           if (++commits === crashAt) throw new Error("crashed before this commit landed");
-          await c.commit(outputs, offsets);
+          return c.commit(outputs, offsets);
         },
       };
     },

@@ -201,6 +201,7 @@ describe("StageRunner on the embedded transport", () => {
       admin: () => transport.admin(),
       producer: () => transport.producer(),
       close: () => transport.close(),
+      readPartitions: (t, f, on) => transport.readPartitions(t, f, on),
       consumer: async (o) => {
         const c = await transport.consumer(o);
         return {
@@ -273,6 +274,7 @@ describe("StageRunner on the embedded transport", () => {
       admin: () => transport.admin(),
       producer: () => transport.producer(),
       close: () => transport.close(),
+      readPartitions: (t, f, on) => transport.readPartitions(t, f, on),
       consumer: async (o) => {
         consumersOpened++;
         const c = await transport.consumer(o);
@@ -280,7 +282,7 @@ describe("StageRunner on the embedded transport", () => {
           start: (h) => c.start(h),
           commit: async (outs, offs) => {
             if (++commits === 3) throw new Error("connection to the log lost");
-            await c.commit(outs, offs);
+            return c.commit(outs, offs);
           },
           close: () => c.close(),
           pause: (tps: TopicPartition[]) => c.pause(tps),

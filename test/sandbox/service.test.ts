@@ -54,7 +54,7 @@ const expected = ["pass", "fail", "fail", "timeout"];
 beforeAll(async () => {
   transport = EmbeddedTransport.open(dir, { fsync: false });
   await transport.admin().createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: Math.min(t.partitions, 2) })));
-  stage = await (await loadStageModule("verdicts")).createStage({ SCA_SANDBOX_BACKEND: "bwrap", SCA_SANDBOX_CONCURRENCY: "2", SCA_SANDBOX_TIMEOUT: "2" });
+  stage = await (await loadStageModule("verdicts")).createStage({ SCA_SANDBOX_BACKEND: "bwrap", SCA_SANDBOX_CONCURRENCY: "2", SCA_SANDBOX_TIMEOUT: "2" }, { transport, codec: new JsonCodec(), registry: new Registry(), log: pino({ level: "silent" }), storeDir: dir });
   runner = new StageRunner({ transport, codec: new JsonCodec(), stage, registry: new Registry(), log: pino({ level: "silent" }), commitIntervalMs: 20, lagIntervalMs: 200 });
   await runner.start();
 }, 60_000);

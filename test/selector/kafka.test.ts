@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,13 +25,18 @@ const codec = new JsonCodec();
  */
 describe("selector on Kafka", () => {
   let broker: PrivateBroker;
+  // One machine's disk across the "processes" below: the second restores from its checkpoint.
+  const storeDir = mkdtempSync(join(tmpdir(), "sca-selector-stores-"));
   beforeAll(async () => {
     broker = await startPrivateBroker();
     const t = new KafkaTransport({ brokers: broker.brokers }, quietLog);
     await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: 3 })));
     await t.close();
   });
-  afterAll(() => broker?.stop());
+  afterAll(async () => {
+    await broker?.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
 
   const produce = async (vs: ReturnType<typeof verdict>[]) => {
     const t = new KafkaTransport({ brokers: broker.brokers }, quietLog);
@@ -41,7 +49,7 @@ describe("selector on Kafka", () => {
   /** One selector process: restore, consume until every verdict is committed, stop. */
   const selectorProcess = async (): Promise<number> => {
     const t = new KafkaTransport({ brokers: broker.brokers }, quietLog);
-    const stage = await createStage({}, { transport: t, codec, log: silent, isContaminated: () => false });
+    const stage = await createStage({}, { transport: t, codec, log: silent, isContaminated: () => false, storeDir });
     const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 20 });
     await runner.start();
     const deadline = Date.now() + 60_000;

@@ -86,8 +86,8 @@ export class EmbeddedLog {
     if (fresh.length) this.write({ topics: fresh.map((c) => ({ name: c.name, partitions: c.partitions })) });
   }
 
-  /** Appends records and commits offsets in one frame: both or neither survive a crash. */
-  append(records: OutRecord[], commits: (OffsetCommit & { group: string })[] = []): void {
+  /** Appends records and commits offsets in one frame: both or neither survive a crash. Returns where the records began in each partition written. */
+  append(records: OutRecord[], commits: (OffsetCommit & { group: string })[] = []): OffsetCommit[] {
     const frameRecords = records.map((r) => {
       const n = this.partitionsOf(r.topic).length;
       return { topic: r.topic, partition: partitionFor(r.topic, r.key, n, this.roundRobin), key: r.key, headers: r.headers ?? null, value: r.value };
@@ -98,7 +98,13 @@ export class EmbeddedLog {
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > high) throw new Error(`cannot commit offset ${c.offset} for ${c.topic}[${c.partition}]: the log ends at ${high}`);
       return { group: c.group, topic: c.topic, partition: c.partition, offset };
     });
+    const starts = new Map<string, OffsetCommit>();
+    for (const r of frameRecords) {
+      const k = `${r.topic}\0${r.partition}`;
+      if (!starts.has(k)) starts.set(k, { topic: r.topic, partition: r.partition, offset: String(this.high(r.topic, r.partition)) });
+    }
     if (frameRecords.length || frameCommits.length) this.write({ records: frameRecords, commits: frameCommits });
+    return [...starts.values()];
   }
 
   read(topic: string, partition: number, from: number, max: number): LogRecord[] {

@@ -2,6 +2,7 @@ import type {
   Admin,
   ConsumerHandlers,
   ConsumerOptions,
+  LogRecord,
   OffsetCommit,
   OutRecord,
   PartitionInfo,
@@ -68,9 +69,23 @@ export class EmbeddedTransport implements Transport {
 
   async producer(): Promise<Producer> {
     return {
-      send: async (records: OutRecord[]) => this.log.append(records),
+      send: async (records: OutRecord[]) => {
+        this.log.append(records);
+      },
       close: async () => {},
     };
+  }
+
+  async readPartitions(topic: string, from: OffsetCommit[], onRecords: (records: LogRecord[]) => void | Promise<void>): Promise<void> {
+    for (const f of from) {
+      const end = this.log.high(topic, f.partition);
+      for (let o = Number(f.offset); o < end; ) {
+        const records = this.log.read(topic, f.partition, o, Math.min(MAX_BATCH, end - o));
+        if (!records.length) break;
+        o += records.length;
+        await onRecords(records);
+      }
+    }
   }
 
   async consumer(opts: ConsumerOptions): Promise<StreamConsumer> {
@@ -189,11 +204,11 @@ class EmbeddedConsumer implements StreamConsumer {
     this.wake?.();
   }
 
-  async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void> {
+  async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<OffsetCommit[]> {
     // Like a fenced Kafka transaction: a member may only commit partitions it still owns.
     const foreign = offsets.filter((o) => o.topic !== this.topic || !this.positions.has(o.partition));
     if (foreign.length) throw new Error(`commit refused: ${foreign.map((o) => `${o.topic}[${o.partition}]`).join(", ")} not assigned to this consumer of group "${this.groupId}" (rebalanced)`);
-    this.transport.log.append(outputs, offsets.map((o) => ({ ...o, group: this.groupId })));
+    return this.transport.log.append(outputs, offsets.map((o) => ({ ...o, group: this.groupId })));
   }
 
   async close(): Promise<void> {

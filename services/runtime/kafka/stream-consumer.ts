@@ -8,7 +8,7 @@ import type { KafkaConfig } from "./config.ts";
 import { isConsumerNotRunning, isTransient } from "./errors.ts";
 import { TransactionalProducer } from "./transactional-producer.ts";
 
-function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
+export function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
   const headers: Record<string, string> = {};
   if (m.headers) for (const k in m.headers) {
     const v = m.headers[k];
@@ -203,6 +203,10 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const added = partitions.filter((p) => !this.owned.has(p));
     for (const p of revoked) {
       this.delivered.delete(p);
+      // A pause belongs to the owner that asked for it: kept, it would be applied again when the
+      // partition comes back, and the runner (which pauses a new partition only while it is paused
+      // as a whole) would never resume it: the partition would stall for good.
+      this.paused.delete(p);
       // after its last commit; the partition's next owner fences it anyway
       const producer = this.partitionProducers.get(p);
       this.partitionProducers.delete(p);
@@ -253,12 +257,12 @@ export class KafkaStreamConsumer implements StreamConsumer {
     this.forward("resume", mine);
   }
 
-  async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<void> {
+  async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<OffsetCommit[] | undefined> {
     const foreign = offsets.find((o) => o.topic !== this.opts.topic);
     if (foreign) throw new Error(`commit: offset for topic "${foreign.topic}" but this consumer reads "${this.opts.topic}"`);
     const partitions = new Set(offsets.map((o) => o.partition));
     const producer = partitions.size === 1 ? this.producerFor(offsets[0].partition) : this.producer;
-    await producer.run(outputs, { groupId: this.opts.groupId, offsets });
+    return producer.run(outputs, { groupId: this.opts.groupId, offsets });
   }
 
   /** Set by the transport that tracks open clients. */

@@ -54,14 +54,17 @@ export class TransactionalProducer {
     private readonly opts: { log: Logger; retryForMs: number; transactionTimeoutMs: number; offsetsCommitted: OffsetsCommitted },
   ) {}
 
-  /** Appends `records` and commits `group`'s offsets in one transaction. Calls are serialised. */
-  run(records: OutRecord[], group?: GroupOffsets): Promise<void> {
+  /**
+   * Appends `records` and commits `group`'s offsets in one transaction. Calls are serialised.
+   * Resolves with where the records began per partition, unless a retry found the commit had landed.
+   */
+  run(records: OutRecord[], group?: GroupOffsets): Promise<OffsetCommit[] | undefined> {
     const next = this.tail.then(() => this.runWithRetries(records, group));
     this.tail = next.catch(() => undefined);
     return next;
   }
 
-  private async runWithRetries(records: OutRecord[], group?: GroupOffsets): Promise<void> {
+  private async runWithRetries(records: OutRecord[], group?: GroupOffsets): Promise<OffsetCommit[] | undefined> {
     const deadline = Date.now() + this.opts.retryForMs;
     for (let attempt = 1; ; attempt++) {
       if (this.fenced) throw this.fenced;
@@ -73,13 +76,13 @@ export class TransactionalProducer {
         if (attempt > 1 && group?.offsets.length && (await this.opts.offsetsCommitted(group))) {
           // the previous attempt's commit did land; this transaction is empty
           await txn.abort();
-          return;
+          return undefined;
         }
-        if (records.length) await txn.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 });
+        const sent = records.length ? await txn.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 }) : [];
         if (group?.offsets.length) await this.sendOffsets(txn, group);
         committing = true;
         await txn.commit();
-        return;
+        return sent.map((m) => ({ topic: m.topicName, partition: m.partition, offset: String(m.baseOffset) }));
       } catch (e) {
         if (isFenced(e)) {
           this.fenced = new FencedError(this.transactionalId, e);

@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import "./kafkajs-patch.ts";
 import kafkajs from "kafkajs";
 import type { Logger } from "pino";
-import type { ConsumerOptions, Producer, StreamConsumer, Transport } from "../transport.ts";
+import type { ConsumerOptions, LogRecord, OffsetCommit, Producer, StreamConsumer, Transport } from "../transport.ts";
 import { KafkaAdmin } from "./admin.ts";
 import { type KafkaConfig, type KafkaOptions, parseKafkaOptions } from "./config.ts";
 import { defaultLogger, kafkajsLevel, kafkajsLogCreator } from "./log.ts";
+import { readPartitions } from "./partition-reader.ts";
 import { KafkaProducer } from "./producer.ts";
 import { KafkaStreamConsumer } from "./stream-consumer.ts";
 
@@ -38,6 +39,10 @@ export class KafkaTransport implements Transport {
 
   async producer(): Promise<Producer> {
     return this.track(await KafkaProducer.connect(this.kafka, this.cfg.commitRetryMs));
+  }
+
+  readPartitions(topic: string, from: OffsetCommit[], onRecords: (records: LogRecord[]) => void | Promise<void>): Promise<void> {
+    return readPartitions(this.kafka, this.adminClient, topic, from, onRecords);
   }
 
   async consumer(opts: ConsumerOptions): Promise<StreamConsumer> {
