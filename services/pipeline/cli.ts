@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
@@ -23,6 +24,10 @@ export function stageSettingFlags(cmd: Command): Command {
     .option("--metrics-port <port>", "serve /metrics, /healthz, /readyz for Prometheus while running; 0 = any free port (default: none)");
 }
 
+function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[sig] ?? 0);
+}
+
 /**
  * Runs the pipeline (or the replayed part of it) for a command: structured log to <state>/run.log
  * (the terminal belongs to the progress view), Ctrl-C stops gracefully, the funnel table at the end.
@@ -34,8 +39,10 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   const mode = o.progress === "auto" ? (process.stderr.isTTY ? "bars" : "lines") : o.progress;
   const view: ProgressView = mode === "bars" ? barsView(process.stderr) : mode === "lines" ? linesView((l) => process.stderr.write(l + "\n")) : { update() {}, stop() {} };
   const abort = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (abort.signal.aborted) process.exit(130);
+    if (abort.signal.aborted) process.exit(signalExitCode(sig));
+    stoppedBy = sig;
     process.stderr.write(`\n${sig}: finishing in-flight work and stopping; rerun the same command to resume (again to quit at once)\n`);
     abort.abort();
   };
@@ -45,7 +52,11 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   try {
     const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, onMetrics: (url) => process.stderr.write(`metrics ${url}\n`), ...opts });
     process.stdout.write(`\n${result.table}\n`);
+    if (result.dlqLines.length > 0) process.stdout.write(`\ngiven up on (DLQ; details in ${logFile}):\n${result.dlqLines.map((l) => `  ${l}`).join("\n")}\n`);
     process.stdout.write(result.interrupted ? `\ninterrupted: rerun the same command to resume\n` : `\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
+    if (!result.interrupted && result.zeroRowCause) process.stdout.write(`why no rows: ${result.zeroRowCause}\n`);
+    // A shell reports a run stopped by a signal as 128 + its number (130 for Ctrl-C), even though we stopped cleanly.
+    if (result.interrupted && stoppedBy) process.exitCode = signalExitCode(stoppedBy);
     return result;
   } finally {
     process.off("SIGINT", onSignal);

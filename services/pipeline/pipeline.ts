@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
+import type { Mode } from "../llm/prompts.ts";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { JsonCodec } from "../runtime/codec.ts";
@@ -12,7 +13,10 @@ import type { SelectorStage } from "../selector/stage.ts";
 import { collectStats } from "../sink/collect-stats.ts";
 import type { SinkStage } from "../sink/stage.ts";
 import type { DatasetStats } from "../sink/stats.ts";
+import { maxTokensVar } from "../llm/generation.ts";
+import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
+import { dlqSummary, zeroRowCause } from "./run-summary.ts";
 import { ingestSeeds } from "./ingest-seeds.ts";
 import { startLocalLlm } from "./local-llm.ts";
 import type { ProgressView } from "./progress.ts";
@@ -29,6 +33,10 @@ export interface PipelineResult {
   table: string;
   /** Stopped by a signal before the corpus was drained; rerunning resumes. */
   interrupted: boolean;
+  /** The top DLQ reasons per stage, in words with the fix. */
+  dlqLines: string[];
+  /** With no row: the most likely cause and the next step. */
+  zeroRowCause?: string;
 }
 
 export interface PipelineContext {
@@ -163,7 +171,9 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     ctx.view.stop();
     const stats = await collectStats(transport, codec);
     const rows = sink?.dir.rows.length ?? 0;
-    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted };
+    const dlq = await dlqReasons(transport, codec, watched);
+    const settings = { local, maxTokens: Object.fromEntries(LLM_STAGES.map((m) => [m, Number(maxTokensVar(env, m as Mode)[1])])) };
+    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted, dlqLines: dlqSummary(dlq, settings), zeroRowCause: zeroRowCause(progress, stats, rows, dlq, settings) };
   } finally {
     ctx.view.stop();
     await Promise.all(runners.map((r) => r.close().catch(() => {})));

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
+import { checkRunInputs } from "../../pipeline/run-inputs.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
 import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
 import { describeZodError } from "../../runtime/codec.ts";
@@ -17,6 +18,7 @@ export function register(program: Command): void {
     const input = { ...raw, corpus: [...corpus, ...((raw.corpus as string[] | undefined) ?? [])] };
     const parsed = RunOptions.safeParse(input);
     if (!parsed.success) throw new Error(`invalid run options: ${describeZodError(parsed.error, input)}`);
+    await checkRunInputs(parsed.data);
     await runFromCli(parsed.data);
   });
 }
