@@ -11,11 +11,12 @@ import type { RunOptions } from "./run-options.ts";
 /** The flags `sca run` and `sca replay` share: where state and export live, and how the stages behave. */
 export function stageSettingFlags(cmd: Command): Command {
   return cmd
-    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 2 with the local CPU model)")
+    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 3 with the local CPU model)")
     .option("--out <dir>", "export folder: train.jsonl, train.parquet, README.md, refreshed as rows arrive (default out)")
     .option("--state <dir>", "embedded log and run state; rerunning with the same folder resumes (default .sca-state)")
     .option("--llm-base-url <url>", "OpenAI-compatible server, e.g. vLLM (env LLM_BASE_URL; default: start the local small CPU model)")
-    .option("--llm-model <name>", "model name on that server (env LLM_MODEL)")
+    .option("--llm-model <name>", "model name on that server (env LLM_MODEL); required with --llm-base-url")
+    .option("--max-tokens <n>", "completion budget of every LLM stage (env LLM_MAX_TOKENS; default 1536, with the local CPU model 320 and 768 for responses)")
     .option("--sandbox <backend>", "auto | docker | bwrap (auto: docker when reachable, else bwrap)")
     .option("--sandbox-timeout <seconds>", "wall-clock limit per program (env SCA_SANDBOX_TIMEOUT)")
     .option("--policy <name>", `response selection policy: ${policyNames().join(", ")} (default pass-random)`)

@@ -67,11 +67,12 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   const stateDir = resolve(o.state);
   const runId = stableRunId(stateDir);
   const local = !(o.llmBaseUrl || ctx.env.LLM_BASE_URL);
-  const defaults = defaultsFor(local, ctx.env);
+  const given: NodeJS.ProcessEnv = { ...ctx.env, ...(o.maxTokens ? { LLM_MAX_TOKENS: String(o.maxTokens) } : {}) };
+  const defaults = defaultsFor(local, given);
   const limit = o.limit ?? defaults.limit;
   const samples = o.samples ?? defaults.samples;
   const env: NodeJS.ProcessEnv = {
-    ...ctx.env,
+    ...given,
     ...defaults.env,
     SCA_RUN_ID: runId,
     SCA_RESPONSES_SAMPLES: String(samples),

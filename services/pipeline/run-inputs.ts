@@ -5,10 +5,13 @@ import { readSeedFile } from "./seed-file.ts";
 
 /**
  * Refuses inputs a run could only fail on, before anything is created or loaded (the model, the
- * state folder, the export): a corpus without Python files, an empty or unreadable seeds file, an
+ * state folder, the export): a server without a model name, a corpus without Python files, an empty or unreadable seeds file, an
  * export or state path that is a file. Throws with the flag and the value.
  */
-export async function checkRunInputs(o: Pick<RunOptions, "corpus" | "seeds" | "out" | "state">): Promise<void> {
+export async function checkRunInputs(o: Pick<RunOptions, "corpus" | "seeds" | "out" | "state" | "llmBaseUrl" | "llmModel">, env: NodeJS.ProcessEnv): Promise<void> {
+  if ((o.llmBaseUrl || env.LLM_BASE_URL) && !(o.llmModel || env.LLM_MODEL)) {
+    throw new Error("--llm-base-url needs --llm-model NAME, the model that server serves (or set LLM_MODEL)");
+  }
   for (const [flag, path] of [
     ["--out", o.out],
     ["--state", o.state],

@@ -12,13 +12,13 @@ export function register(program: Command): void {
     .argument("[corpus...]", "folders, .py files or .jsonl(.gz)/.parquet dumps to mine (default: the local Python standard library)")
     .option("--corpus <path...>", "same as the positional corpus paths")
     .option("--seeds <file>", "take seed records from this JSONL file (as `sca ingest --output` writes) instead of mining a corpus")
-    .option("--limit <n>", "seeds to take (default 10; 2 with the local CPU model)")
+    .option("--limit <n>", "seeds to take (default 10; 3 with the local CPU model)")
     .option("--no-typecheck", "skip the Pyright check while mining seeds (faster)");
   stageSettingFlags(cmd).action(async (corpus: string[], raw: Record<string, unknown>) => {
     const input = { ...raw, corpus: [...corpus, ...((raw.corpus as string[] | undefined) ?? [])] };
     const parsed = RunOptions.safeParse(input);
     if (!parsed.success) throw new Error(`invalid run options: ${describeZodError(parsed.error, input)}`);
-    await checkRunInputs(parsed.data);
+    await checkRunInputs(parsed.data, process.env);
     await runFromCli(parsed.data);
   });
 }
