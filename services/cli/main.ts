@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
@@ -7,8 +7,19 @@ import { Command, CommanderError } from "commander";
  * Each file in ./commands exports `register(program)`: commands are found, not listed, so adding
  * one touches no shared file.
  */
+const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json"), "utf8")) as { version: string };
+
+// A reader that goes away (`sca status | head`) is not an error: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}
+
 const program = new Command("sca")
   .description("SelfCodeAlign as a stream: seed functions in, a verified instruction-tuning dataset out")
+  .version(pkg.version, "-V, --version", "print the version")
   .showHelpAfterError()
   .exitOverride();
 

@@ -27,13 +27,22 @@ export interface Generation {
   pool: FewShotPool;
 }
 
+/**
+ * A stage's completion budget: SCA_<MODE>_MAX_TOKENS, else LLM_MAX_TOKENS, else the reference's 1536.
+ * Per stage because a concept list needs tens of tokens and a response with tests hundreds.
+ */
+export function maxTokensVar(env: NodeJS.ProcessEnv, mode: Mode): [string, string] {
+  const own = `SCA_${mode.toUpperCase()}_MAX_TOKENS`;
+  return env[own] ? [own, env[own]] : ["LLM_MAX_TOKENS", env.LLM_MAX_TOKENS ?? "1536"];
+}
+
 export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): GenerationSettings {
   const M = mode.toUpperCase();
   const vars: Record<keyof GenerationSettings, [string, string | undefined]> = {
     runId: ["SCA_RUN_ID", env.SCA_RUN_ID ?? "local"],
     runSeed: ["SCA_SEED", env.SCA_SEED ?? "3407"],
     temperature: ["LLM_TEMPERATURE", env.LLM_TEMPERATURE ?? "0.7"],
-    maxTokens: ["LLM_MAX_TOKENS", env.LLM_MAX_TOKENS ?? "1536"],
+    maxTokens: maxTokensVar(env, mode),
     shots: [`SCA_${M}_SHOTS`, env[`SCA_${M}_SHOTS`] ?? DEFAULT_SHOTS[mode]],
     // S→C and C→I produce one record per input, keyed by it: only I→R samples several.
     samples: [`SCA_${M}_SAMPLES`, mode === "responses" ? (env.SCA_RESPONSES_SAMPLES ?? "10") : "1"],

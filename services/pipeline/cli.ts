@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
@@ -10,11 +11,12 @@ import type { RunOptions } from "./run-options.ts";
 /** The flags `sca run` and `sca replay` share: where state and export live, and how the stages behave. */
 export function stageSettingFlags(cmd: Command): Command {
   return cmd
-    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 2 with the local CPU model)")
+    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 3 with the local CPU model)")
     .option("--out <dir>", "export folder: train.jsonl, train.parquet, README.md, refreshed as rows arrive (default out)")
     .option("--state <dir>", "embedded log and run state; rerunning with the same folder resumes (default .sca-state)")
     .option("--llm-base-url <url>", "OpenAI-compatible server, e.g. vLLM (env LLM_BASE_URL; default: start the local small CPU model)")
-    .option("--llm-model <name>", "model name on that server (env LLM_MODEL)")
+    .option("--llm-model <name>", "model name on that server (env LLM_MODEL); required with --llm-base-url")
+    .option("--max-tokens <n>", "completion budget of every LLM stage (env LLM_MAX_TOKENS; default 1536, with the local CPU model 320 and 768 for responses)")
     .option("--sandbox <backend>", "auto | docker | bwrap (auto: docker when reachable, else bwrap)")
     .option("--sandbox-timeout <seconds>", "wall-clock limit per program (env SCA_SANDBOX_TIMEOUT)")
     .option("--policy <name>", `response selection policy: ${policyNames().join(", ")} (default pass-random)`)
@@ -25,9 +27,12 @@ export function stageSettingFlags(cmd: Command): Command {
     .option("--max-outage <duration>", "stop (resumable, exit 75) when the LLM server or the sandbox has been down this long, e.g. 90s, 10m, 2h (default 30m)");
 }
 
-/** The run stopped before its input was finished: by a signal, or a dependency down longer than --max-outage (EX_TEMPFAIL). */
-export const EXIT_INTERRUPTED = 130;
+/** A dependency was down longer than --max-outage: the run stopped before its input was finished (EX_TEMPFAIL). */
 export const EXIT_OUTAGE = 75;
+
+function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[sig] ?? 0);
+}
 
 /**
  * Runs the pipeline (or the replayed part of it) for a command: structured log to <state>/run.log
@@ -40,8 +45,10 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   const mode = o.progress === "auto" ? (process.stderr.isTTY ? "bars" : "lines") : o.progress;
   const view: ProgressView = mode === "bars" ? barsView(process.stderr) : mode === "lines" ? linesView((l) => process.stderr.write(l + "\n")) : { update() {}, stop() {} };
   const abort = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (abort.signal.aborted) process.exit(130);
+    if (abort.signal.aborted) process.exit(signalExitCode(sig));
+    stoppedBy = sig;
     process.stderr.write(`\n${sig}: finishing in-flight work and stopping; rerun the same command to resume (again to quit at once)\n`);
     abort.abort();
   };
@@ -51,13 +58,18 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   try {
     const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, onMetrics: (url) => process.stderr.write(`metrics ${url}\n`), ...opts });
     process.stdout.write(`\n${result.table}\n`);
+    if (result.dlqLines.length > 0) process.stdout.write(`\ngiven up on (DLQ; details in ${logFile}):\n${result.dlqLines.map((l) => `  ${l}`).join("\n")}\n`);
     if (result.stopped) {
       process.stdout.write(`\nstopped: ${result.stopped}\nnothing was lost: fix it and rerun the same command to resume\n`);
       process.exitCode = EXIT_OUTAGE;
     } else if (result.interrupted) {
       process.stdout.write(`\ninterrupted: rerun the same command to resume\n`);
-      process.exitCode = EXIT_INTERRUPTED;
-    } else process.stdout.write(`\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
+      // A shell reports a run stopped by a signal as 128 + its number (130 for Ctrl-C), even though we stopped cleanly.
+      process.exitCode = signalExitCode(stoppedBy ?? "SIGINT");
+    } else {
+      process.stdout.write(`\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
+      if (result.zeroRowCause) process.stdout.write(`why no rows: ${result.zeroRowCause}\n`);
+    }
     return result;
   } finally {
     process.off("SIGINT", onSignal);

@@ -1,5 +1,6 @@
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
+import type { Mode } from "../llm/prompts.ts";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { JsonCodec } from "../runtime/codec.ts";
@@ -15,7 +16,10 @@ import { loadCurationConfig } from "../curation/config.ts";
 import { collectStats } from "../sink/collect-stats.ts";
 import type { SinkStage } from "../sink/stage.ts";
 import type { DatasetStats } from "../sink/stats.ts";
+import { maxTokensVar } from "../llm/generation.ts";
+import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
+import { dlqSummary, zeroRowCause } from "./run-summary.ts";
 import { ingestSeeds } from "./ingest-seeds.ts";
 import { preflight } from "./preflight.ts";
 import { startLocalLlm } from "./local-llm.ts";
@@ -35,6 +39,10 @@ export interface PipelineResult {
   interrupted: boolean;
   /** Why the run gave up before its input was finished (a dependency down past --max-outage); rerunning resumes. */
   stopped?: string;
+  /** The top DLQ reasons per stage, in words with the fix. */
+  dlqLines: string[];
+  /** With no row: the most likely cause and the next step. */
+  zeroRowCause?: string;
 }
 
 export interface PipelineContext {
@@ -63,11 +71,12 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   const stateDir = resolve(o.state);
   const runId = stableRunId(stateDir);
   const local = !(o.llmBaseUrl || ctx.env.LLM_BASE_URL);
-  const defaults = defaultsFor(local, ctx.env);
+  const given: NodeJS.ProcessEnv = { ...ctx.env, ...(o.maxTokens ? { LLM_MAX_TOKENS: String(o.maxTokens) } : {}) };
+  const defaults = defaultsFor(local, given);
   const limit = o.limit ?? defaults.limit;
   const samples = o.samples ?? defaults.samples;
   const env: NodeJS.ProcessEnv = {
-    ...ctx.env,
+    ...given,
     ...defaults.env,
     SCA_RUN_ID: runId,
     SCA_RESPONSES_SAMPLES: String(samples),
@@ -195,7 +204,9 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     ctx.view.stop();
     const stats = await collectStats(transport, codec);
     const rows = sink?.dir.rows.length ?? 0;
-    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted, ...(stopped ? { stopped } : {}) };
+    const dlq = await dlqReasons(transport, codec, watched);
+    const settings = { local, maxTokens: Object.fromEntries(LLM_STAGES.map((m) => [m, Number(maxTokensVar(env, m as Mode)[1])])) };
+    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted, dlqLines: dlqSummary(dlq, settings), zeroRowCause: zeroRowCause(progress, stats, rows, dlq, settings), ...(stopped ? { stopped } : {}) };
   } finally {
     ctx.view.stop();
     await Promise.all(runners.map((r) => r.close().catch(() => {})));

@@ -6,6 +6,13 @@ export function formatRate(perSecond: number): string {
   return perSecond >= 1 || perSecond === 0 ? `${perSecond.toFixed(1)}/s` : `${(perSecond * 60).toFixed(1)}/min`;
 }
 
+/** Time left at the current rate; "-" while a stage has no rate yet or nothing left (never "NaN" or "Infinity"). */
+export function formatEta(left: number, perSecond: number): string {
+  if (!(perSecond > 0) || !(left > 0) || !Number.isFinite(left / perSecond)) return "-";
+  const s = Math.ceil(left / perSecond);
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`;
+}
+
 export interface ProgressView {
   update(rows: StageProgress[]): void;
   /** A line about the run as a whole ("waiting for the LLM server at URL (down 1m20s)"). */
@@ -18,11 +25,10 @@ export function barsView(stream: NodeJS.WriteStream): ProgressView {
   const multi = new MultiBar(
     {
       stream,
-      format: " {stage} {bar} {value}/{total} | {rate} | ETA {eta_formatted} | DLQ {dlq}",
+      // Our own ETA: cli-progress's prints "NFs"/"NaNs" until a stage has a rate.
+      format: " {stage} {bar} {value}/{total} | {rate} | ETA {eta} | DLQ {dlq}",
       hideCursor: true,
       clearOnComplete: false,
-      etaBuffer: 30,
-      etaAsynchronousUpdate: true,
       fps: 2,
     },
     Presets.shades_classic,
@@ -33,11 +39,11 @@ export function barsView(stream: NodeJS.WriteStream): ProgressView {
       const now = Date.now();
       for (const r of rows) {
         let b = bars.get(r.stage);
-        if (!b) bars.set(r.stage, (b = { bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: formatRate(0), dlq: 0 }), first: { t: now, done: r.done } }));
+        if (!b) bars.set(r.stage, (b = { bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: formatRate(0), eta: "-", dlq: 0 }), first: { t: now, done: r.done } }));
         const secs = (now - b.first.t) / 1000;
         const rate = secs > 0 ? (r.done - b.first.done) / secs : 0;
         b.bar.setTotal(Math.max(r.total, 1));
-        b.bar.update(r.done, { rate: formatRate(rate), dlq: r.dlq });
+        b.bar.update(r.done, { rate: formatRate(rate), eta: formatEta(r.lag, rate), dlq: r.dlq });
       }
     },
     notice(line) {
@@ -62,8 +68,7 @@ export function linesView(write: (line: string) => void, everyMs = 10_000): Prog
       const parts = rows.map((r) => {
         const f = first.get(r.stage)!;
         const rate = now > f.t ? ((r.done - f.done) * 1000) / (now - f.t) : 0;
-        const eta = rate > 0 && r.lag > 0 ? `${Math.ceil(r.lag / rate)}s` : "-";
-        return `${r.stage} ${r.done}/${r.total} (${formatRate(rate)}, eta ${eta}${r.dlq ? `, dlq ${r.dlq}` : ""})`;
+        return `${r.stage} ${r.done}/${r.total} (${formatRate(rate)}, eta ${formatEta(r.lag, rate)}${r.dlq ? `, dlq ${r.dlq}` : ""})`;
       });
       write(`[progress] ${parts.join(" | ")}`);
     },

@@ -21,6 +21,8 @@ export const RunOptions = z
     /** Defaults depend on the LLM: see `defaultsFor`. */
     limit: positiveInt.optional(),
     samples: positiveInt.optional(),
+    /** Completion budget of every LLM stage (LLM_MAX_TOKENS); the local model's per-stage defaults otherwise. */
+    maxTokens: positiveInt.optional(),
     out: z.string().min(1).default("out"),
     state: z.string().min(1).default(".sca-state"),
     llmBaseUrl: z.url().optional(),
@@ -44,16 +46,20 @@ export const RunOptions = z
 export type RunOptions = z.output<typeof RunOptions>;
 
 /**
- * The local 270M model decodes a few tokens per second on a laptop CPU: its defaults keep the
- * newcomer's first run to minutes (two seeds, two samples, short generations, fewer shots). With a
- * real server (vLLM) the reference's values apply. Explicit flags and env vars always win.
+ * The local 270M model decodes about 13 tokens per second on 2 cores: its defaults keep the
+ * newcomer's first run to minutes (three seeds, three samples, fewer shots). Concepts and tasks are
+ * short; a response is reasoning, code, explanation and a tests block, and at 320 tokens every one
+ * was cut off before </tests>, so responses get 768. With a real server (vLLM) the reference's
+ * values apply. Explicit flags and env vars always win.
  */
 export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: number; samples: number; env: Record<string, string> } {
   if (!local) return { limit: 10, samples: 10, env: {} };
   const pick = (k: string, v: string) => (env[k] ? {} : { [k]: v });
+  // An explicit LLM_MAX_TOKENS (or --max-tokens) is the user's budget for every stage.
+  const budget = env.LLM_MAX_TOKENS ? {} : { ...pick("LLM_MAX_TOKENS", "320"), ...pick("SCA_RESPONSES_MAX_TOKENS", "768") };
   return {
-    limit: 2,
-    samples: 2,
-    env: { ...pick("LLM_MAX_TOKENS", "320"), ...pick("SCA_CONCEPTS_SHOTS", "2"), ...pick("SCA_INSTRUCTIONS_SHOTS", "2"), ...pick("SCA_RESPONSES_SHOTS", "1") },
+    limit: 3,
+    samples: 3,
+    env: { ...budget, ...pick("SCA_CONCEPTS_SHOTS", "2"), ...pick("SCA_INSTRUCTIONS_SHOTS", "2"), ...pick("SCA_RESPONSES_SHOTS", "1") },
   };
 }

@@ -79,6 +79,26 @@ function funnel(s: DatasetStats, rows: number): string {
   return lines.join("\n");
 }
 
+/** Seeds behind the rows, and, with the funnel at hand, how many were mined: both, so 0 rows from 2 seeds reads right. */
+function seedsLine(rows: ExportRow[], stats?: DatasetStats): string {
+  const used = distinct(rows, "seed_id").length;
+  const mined = stats?.topics.seeds;
+  return mined === undefined ? `${used} seed functions` : `${used} of the ${mined} seed function${mined === 1 ? "" : "s"} the run took`;
+}
+
+function passRates(stats: DatasetStats, rows: ExportRow[]): string {
+  const tables = [tallyTable("difficulty", stats.byDifficulty, rows, "difficulty"), tallyTable("category", stats.byCategory, rows, "category")].filter(Boolean);
+  if (tables.length > 0) return tables.join("\n\n");
+  return "No sample was judged in the sandbox, so there is no pass rate: every record stopped earlier (the funnel above says where; the run's summary and `sca status` name the DLQ reasons).";
+}
+
+/** `datasets` refuses to build a split with no examples, whatever the files hold. */
+const EMPTY_LOAD = `
+With no row, \`datasets.load_dataset\` fails with "Instruction \"train\" corresponds to no data" (it does
+not build empty splits). The schema is intact in \`train.parquet\`: \`datasets.Dataset(pyarrow.parquet.read_table("train.parquet"))\`
+gives the empty dataset with every column.
+`;
+
 /**
  * README.md of an export: a Hugging Face dataset card (YAML header naming the data files) with
  * the counts, the funnel, pass rates by difficulty and category, and the configuration.
@@ -124,8 +144,8 @@ Instruction–response pairs generated from seed functions by a base model and k
 response passed its own tests in a sandbox (SelfCodeAlign, Wei et al., NeurIPS 2024), produced by
 selfcodealign-stream. Generated ${input.generatedAt.toISOString()}.
 
-**${n} row${n === 1 ? "" : "s"}** from ${distinct(rows, "seed_id").length} seed functions; model${models.length === 1 ? "" : "s"}: ${models.join(", ") || "none yet"}.
-${few}
+**${n} row${n === 1 ? "" : "s"}** from ${seedsLine(rows, stats)}; model${models.length === 1 ? "" : "s"}: ${models.join(", ") || "none yet"}.
+${few}${n === 0 ? EMPTY_LOAD : ""}
 ## Files
 
 - \`train.parquet\`: every row, one file (what the YAML header points \`datasets\` at).
@@ -147,7 +167,7 @@ ${stats ? curationTable(stats) : "(not available)"}
 
 ## Pass rates
 
-${stats ? `${tallyTable("difficulty", stats.byDifficulty, rows, "difficulty")}\n\n${tallyTable("category", stats.byCategory, rows, "category")}` : "(not available)"}
+${stats ? passRates(stats, rows) : "(not available: the pipeline's topics were not available to this export)"}
 
 ## Configuration
 

@@ -47,6 +47,14 @@ describe("sca sandbox run", () => {
     expect(stdout).toMatch(/pass 1/);
   });
 
+  it("exits 1 when no input line holds a program, saying so", async () => {
+    const input = join(dir, "bad.jsonl");
+    writeFileSync(input, lines[1] + "\n" + lines[3] + "\n");
+    const err = await run("node", [sca, "sandbox", "run", "--input", input, "--output", join(dir, "bad.out"), "--backend", "bwrap"]).catch((e: { code: number; stderr: string }) => e);
+    expect(err).toMatchObject({ code: 1 });
+    expect((err as { stderr: string }).stderr).toMatch(/none of the 2 input lines held a program/);
+  });
+
   it("rejects a bad flag naming it and its value", async () => {
     const err = await run("node", [sca, "sandbox", "run", "--input", "x", "--output", "y", "--timeout", "soon"]).catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 1 });

@@ -33,6 +33,19 @@ print(json.dumps({"hf": hf.num_rows, "hf_columns": hf.column_names, "concepts": 
   "jsonl": js.num_rows, "shards": shards, "ids": sorted(hf["response_id"])}))
 `;
 
+const EMPTY_LOAD = `
+import json, sys
+import datasets, pyarrow.parquet as pq
+d = sys.argv[1]
+ds = datasets.Dataset(pq.read_table(d + "/train.parquet"))
+try:
+    datasets.load_dataset(d, split="train")
+    err = ""
+except ValueError as e:
+    err = str(e)
+print(json.dumps({"rows": ds.num_rows, "columns": ds.column_names, "load_dataset": err}))
+`;
+
 describe("export directory", () => {
   it("an export without rows still has train.jsonl, train.parquet and the card", () => {
     const ex = ExportDir.open(dir);
@@ -40,6 +53,20 @@ describe("export directory", () => {
     expect(readdirSync(dir)).toEqual(expect.arrayContaining(["README.md", "train.jsonl", "train.parquet"]));
     expect(readFileSync(join(dir, "train.jsonl"), "utf8")).toBe("");
     expect(readFileSync(join(dir, "README.md"), "utf8")).toContain("**Only 0 rows.**");
+  });
+
+  it("an empty export's card counts the seeds the run took, says why there is no pass rate, and loads the way it says", () => {
+    const ex = ExportDir.open(dir);
+    ex.writeCard({ config: {}, generatedAt: new Date(), stats: statsFrom([], { seeds: 2, concepts: 2, instructions: 2, "instructions.dlq": 2 }) });
+    const card = readFileSync(join(dir, "README.md"), "utf8");
+    expect(card).toContain("**0 rows** from 0 of the 2 seed functions the run took");
+    expect(card).toMatch(/## Pass rates\n\nNo sample was judged in the sandbox, so there is no pass rate/);
+    expect(card).toContain('datasets.Dataset(pyarrow.parquet.read_table("train.parquet"))');
+    const got = runPython(EMPTY_LOAD, dir) as { rows: number; columns: string[]; load_dataset: string };
+    expect(got.rows).toBe(0);
+    expect(got.columns).toEqual(expect.arrayContaining(["instruction_id", "instruction", "response", "tests", "seed_id", "concepts", "model"]));
+    // What the card warns about: if `datasets` ever loads empty splits, the card's note should go.
+    expect(got.load_dataset).toContain("corresponds to no data");
   });
 
   it("appends increments as new shards, never rewriting rows, and HF datasets loads it", () => {

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
 import { DatasetSample } from "../../../schemas/records.ts";
 import { readTopic } from "../../pipeline/read-topic.ts";
@@ -18,16 +19,15 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("export")
     .description("write the dataset topic as it stands to DIR: train.jsonl, train.parquet, README.md (new rows as a new shard; nothing already exported is rewritten unless a row was withdrawn)")
     .requiredOption("--out <dir>", "export folder")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
-    .option("--registry-url <url>", "schema registry (env SCHEMA_REGISTRY_URL)")
-    .option("--state-dir <dir>", "embedded log location (env SCA_STATE_DIR, default .sca-state)")
-    .action(async (raw: Record<string, unknown>) => {
-      const r = Flags.safeParse(raw);
+    .option("--registry-url <url>", "schema registry (env SCHEMA_REGISTRY_URL)");
+  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state)").action(async (raw: Record<string, unknown>) => {
+      const r = Flags.safeParse(withStateDir(raw));
       if (!r.success) throw new Error(`invalid export options: ${describeZodError(r.error, raw)}`);
       const { out, ...runtime } = r.data;
       const cfg = loadRuntimeConfig(process.env, runtime);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
 import { describeZodError } from "../../runtime/codec.ts";
 import type { Transport } from "../../runtime/transport.ts";
@@ -31,7 +32,7 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("ingest")
     .description("mine seed functions from a corpus (filter, decontaminate, deduplicate) into the seeds topic or a JSONL file")
     .argument("[paths...]", "folders, .py files, or .jsonl/.jsonl.gz/.parquet dumps in The Stack's shape (default: the local Python's standard library)")
@@ -51,10 +52,9 @@ export function register(program: Command): void {
     .option("--dedup-threshold <j>", "MinHash Jaccard threshold for near-duplicates (default 0.5)")
     .option("--run-id <id>", "run id recorded in each seed's lineage (default: a new UUID)")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
-    .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
-    .option("--state-dir <dir>", "state folder: embedded log and dedup state (env SCA_STATE_DIR, default .sca-state)")
-    .action(async (paths: string[], raw: Record<string, unknown>) => {
-      const parsed = Flags.safeParse(raw);
+    .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)");
+  stateOption(cmd, "state folder: embedded log and dedup state (env SCA_STATE_DIR, default .sca-state)").action(async (paths: string[], raw: Record<string, unknown>) => {
+      const parsed = Flags.safeParse(withStateDir(raw));
       if (!parsed.success) throw new Error(`invalid ingest options: ${describeZodError(parsed.error, raw)}`);
       await runIngest(paths, parsed.data);
     });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
+import { checkRunInputs } from "../../pipeline/run-inputs.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
 import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
 import { describeZodError } from "../../runtime/codec.ts";
@@ -11,13 +12,14 @@ export function register(program: Command): void {
     .argument("[corpus...]", "folders, .py files or .jsonl(.gz)/.parquet dumps to mine (default: the local Python standard library)")
     .option("--corpus <path...>", "same as the positional corpus paths")
     .option("--seeds <file>", "take seed records from this JSONL file (as `sca ingest --output` writes) instead of mining a corpus")
-    .option("--limit <n>", "seeds to take (default 10; 2 with the local CPU model)")
+    .option("--limit <n>", "seeds to take (default 10; 3 with the local CPU model)")
     .option("--no-typecheck", "skip the Pyright check while mining seeds (faster)")
     .option("--no-judge", "skip the seed quality judge (the reference's last seed filter; on with a real LLM server, always off on the CPU model)");
   stageSettingFlags(cmd).action(async (corpus: string[], raw: Record<string, unknown>) => {
     const input = { ...raw, corpus: [...corpus, ...((raw.corpus as string[] | undefined) ?? [])] };
     const parsed = RunOptions.safeParse(input);
     if (!parsed.success) throw new Error(`invalid run options: ${describeZodError(parsed.error, input)}`);
+    await checkRunInputs(parsed.data, process.env);
     await runFromCli(parsed.data);
   });
 }

@@ -23,13 +23,15 @@ const InputLine = z.looseObject({ id: z.string().min(1), code: z.string(), tests
 
 /** Exit status when some program got no verdict (sandbox errors that outlived their retries). */
 const EXIT_NO_VERDICT = 2;
+/** Exit status when no input line was a program: a wrong file, not a run whose programs all failed. */
+const EXIT_NO_PROGRAM = 1;
 
 export function register(program: Command): void {
   const sandbox = program.command("sandbox").description("run untrusted Python programs in the sandbox");
   sandbox
     .command("run")
     .description(
-      "run every {id, code, tests} line of a JSONL file in the sandbox; write {id, status, exit_code, signal, duration_ms, stdout_tail, stderr_tail, tampering} lines (other input fields are passed through). Exits 0 when every program got a verdict, whatever the verdicts.",
+      "run every {id, code, tests} line of a JSONL file in the sandbox; write {id, status, exit_code, signal, duration_ms, stdout_tail, stderr_tail, tampering} lines (other input fields are passed through). Exits 0 when every program got a verdict, whatever the verdicts; 1 when no line held a program; 2 when some program got no verdict.",
     )
     .requiredOption("--input <file>", "JSONL input, one {id, code, tests} per line")
     .requiredOption("--output <file>", "JSONL output, one result per input program, in completion order")
@@ -106,6 +108,10 @@ async function runFile(f: z.infer<typeof Flags>): Promise<number> {
     await sandbox.close();
     out.end();
     await once(out, "finish");
+  }
+  if (done === 0 && malformed > 0) {
+    console.error(`sandbox: none of the ${malformed} input lines held a program ({id, code, tests}): nothing was run`);
+    return EXIT_NO_PROGRAM;
   }
   console.error(`sandbox: ${done} programs in ${((Date.now() - started) / 1000).toFixed(1)} s (${rate(done, started)}/s): ${summary(counts) || "none"}${malformed ? `; ${malformed} malformed lines skipped` : ""}`);
   return counts.sandbox_error ? EXIT_NO_VERDICT : 0;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stateOption, withStateDir } from "../state-option.ts";
 import { pino } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { schemaFor } from "../../../schemas/topics.ts";
@@ -7,7 +8,7 @@ import { startHealthServer } from "../../runtime/http.ts";
 import { StageRunner } from "../../runtime/runner.ts";
 import { loadStageModule } from "../../runtime/stage-loader.ts";
 
-interface ServiceFlags {
+type ServiceFlags = {
   stageModule?: string;
   transport?: string;
   brokers?: string;
@@ -19,10 +20,10 @@ interface ServiceFlags {
   maxAttempts?: string;
   instanceId?: string;
   groupId?: string;
-}
+};
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("service")
     .description("run one stage as a long-lived service: consume its input topic, process, produce; /metrics, /healthz, /readyz")
     .argument("<stage>", "stage name: services/<stage>/stage.ts exports createStage(env)")
@@ -30,15 +31,14 @@ export function register(program: Command): void {
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
     .option("--registry-url <url>", "Confluent-compatible schema registry (env SCHEMA_REGISTRY_URL)")
-    .option("--state-dir <dir>", "embedded log location (env SCA_STATE_DIR, default .sca-state)")
-    .option("--store-dir <dir>", "state stores on local disk (env SCA_STORE_DIR, default <state-dir>/stores/<instance-id>)")
+    .option("--store-dir <dir>", "state stores on local disk (env SCA_STORE_DIR, default <state>/stores/<instance-id>)")
     .option("--metrics-port <port>", "port for /metrics, /healthz, /readyz; 0 = any free port (env SCA_METRICS_PORT, default 9464)")
     .option("--concurrency <n>", "records in flight per consumer (env SCA_CONCURRENCY, default: the stage's own, else 16)")
     .option("--max-attempts <n>", "tries for a transient error before the DLQ (env SCA_MAX_ATTEMPTS, default 5)")
     .option("--instance-id <id>", "stable id of this replica, fences its predecessor's transactions (env SCA_INSTANCE_ID, default hostname)")
-    .option("--group-id <id>", "consumer group (env SCA_GROUP_ID, default the stage name)")
-    .action(async (stageName: string, flags: ServiceFlags) => {
-      const { stageModule, ...rest } = flags;
+    .option("--group-id <id>", "consumer group (env SCA_GROUP_ID, default the stage name)");
+  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state)").action(async (stageName: string, flags: ServiceFlags & { state?: string }) => {
+      const { stageModule, ...rest } = withStateDir(flags);
       await runService(stageName, stageModule, rest);
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
 import { inputOf, outputOf } from "../../pipeline/replay.ts";
 import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
@@ -17,16 +18,15 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("status")
     .description("per stage: records in (committed) and out, lag, DLQ size; pass rates of the sandbox and the selector; what curation dropped, by rule")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
     .option("--registry-url <url>", "schema registry (env SCHEMA_REGISTRY_URL)")
-    .option("--state-dir <dir>", "embedded log location (env SCA_STATE_DIR, default .sca-state); not while `sca run` holds it")
-    .option("--json", "print JSON instead of a table")
-    .action(async (raw: Record<string, unknown>) => {
-      const r = Flags.safeParse(raw);
+    .option("--json", "print JSON instead of a table");
+  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state); not while `sca run` holds it").action(async (raw: Record<string, unknown>) => {
+      const r = Flags.safeParse(withStateDir(raw));
       if (!r.success) throw new Error(`invalid status options: ${describeZodError(r.error, raw)}`);
       const { json, ...runtime } = r.data;
       const cfg = loadRuntimeConfig(process.env, runtime);
