@@ -55,12 +55,12 @@ describe("sca service on the embedded log", () => {
     const t = EmbeddedTransport.open(join(stateDir, "log"));
     await (await t.producer()).send([{ topic: "verdicts", key: verdict("c", 1, 2, "fail").instruction_id, value: codec.encode("verdicts", verdict("c", 1, 2, "fail")) as Buffer }]);
     await t.close();
-    await serveUntil("selector", stateDir, { SCA_BENCHMARKS_DIR: bench }, (m) => m.includes('sca_records_out_total{stage="selector",topic="dataset"} 1'));
+    await serveUntil("selector", stateDir, { SCA_BENCHMARKS_DIR: bench }, (m) => m.includes('sca_records_out_total{stage="selector",topic="selected"} 1'));
 
     const log = EmbeddedTransport.open(join(stateDir, "log"));
     try {
       const rows: DatasetSample[] = [];
-      await readTopic(log, "dataset", (r) => void rows.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
+      await readTopic(log, "selected", (r) => void rows.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
       expect(rows.map((r) => r.response_id).sort()).toEqual([verdict("a", 0, 2, "pass").response_id, verdict("c", 0, 2, "pass").response_id].sort());
       const committed = await log.admin().groupOffsets("selector", "verdicts");
       expect(committed.reduce((n, o) => n + Number(o.offset), 0)).toBe(6);

@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { Verdict } from "../../schemas/records.ts";
+import { allTopicSpecs } from "../../schemas/topics.ts";
 import { defaultBenchmarksDir, problemTexts } from "../../services/decontam/benchmarks.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
@@ -21,8 +23,12 @@ const withResponse = (v: Verdict, response: string): Verdict => ({ ...v, respons
 
 describe("selected pairs against the shipped benchmarks (no SCA_BENCHMARKS_DIR)", () => {
   it("drops a pair copying an MBPP text or solution, a GSM8K question or a DS-1000 prompt; keeps a clean one", async () => {
-    const t = EmbeddedTransport.open(tempDir("selector-decontam"), { fsync: false });
-    const stage = await createStage({ SCA_SELECTION_POLICY: "pass-first" }, { transport: t, codec: new JsonCodec(), log: silent });
+    const dir = tempDir("selector-decontam");
+    const t = EmbeddedTransport.open(join(dir, "log"), { fsync: false });
+    await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: 1 })));
+    const stage = await createStage({ SCA_SELECTION_POLICY: "pass-first" }, { transport: t, codec: new JsonCodec(), log: silent, registry: new Registry(), storeDir: join(dir, "stores") });
+    await stage.partitions!.assigned([0]);
+    let offset = 0n;
     const mbpp = first("mbpp.jsonl.gz");
     const gsm8k = first("gsm8k-test.jsonl.gz");
     const ds1000 = first("ds1000.jsonl.gz");
@@ -36,11 +42,11 @@ describe("selected pairs against the shipped benchmarks (no SCA_BENCHMARKS_DIR)"
     };
     const selected: string[] = [];
     for (const [name, v] of Object.entries(cases)) {
-      const out = await stage.process(v, { log: silent, attempt: 1, signal: new AbortController().signal });
+      const out = await stage.process(v, { log: silent, attempt: 1, signal: new AbortController().signal, partition: 0, offset: offset++ });
       if (out.some((e) => e.topic === "selected")) selected.push(name);
     }
     expect(selected).toEqual(["clean"]);
-    await stage.close();
+    await stage.close?.();
     await t.close();
   });
 });
