@@ -33,6 +33,7 @@ const NOT_DEPLOYED: Record<string, string> = {
   SCA_SANDBOX_RUNTIME: "docker backend only (gVisor comes from the pod's RuntimeClass here)",
   SCA_EXTRA_BENCHMARKS_DIR: "`sca ingest` (an operator command, not a deployed service)",
   SCA_DEDUP_DIR: "`sca ingest` (an operator command, not a deployed service)",
+  SCA_RESPONSES_MAX_TOKENS: "a per-stage override of LLM_MAX_TOKENS, which the deployment sets for every stage",
 };
 
 describe("k8s", () => {
