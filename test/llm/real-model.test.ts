@@ -26,7 +26,7 @@ type Mode = "concepts" | "instructions" | "responses";
  * 14% at 384, 15% at 448 and no higher at 512 or 768 (the model loops until the cap), so 448 gives the
  * most parsed responses per generated token.
  */
-const MAX_TOKENS: Record<Mode, number> = { concepts: 48, instructions: 128, responses: 448 };
+const MAX_TOKENS: Record<Mode, number> = { concepts: 64, instructions: 192, responses: 448 };
 /** Half the reference's 8 shots for S→C and C→I (I→R keeps its 1): prompt processing dominates those stages on CPU. */
 const SHOTS = 4;
 /** Attempts for S→C and C→I, which almost always parse at the first. */
@@ -94,20 +94,20 @@ describe("the three LLM stages on the real small model", () => {
     };
   }
 
-  /** One try of a stage on one record: its output, or undefined when the completion did not parse. */
+  /** One try of a stage on one record: its output, or undefined when the completion did not parse or was cut off at max_tokens (dropped, as the reference drops it). */
   async function attempt(mode: Mode, create: (env: NodeJS.ProcessEnv) => Promise<StageDef>, input: unknown, n: number): Promise<Emit[] | undefined> {
     const stage = await create(env(mode, n));
     tally[mode].attempts++;
     try {
       return await stage.process(input, { log, attempt: 1, signal: new AbortController().signal });
     } catch (e) {
-      if (!isPoison(e) || e.reason !== "unparsable_output") throw e;
+      if (!isPoison(e) || (e.reason !== "unparsable_output" && e.reason !== "truncated_output")) throw e;
       tally[mode].unparsable.push(e.message.slice(0, 160));
       return undefined;
     }
   }
 
-  /** Runs one stage on one record until its output parses; an unparsable completion costs one attempt. */
+  /** Runs one stage on one record until its output parses; an unparsable or truncated completion costs one attempt. */
   async function runStage(mode: Mode, create: (env: NodeJS.ProcessEnv) => Promise<StageDef>, input: unknown): Promise<Emit[]> {
     for (let n = 0; n < ATTEMPTS; n++) {
       const out = await attempt(mode, create, input, n);
@@ -195,7 +195,7 @@ describe("the three LLM stages on the real small model", () => {
         raws = [...responses.map((r) => r.raw), ...dlq.map((d) => String(d.detail?.raw ?? ""))];
         tally.responses.unparsable.push(...dlq.map((d) => d.error.slice(0, 160)));
       } catch (e) {
-        if (!isPoison(e) || e.reason !== "unparsable_output") throw e;
+        if (!isPoison(e) || (e.reason !== "unparsable_output" && e.reason !== "truncated_output")) throw e;
         const detail = e.detail as { reasons: string[]; raws: string[] };
         expect(detail.reasons).toHaveLength(RESPONSE_SAMPLES);
         raws = detail.raws;
