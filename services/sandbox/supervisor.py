@@ -15,7 +15,9 @@
 #   (SETUID, SETGID, CHOWN, DAC_OVERRIDE, FOWNER); the program, under another uid, has none;
 # - rlimits: address space (memory), CPU seconds, processes (binds: the uid is not root), file size,
 #   open files, no core dumps; its oom_score_adj is maximal so the OOM killer picks it, not us;
-# - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap.
+# - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap;
+# - with --own-network (the pod backend, where the sandbox shares the pod's network): a user and network
+#   namespace of its own, holding no capability, so that it reaches nothing, not even the pod's loopback.
 #
 # Completion proof: the program's code and tests run inside a wrapper that writes a per-run random
 # nonce on a private pipe only after the whole program returned normally. sys.exit/os._exit/signals
@@ -42,6 +44,16 @@ import unittest
 
 WORK_ROOT = "/tmp/sca"
 ALL_FDS = 4096
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+PR_SET_DUMPABLE = 4
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+OWN_NETWORK = "--own-network" in sys.argv[2:]
+LIBC = None
+if OWN_NETWORK:
+    import ctypes
+
+    LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def reply(msg):
@@ -87,6 +99,21 @@ def drop_to(uid):
         os.setuid(uid)
 
 
+def own_network(uid):
+    """Moves this (already unprivileged) process into new user and network namespaces. Needs no
+    capability, and unlike CAP_SYS_ADMIN it is allowed in a pod; under gVisor the Sentry serves it."""
+    if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER | CLONE_NEWNET)")
+    # setuid made the process undumpable, which makes its /proc files root's: the map could not be written.
+    LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    # A new user namespace comes with every capability inside it: keep none.
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    if LIBC.capset(header, (ctypes.c_uint32 * 6)()) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def fresh_stdio():
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
@@ -123,6 +150,8 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         resource.setrlimit(resource.RLIMIT_NOFILE, (req["open_files"], req["open_files"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         drop_to(uid)
+        if OWN_NETWORK:
+            own_network(uid)
         # After the uid change, so that the count is the program's own uid's.
         resource.setrlimit(resource.RLIMIT_NPROC, (req["processes"], req["processes"]))
         os.chdir(work)
@@ -395,11 +424,29 @@ def execute(req, uid, seq):
     }
 
 
+def probe_own_network(uid):
+    """Refuses to start when programs could not get a network of their own (rather than run them on ours)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_to(uid)
+            own_network(uid)
+            os._exit(0)
+        except BaseException as e:
+            os.write(2, f"{e}\n".encode())
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(st) != 0:
+        raise SystemExit("supervisor: cannot give programs a user and network namespace of their own")
+
+
 def main():
     uid = int(sys.argv[1]) if len(sys.argv) > 1 else os.getuid()
     if os.getuid() == 0 and uid == 0:
         raise SystemExit("supervisor: refusing to run programs as root")
     os.makedirs(WORK_ROOT, mode=0o711, exist_ok=True)
+    if OWN_NETWORK:
+        probe_own_network(uid)
     become_subreaper()
     reply({"ready": True, "python": sys.version.split()[0], "uid": uid, "separate_uid": uid != os.getuid()})
     seq = 0
