@@ -52,7 +52,8 @@ describe("the verdicts pod, run as the k8s manifests run it", () => {
   }, 1_200_000);
 
   describe("holds the hostile suite", () => {
-    const port = Number(objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("sca-config"))!.data.SCA_METRICS_PORT);
+    const config = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("sca-config"))!.data;
+    const port = Number(config.SCA_METRICS_PORT);
     const ourDir = "/tmp/sca-pod-test";
     const at = { port, hostFile: `${ourDir}/secret.txt`, outside: `${ourDir}/written-from-sandbox` };
     const secret = `file-secret-${randomBytes(12).toString("hex")}`;
@@ -71,6 +72,8 @@ describe("the verdicts pod, run as the k8s manifests run it", () => {
       const driver = join(ROOT, "test", "deploy", "pod");
       const out = inPod(["-v", `${driver}:/app/test/deploy/pod:ro`, "--entrypoint", "/usr/bin/tini", TAG, "--", "node", "--import", "tsx", "test/deploy/pod/driver.ts"], JSON.stringify(input));
       report = JSON.parse(out);
+      // The backend the manifest's environment picks, whatever it is.
+      expect(report.backend).toBe(config.SCA_SANDBOX_BACKEND);
       expect(report.uid).toBeGreaterThan(0);
     }, 1_200_000);
 
