@@ -1,23 +1,36 @@
-// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20]`: programs/s for the HumanEval
-// canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
-// the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
-// of machine load hits every mode alike. Also times one `docker run` per program for comparison.
+// `npm run bench -- sandbox [--reps 3] [--concurrency 2] [--startup 3] [--docker-run 20]`: programs/s of
+// each sandbox path against a bare `/usr/bin/python3 file.py` subprocess loop at the same concurrency,
+// side by side in one run, for two workloads: HumanEval's canonical programs and a trivial program (the
+// floor: what the path itself costs). The repetitions rotate through the modes, so a change of machine
+// load hits every mode alike. Paths: bwrap, Docker (runc, runsc) and the k8s verdicts pod (the built
+// application image run with the flags the rendered manifests give that pod, pod backend under runsc).
+// Also the start-up of one warm worker per path, and one `docker run` per program for comparison.
 // Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE), e.g.
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface, type Interface } from "node:readline";
 import Docker from "dockerode";
+import { parseAllDocuments } from "yaml";
 import { z } from "zod";
-import { createSandbox, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { createSandbox, programSource, type Sandbox, type SandboxOptions } from "../../services/sandbox/index.ts";
+import { podDockerFlags } from "../deploy/pod/docker-flags.ts";
+import { kustomize, ROOT, run as runTool } from "../deploy/repo.ts";
 import { humanEval } from "../sandbox/fixtures.ts";
 
 const Args = z.object({
-  reps: z.coerce.number().int().min(1).default(10),
+  reps: z.coerce.number().int().min(1).default(3),
   concurrency: z.coerce.number().int().min(1).default(2),
+  startup: z.coerce.number().int().min(1).default(3),
   dockerRun: z.coerce.number().int().min(0).default(20),
 });
+
+/** The application image the verdicts pod runs, as the pod test builds it. */
+const APP_TAG = "sca-app:verdicts-pod-test";
+const PLAIN = "python3 file.py loop";
 
 function parseArgs(args: string[]): z.infer<typeof Args> {
   const raw: Record<string, string> = {};
@@ -67,90 +80,179 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
   }
 }
 
+interface Mode {
+  name: string;
+  run(programs: string[]): Promise<{ seconds: number; statuses: string[] }>;
+  /** Milliseconds from asking for a fresh warm worker until it is ready, per worker. */
+  startup?(workers: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+function inProcess(name: string, opts: SandboxOptions, s: Sandbox, concurrency: number): Mode {
+  return {
+    name,
+    async run(programs) {
+      const t0 = performance.now();
+      const statuses = await pool(programs, concurrency, async (src) => (await s.run({ code: src, tests: "" })).status);
+      return { seconds: (performance.now() - t0) / 1000, statuses };
+    },
+    async startup(workers) {
+      const ms: number[] = [];
+      for (let i = 0; i < workers; i++) {
+        const one = await createSandbox({ ...opts, concurrency: 1 });
+        const t0 = performance.now();
+        await one.warm();
+        ms.push(performance.now() - t0);
+        await one.close();
+      }
+      return ms;
+    },
+    close: () => s.close(),
+  };
+}
+
+/** The verdicts pod: a long-lived container running support/pod-runner.ts, driven in JSON lines. */
+async function podMode(concurrency: number): Promise<Mode> {
+  runTool("bash", ["test/infra/build-image.sh", "app", APP_TAG], { cwd: ROOT });
+  const objs = parseAllDocuments(kustomize(join(ROOT, "k8s", "base"))).map((d) => d.toJS() as Record<string, any>);
+  const { flags } = podDockerFlags(objs, "sca-verdicts", () => `secret-${randomBytes(12).toString("hex")}`);
+  const support = join(ROOT, "test", "bench", "support");
+  const child: ChildProcessWithoutNullStreams = spawn(
+    "docker",
+    ["run", "--rm", "-i", ...flags, "-v", `${support}:/app/test/bench/support:ro`, "--entrypoint", "/usr/bin/tini", APP_TAG, "--", "node", "--import", "tsx", "test/bench/support/pod-runner.ts", String(concurrency)],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  const lines: Interface = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  const it = lines[Symbol.asyncIterator]();
+  const reply = async <T>(): Promise<T> => {
+    const r = await it.next();
+    if (r.done) throw new Error(`bench sandbox: the pod container ended: ${stderr}`);
+    return JSON.parse(r.value as string) as T;
+  };
+  const ready = await reply<{ backend: string }>();
+  const ask = <T>(cmd: unknown) => (child.stdin.write(JSON.stringify(cmd) + "\n"), reply<T>());
+  return {
+    name: `pod (${ready.backend}, k8s verdicts pod under runsc)`,
+    run: (programs) => ask({ op: "run", programs }),
+    startup: async (workers) => (await ask<{ ms: number[] }>({ op: "startup", workers })).ms,
+    async close() {
+      child.stdin.end();
+      await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
+}
+
 interface Row {
+  workload: string;
   mode: string;
   programs: number;
   seconds: number;
-  passed: number;
 }
 
 export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
   const a = parseArgs(args);
   const image = process.env.SCA_SANDBOX_IMAGE;
   if (!image) throw new Error("bench sandbox: SCA_SANDBOX_IMAGE is not set (run under test/infra/with-infra.sh)");
-  const tasks = humanEval().map((t) => programSource({ code: t.code, tests: t.tests }));
+  const workloads: Record<string, string[]> = {
+    humaneval: humanEval().map((t) => programSource({ code: t.code, tests: t.tests })),
+    trivial: Array.from({ length: 164 }, () => "x = 1\n"),
+  };
   const dir = mkdtempSync(join(tmpdir(), "sca-bench-sandbox-"));
-  const files = tasks.map((src, i) => {
-    const f = join(dir, `p${i}.py`);
-    writeFileSync(f, src);
-    return f;
-  });
-
-  const sandboxes: Array<[string, Sandbox]> = [];
-  for (const [mode, opts] of [
-    ["bwrap", { backend: "bwrap" }],
-    ["docker:runc", { backend: "docker", runtime: "runc" }],
-    ["docker:runsc", { backend: "docker", runtime: "runsc" }],
-  ] as const) {
-    const s = await createSandbox({ ...opts, concurrency: a.concurrency, image, maxRunsPerWorker: 100_000 });
-    await s.warm();
-    sandboxes.push([mode, s]);
+  const files: Record<string, string[]> = {};
+  for (const [w, srcs] of Object.entries(workloads)) {
+    files[w] = srcs.map((src, i) => {
+      const f = join(dir, `${w}-${i}.py`);
+      writeFileSync(f, src);
+      return f;
+    });
   }
-  const modes: Array<[string, () => Promise<string[]>]> = [
-    ["python3 file.py loop", () => pool(files, a.concurrency, plainPython)],
-    ...sandboxes.map(([mode, s]): [string, () => Promise<string[]>] => [mode, () => pool(tasks, a.concurrency, async (src) => (await s.run({ code: src, tests: "" })).status)]),
-  ];
-  const rows = new Map<string, Row>(modes.map(([mode]) => [mode, { mode, programs: 0, seconds: 0, passed: 0 }]));
+
+  const modes: Mode[] = [];
+  const rows: Row[] = [];
+  const startups: Array<{ mode: string; ms: number[] }> = [];
   try {
+    for (const [name, opts] of [
+      ["bwrap", { backend: "bwrap" }],
+      ["docker:runc", { backend: "docker", runtime: "runc", image }],
+      ["docker:runsc", { backend: "docker", runtime: "runsc", image }],
+    ] as const) {
+      const o: SandboxOptions = { ...opts, concurrency: a.concurrency, maxRunsPerWorker: 100_000 };
+      const s = await createSandbox(o);
+      await s.warm();
+      modes.push(inProcess(name, o, s, a.concurrency));
+    }
+    modes.push(await podMode(a.concurrency));
+    const all: Array<{ name: string; run(w: string): Promise<{ seconds: number; statuses: string[] }> }> = [
+      {
+        name: PLAIN,
+        run: async (w) => {
+          const t0 = performance.now();
+          const statuses = await pool(files[w], a.concurrency, plainPython);
+          return { seconds: (performance.now() - t0) / 1000, statuses };
+        },
+      },
+      ...modes.map((m) => ({ name: m.name, run: (w: string) => m.run(workloads[w]) })),
+    ];
+    for (const w of Object.keys(workloads)) for (const m of all) rows.push({ workload: w, mode: m.name, programs: 0, seconds: 0 });
     for (let rep = 0; rep < a.reps; rep++) {
-      // Rotate the order each repetition: no mode always runs first or last.
-      for (let k = 0; k < modes.length; k++) {
-        const [mode, go] = modes[(rep + k) % modes.length];
-        const t0 = performance.now();
-        const statuses = await go();
-        // A broken sandbox would make any rate meaningless: the canonical solutions all pass.
-        const bad = statuses.filter((s) => s !== "pass");
-        if (bad.length) throw new Error(`bench sandbox: ${bad.length} canonical programs did not pass on ${mode}: ${[...new Set(bad)].join(", ")}`);
-        const row = rows.get(mode)!;
-        row.seconds += (performance.now() - t0) / 1000;
-        row.programs += statuses.length;
-        row.passed += statuses.filter((s) => s === "pass").length;
+      for (const w of Object.keys(workloads)) {
+        // Rotate the order each repetition: no mode always runs first or last.
+        for (let k = 0; k < all.length; k++) {
+          const m = all[(rep + k) % all.length];
+          const { seconds, statuses } = await m.run(w);
+          // A broken sandbox would make any rate meaningless: every program of both workloads passes.
+          const bad = statuses.filter((s) => s !== "pass");
+          if (bad.length) throw new Error(`bench sandbox: ${bad.length} ${w} programs did not pass on ${m.name}: ${[...new Set(bad)].join(", ")}`);
+          const row = rows.find((r) => r.workload === w && r.mode === m.name)!;
+          row.seconds += seconds;
+          row.programs += statuses.length;
+        }
       }
       console.error(`bench sandbox: repetition ${rep + 1}/${a.reps} done`);
     }
+    for (const m of modes) if (m.startup) startups.push({ mode: m.name, ms: await m.startup(a.startup) });
     if (a.dockerRun > 0) {
       const docker = new Docker();
-      const sample = tasks.slice(0, a.dockerRun);
+      const sample = workloads.humaneval.slice(0, a.dockerRun);
       const t0 = performance.now();
       const statuses = await pool(sample, a.concurrency, (src) => dockerRun(docker, image, src));
-      rows.set("docker run per program (runc)", {
-        mode: "docker run per program (runc)",
-        programs: sample.length,
-        seconds: (performance.now() - t0) / 1000,
-        passed: statuses.filter((s) => s === "pass").length,
-      });
+      if (statuses.some((s) => s !== "pass")) throw new Error("bench sandbox: docker run per program failed a canonical program");
+      rows.push({ workload: "humaneval", mode: "docker run per program (runc)", programs: sample.length, seconds: (performance.now() - t0) / 1000 });
     }
   } finally {
-    await Promise.all(sandboxes.map(([, s]) => s.close()));
+    await Promise.all(modes.map((m) => m.close()));
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const plain = rows.get("python3 file.py loop")!;
-  const plainRate = plain.programs / plain.seconds;
-  const data = [...rows.values()].map((r) => ({
-    ...r,
-    programs_per_s: r.programs / r.seconds,
-    ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
-    ratio_vs_plain: r.programs / r.seconds / plainRate,
-  }));
+  const slots = Math.min(a.concurrency, cpus().length);
+  const data = rows.map((r) => {
+    const plain = rows.find((p) => p.workload === r.workload && p.mode === PLAIN)!;
+    const rate = r.programs / r.seconds;
+    return {
+      ...r,
+      programs_per_s: rate,
+      programs_per_s_per_core: rate / slots,
+      ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
+      ratio_vs_plain: rate / (plain.programs / plain.seconds),
+    };
+  });
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   // Other work on the machine slows fresh interpreter starts most: say how loaded it was.
   const load = loadavg()[1].toFixed(1);
   const table = [
-    `HumanEval canonical programs x${a.reps}, concurrency ${a.concurrency}, ${cpus().length} CPUs, 5-min load average ${load} at the end, ${process.env.SCA_SANDBOX_IMAGE}`,
+    `x${a.reps} per workload, concurrency ${a.concurrency}, ${cpus().length} CPUs, 5-min load average ${load} at the end, sandbox image ${image}, app image ${APP_TAG}; baseline: /usr/bin/python3 file.py`,
     "",
-    "| mode | programs | passed | seconds | programs/s | ms/program/slot | vs plain loop |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-    ...data.map((d) => `| ${d.mode} | ${d.programs} | ${d.passed} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x |`),
+    "| workload | mode | programs | seconds | programs/s | programs/s per core | ms/program/slot | vs plain loop |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+    ...data.map((d) => `| ${d.workload} | ${d.mode} | ${d.programs} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.programs_per_s_per_core.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x |`),
+    "",
+    `Start-up of one warm worker (from asking until its supervisor is ready), ${a.startup} in a row:`,
+    "",
+    "| mode | median ms | all ms |",
+    "|---|---:|---|",
+    ...startups.map((s) => `| ${s.mode} | ${median(s.ms).toFixed(0)} | ${s.ms.map((m) => m.toFixed(0)).join(", ")} |`),
   ].join("\n");
-  return { table, data: { args: a, load_average_5min: Number(load), rows: data } };
+  return { table, data: { args: a, load_average_5min: Number(load), rows: data, startups } };
 }
