@@ -42,7 +42,8 @@ import traceback
 import types
 import unittest
 
-WORK_ROOT = "/tmp/sca"
+# Per supervisor: the pod backend runs several in one /tmp.
+WORK_ROOT = f"/tmp/sca/{os.getpid()}"
 ALL_FDS = 4096
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000

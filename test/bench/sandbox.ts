@@ -93,7 +93,10 @@ function inProcess(name: string, opts: SandboxOptions, s: Sandbox, concurrency: 
     name,
     async run(programs) {
       const t0 = performance.now();
-      const statuses = await pool(programs, concurrency, async (src) => (await s.run({ code: src, tests: "" })).status);
+      const statuses = await pool(programs, concurrency, async (src) => {
+        const r = await s.run({ code: src, tests: "" });
+        return r.status === "sandbox_error" ? `${r.status}: ${r.error}` : r.status;
+      });
       return { seconds: (performance.now() - t0) / 1000, statuses };
     },
     async startup(workers) {

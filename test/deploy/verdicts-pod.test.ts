@@ -44,7 +44,8 @@ describe("the verdicts pod, run as the k8s manifests run it", () => {
       JSON.stringify({ id: `${t.id}/canonical`, code: t.code, tests: t.tests }),
       JSON.stringify({ id: `${t.id}/none`, code: t.broken, tests: t.tests }),
     ]);
-    const out = inPod([TAG, "sandbox", "run", "--input", "/dev/stdin", "--output", "/dev/stdout"], lines.join("\n") + "\n");
+    // No retries: a sandbox error is the pod failing, not a verdict.
+    const out = inPod([TAG, "sandbox", "run", "--retries", "0", "--input", "/dev/stdin", "--output", "/dev/stdout"], lines.join("\n") + "\n");
     const verdicts = out.trim().split("\n").map((l) => JSON.parse(l) as { id: string; status: string; stderr_tail: string });
     expect(verdicts).toHaveLength(2 * tasks.length);
     const wrong = verdicts.filter((v) => v.status !== (v.id.endsWith("/canonical") ? "pass" : "fail")).map((v) => `${v.id}: ${v.status} ${v.stderr_tail.slice(-300)}`);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { z } from "zod";
 import { SandboxFault, SupervisorChannel } from "../protocol.ts";
 import { type Backend, type SupervisedWorker, programUid, SUPERVISOR_SOURCE, withTimeout } from "./backend.ts";
@@ -82,8 +82,10 @@ async function spawnSupervisor(python: string): Promise<SupervisedWorker> {
     if (done) return;
     child.kill("SIGKILL");
     await exited;
-    // Without the supervisor nobody would clean up: whatever the program left runs under its uid.
+    // Without the supervisor nobody would clean up: whatever the program left runs under its uid, and
+    // its work dirs stay in the supervisor's work root (supervisor.py's WORK_ROOT).
     killAllOf(python, uid);
+    rmSync(`/tmp/sca/${child.pid}`, { recursive: true, force: true });
   };
   try {
     await withTimeout(channel.ready, 30_000, `${name}: supervisor not ready`);

@@ -24,7 +24,8 @@ for await (const line of createInterface({ input: process.stdin, crlfDelay: Infi
       Array.from({ length: concurrency }, async () => {
         while (next < cmd.programs.length) {
           const i = next++;
-          statuses[i] = (await sandbox.run({ code: cmd.programs[i], tests: "" })).status;
+          const r = await sandbox.run({ code: cmd.programs[i], tests: "" });
+          statuses[i] = r.status === "sandbox_error" ? `${r.status}: ${r.error}` : r.status;
         }
       }),
     );
