@@ -106,6 +106,7 @@ async function spawnSupervisor(python: string): Promise<SupervisedWorker> {
 
 /** kill(-1) as `uid`: every process of that uid, wherever it went. */
 function killAllOf(python: string, uid: number): void {
-  const code = "import os, signal, sys\nu = int(sys.argv[1])\nos.setgroups([]); os.setgid(u); os.setuid(u)\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass\n";
+  // Repeated: processes a fork bomb starts meanwhile escape one kill(-1).
+  const code = "import os, signal, sys\nu = int(sys.argv[1])\nos.setgroups([]); os.setgid(u); os.setuid(u)\nfor _ in range(1000):\n    try:\n        os.kill(-1, signal.SIGKILL)\n    except ProcessLookupError:\n        break\n";
   spawnSync(python, ["-I", "-c", code, String(uid)], { stdio: "ignore", env: {}, timeout: 5000 });
 }

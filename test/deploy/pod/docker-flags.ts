@@ -12,6 +12,9 @@ export interface PodRun {
   secretValues: string[];
 }
 
+/** Pod and container fields that change nothing inside the container, or that are reproduced below. */
+const POD_FIELDS = new Set(["runtimeClassName", "securityContext", "containers", "volumes", "automountServiceAccountToken", "terminationGracePeriodSeconds"]);
+const CONTAINER_FIELDS = new Set(["name", "image", "args", "envFrom", "env", "ports", "livenessProbe", "readinessProbe", "startupProbe", "resources", "securityContext", "volumeMounts"]);
 const POD_SECURITY = new Set(["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"]);
 const CONTAINER_SECURITY = new Set(["allowPrivilegeEscalation", "readOnlyRootFilesystem", "capabilities", "runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"]);
 
@@ -34,6 +37,9 @@ export function podDockerFlags(objs: Obj[], deployment: string, secretValue: (ke
   const c = pod.containers[0] as Obj;
   const flags: string[] = [];
   const secretValues: string[] = [];
+  unknownKeys(pod, POD_FIELDS, `${deployment} pod spec`);
+  unknownKeys(c, CONTAINER_FIELDS, `${deployment} container`);
+  if (pod.containers.length !== 1) throw new Error(`${deployment}: ${pod.containers.length} containers, not reproduced`);
 
   if (pod.runtimeClassName) {
     const rc = objs.find((o) => o.kind === "RuntimeClass" && o.metadata.name === pod.runtimeClassName);
