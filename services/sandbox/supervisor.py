@@ -245,8 +245,8 @@ def clean(uid, work):
         # Killed processes take a moment to die, and their zombies are ours to reap (we are their
         # subreaper): the verdict waits until none is left.
         # Bounded in time, not in rounds: under gVisor one /proc scan beside a fork bomb's remains can
-        # take a second. Past it the run is not clean and the worker is replaced.
-        give_up = time.monotonic() + 3
+        # take a second. Past 5 s the run is not clean and the worker is replaced.
+        give_up = time.monotonic() + 5
         while time.monotonic() < give_up:
             reap()
             if not processes_of(uid):
