@@ -246,6 +246,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   const load = loadavg()[1].toFixed(1);
   const table = [
     `x${a.reps} per workload, concurrency ${a.concurrency}, ${cpus().length} CPUs, 5-min load average ${load} at the end, sandbox image ${image}, app image ${APP_TAG}; baseline: /usr/bin/python3 file.py`,
+    "Machine load slows the baseline's fresh interpreter starts most: compare ratios within one run, and runs only at a like load.",
     "",
     "| workload | mode | programs | seconds | programs/s | programs/s per core | ms/program/slot | vs plain loop |",
     "|---|---|---:|---:|---:|---:|---:|---:|",
