@@ -70,8 +70,8 @@ describe("the verdicts pod, run as the k8s manifests run it", () => {
         programs: CASES.map((c) => ({ code: materialise(c, at), tests: c.expect === "pass" ? "" : FAILING_TESTS, timeoutSeconds: caseTimeout(c) })),
         next: NEXT_PROGRAM,
       };
-      const driver = join(ROOT, "test", "deploy", "pod");
-      const out = inPod(["-v", `${driver}:/app/test/deploy/pod:ro`, "--entrypoint", "/usr/bin/tini", TAG, "--", "node", "--import", "tsx", "test/deploy/pod/driver.ts"], JSON.stringify(input));
+      const mounts = ["deploy/pod", "sandbox"].flatMap((d) => ["-v", `${join(ROOT, "test", d)}:/app/test/${d}:ro`]);
+      const out = inPod([...mounts, "--entrypoint", "/usr/bin/tini", TAG, "--", "node", "--import", "tsx", "test/deploy/pod/driver.ts"], JSON.stringify(input));
       report = JSON.parse(out);
       // The backend the manifest's environment picks, whatever it is.
       expect(report.backend).toBe(config.SCA_SANDBOX_BACKEND);

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../../services/sandbox/index.ts";
 import { BACKENDS } from "./fixtures.ts";
+import { processesOf } from "./processes.ts";
 import { CASES, caseTimeout, FAILING_TESTS, type HostileEnv, LIMITS, materialise, NEXT_PROGRAM } from "./hostile-cases.ts";
 
 const SECRET = "s3cr3t-value-that-must-not-leak";
@@ -21,19 +22,6 @@ let server: Server;
 let connections = 0;
 let port = 0;
 const env: HostileEnv = { secrets: [SECRET], connections: () => connections, outsideWritten: () => existsSync(outside) };
-
-/** Host processes running as `uid` (a gVisor sandbox's processes never show on the host: 0). */
-function hostProcessesOf(uid: number): number {
-  let n = 0;
-  for (const p of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (new RegExp(`^Uid:\\s+${uid}\\s`, "m").test(readFileSync(`/proc/${p}/status`, "utf8"))) n++;
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return n;
-}
 
 beforeAll(async () => {
   server = createServer((s) => {
@@ -73,7 +61,7 @@ describe.each(BACKENDS)("hostile code on $name", ({ options }) => {
     expect(r.status, `${c.name}: ${r.error ?? r.stderr_tail.slice(-500)}`).toBe(c.expect);
     c.check?.(r, env);
     // Whatever it started is gone before the verdict is returned: the host stays healthy.
-    expect(hostProcessesOf(uid)).toBe(0);
+    expect(processesOf(uid)).toBe(0);
     // Ends near its deadline; under gVisor a bomb of spinning processes delays the supervisor by seconds.
     if (c.expect === "timeout") expect(r.duration_ms).toBeLessThan(timeoutSeconds * 1000 + 5000);
 

@@ -1,14 +1,15 @@
-// Runs inside the verdicts pod's container (verdicts-pod.test.ts mounts this folder there and starts it
+// Runs inside the verdicts pod's container (verdicts-pod.test.ts mounts this folder and test/sandbox there and starts it
 // with the pod's security context): reads {limits, port, ourFile, outside, programs, next} as JSON on
 // stdin, runs every program through the sandbox the pod's environment configures (SCA_SANDBOX_*), each
 // followed by `next` on the same worker, and writes one JSON document: each result with what the pod
 // saw right after it (connections to our listener, the file outside, processes left under the uid).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
 import { text } from "node:stream/consumers";
 import { createSandbox, type LimitsInput } from "../../../services/sandbox/index.ts";
 import { sandboxOptionsFromEnv } from "../../../services/verdicts/config.ts";
+import { processesOf } from "../../sandbox/processes.ts";
 
 interface Input {
   limits: LimitsInput;
@@ -20,18 +21,6 @@ interface Input {
   outside: string;
   programs: Array<{ code: string; tests: string; timeoutSeconds: number }>;
   next: { code: string; tests: string };
-}
-
-function processesOf(uid: number): number {
-  let n = 0;
-  for (const p of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (new RegExp(`^Uid:\\s+${uid}\\s`, "m").test(readFileSync(`/proc/${p}/status`, "utf8"))) n++;
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return n;
 }
 
 const input = JSON.parse(await text(process.stdin)) as Input;
