@@ -79,11 +79,13 @@ async function spawnSupervisor(python: string): Promise<SupervisedWorker> {
     // End of input: the supervisor finishes (and cleans up) the run in hand, then exits.
     child.stdin.end();
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), CLOSE_GRACE_MS).unref())]);
-    if (done) return;
-    child.kill("SIGKILL");
-    await exited;
-    // Without the supervisor nobody would clean up: whatever the program left runs under its uid, and
-    // its work dirs stay in the supervisor's work root (supervisor.py's WORK_ROOT).
+    if (!done) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    // No container or pid namespace ends with the worker here: whatever a program left (a worker is
+    // retired when its cleanup could not kill everything, as under gVisor beside a fork bomb) would
+    // run on under its uid, and a killed supervisor leaves its work root (supervisor.py's WORK_ROOT).
     killAllOf(python, uid);
     rmSync(`/tmp/sca/${child.pid}`, { recursive: true, force: true });
   };
