@@ -15,7 +15,9 @@
 #   (SETUID, SETGID, CHOWN, DAC_OVERRIDE, FOWNER); the program, under another uid, has none;
 # - rlimits: address space (memory), CPU seconds, processes (binds: the uid is not root), file size,
 #   open files, no core dumps; its oom_score_adj is maximal so the OOM killer picks it, not us;
-# - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap.
+# - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap;
+# - with --own-network (the pod backend, where the sandbox shares the pod's network): a user and network
+#   namespace of its own, holding no capability, so that it reaches nothing, not even the pod's loopback.
 #
 # Completion proof (threat model and limits: services/sandbox/README.md): the program runs in the
 # forked child's own interpreter, so anything the child holds as a Python object the program can
@@ -46,8 +48,20 @@ import traceback
 import types
 import unittest
 
-WORK_ROOT = "/tmp/sca"
+# Per supervisor: the pod backend runs several in one /tmp.
+WORK_ROOT = f"/tmp/sca/{os.getpid()}"
 ALL_FDS = 4096
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+PR_SET_DUMPABLE = 4
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+OWN_NETWORK = "--own-network" in sys.argv[2:]
+SUBREAPER = False
+LIBC = None
+if OWN_NETWORK:
+    import ctypes
+
+    LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def reply(msg):
@@ -93,6 +107,21 @@ def drop_to(uid):
         os.setuid(uid)
 
 
+def own_network(uid):
+    """Moves this (already unprivileged) process into new user and network namespaces. Needs no
+    capability, and unlike CAP_SYS_ADMIN it is allowed in a pod; under gVisor the Sentry serves it."""
+    if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER | CLONE_NEWNET)")
+    # setuid made the process undumpable, which makes its /proc files root's: the map could not be written.
+    LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    # A new user namespace comes with every capability inside it: keep none.
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    if LIBC.capset(header, (ctypes.c_uint32 * 6)()) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def fresh_stdio():
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
@@ -129,6 +158,8 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         resource.setrlimit(resource.RLIMIT_NOFILE, (req["open_files"], req["open_files"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         drop_to(uid)
+        if OWN_NETWORK:
+            own_network(uid)
         # After the uid change, so that the count is the program's own uid's.
         resource.setrlimit(resource.RLIMIT_NPROC, (req["processes"], req["processes"]))
         os.chdir(work)
@@ -316,7 +347,11 @@ def clean(uid, work):
     """Kills every process of the program's uid and deletes what it wrote. True when nothing is left."""
     ok = True
     reap()
-    if processes_of(uid):
+    # Scanning /proc costs milliseconds (more under gVisor) and most programs leave nothing: whatever a
+    # program left descends from us (its orphans come to us, the subreaper), so with no child of ours
+    # left, no process of its uid is left either.
+    left = not SUBREAPER or has_children()
+    if left and processes_of(uid):
         # Only hostile or sloppy programs leave processes: a helper under their uid kills them all with
         # kill(-1), which reaches even those that escaped into new sessions or process groups.
         pid = os.fork()
@@ -335,7 +370,10 @@ def clean(uid, work):
         ok = os.waitstatus_to_exitcode(st) == 0
         # Killed processes take a moment to die, and their zombies are ours to reap (we are their
         # subreaper): the verdict waits until none is left.
-        for _ in range(200):
+        # Bounded in time, not in rounds: under gVisor one /proc scan beside a fork bomb's remains can
+        # take a second. Past 5 s the run is not clean and the worker is replaced.
+        give_up = time.monotonic() + 5
+        while time.monotonic() < give_up:
             reap()
             if not processes_of(uid):
                 break
@@ -357,7 +395,7 @@ def clean(uid, work):
                         os.unlink(e.path)
                 except OSError:
                     ok = False
-    return ok and not os.path.exists(work) and not processes_of(uid)
+    return ok and not os.path.exists(work) and not (left and processes_of(uid))
 
 
 def processes_of(uid):
@@ -378,15 +416,23 @@ def processes_of(uid):
 
 
 def become_subreaper():
-    # Orphans of the programs then come to us (as they do anyway when we are a container's PID 1),
-    # so that cleanup can reap them all before it answers.
+    """Orphans of the programs then come to us (as they do anyway when we are a container's PID 1),
+    so that cleanup can reap them all before it answers. True when they do."""
     import ctypes
 
     PR_SET_CHILD_SUBREAPER = 36
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 or os.getpid() == 1
     except (OSError, AttributeError):
-        pass
+        return os.getpid() == 1
+
+
+def has_children():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        return True
+    except ChildProcessError:
+        return False
 
 
 def reap():
@@ -553,12 +599,31 @@ def read_completion(tail, nonce):
 REFUSAL_KINDS = frozenset(["completion-call", "sealed-function", "sealed-frame", "proc-mem", "native-import", "trace", "gc", "audit-hook", "ctypes"])
 
 
+def probe_own_network(uid):
+    """Refuses to start when programs could not get a network of their own (rather than run them on ours)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_to(uid)
+            own_network(uid)
+            os._exit(0)
+        except BaseException as e:
+            os.write(2, f"{e}\n".encode())
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(st) != 0:
+        raise SystemExit("supervisor: cannot give programs a user and network namespace of their own")
+
+
 def main():
     uid = int(sys.argv[1]) if len(sys.argv) > 1 else os.getuid()
     if os.getuid() == 0 and uid == 0:
         raise SystemExit("supervisor: refusing to run programs as root")
     os.makedirs(WORK_ROOT, mode=0o711, exist_ok=True)
-    become_subreaper()
+    if OWN_NETWORK:
+        probe_own_network(uid)
+    global SUBREAPER
+    SUBREAPER = become_subreaper()
     reply({"ready": True, "python": sys.version.split()[0], "uid": uid, "separate_uid": uid != os.getuid()})
     seq = 0
     for line in sys.stdin.buffer:
