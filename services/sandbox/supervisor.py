@@ -116,10 +116,25 @@ def own_network(uid):
     LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
     with open("/proc/self/uid_map", "w") as f:
         f.write(f"{uid} {uid} 1")
+    # Undumpable again: a dumpable program may open its own /proc/self/mem (through a symlink, which the
+    # audit hook cannot tell by name) and read the completion marker out of its memory.
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     # A new user namespace comes with every capability inside it: keep none.
     header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
     if LIBC.capset(header, (ctypes.c_uint32 * 6)()) != 0:
         raise OSError(ctypes.get_errno(), "capset")
+
+
+def forget_ctypes():
+    """Drops every reference to the ctypes this process loaded: calls through an already loaded
+    library are not audited, so a program finding LIBC (run_child's globals are one frame up) could
+    make itself dumpable and read the completion marker out of /proc/self/mem. Imported anew, ctypes
+    meets the audit hook, as on every other backend. Not closed: ctypes' classes outlive this
+    (object.__subclasses__() still finds CDLL, and through its methods' globals the module)."""
+    global LIBC, ctypes
+    LIBC = ctypes = None
+    for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
+        del sys.modules[name]
 
 
 def fresh_stdio():
@@ -160,6 +175,7 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         drop_to(uid)
         if OWN_NETWORK:
             own_network(uid)
+            forget_ctypes()
         # After the uid change, so that the count is the program's own uid's.
         resource.setrlimit(resource.RLIMIT_NPROC, (req["processes"], req["processes"]))
         os.chdir(work)
