@@ -335,6 +335,23 @@ export const CASES: Case[] = [
     },
   },
   {
+    // The pod backend's supervisor loads libc through ctypes to give each program its namespaces.
+    name: "forgery: the supervisor's libc handle, to become dumpable and read its own memory",
+    code: [
+      "import sys",
+      "libc = sys._getframe().f_back.f_globals.get('LIBC')",
+      "if libc is not None:",
+      "    print('PRCTL', libc.prctl(4, 1, 0, 0, 0))",
+      MEMORY_SCAN("open(target, 'rb', buffering=0)", "f.seek(a)\n            data = f.read(b - a)"),
+    ].join("\n"),
+    expect: "fail",
+    check: (r) => {
+      expect(r.stdout_tail).not.toContain("PRCTL");
+      expect(r.stdout_tail).toMatch(/cannot open m: .*(PermissionError|Permission denied)/);
+      expect(r.stdout_tail).not.toContain("READ ");
+    },
+  },
+  {
     name: "forgery: scanning memory with ctypes",
     code: MEMORY_SCAN("__import__('ctypes')", "data = f.string_at(a, b - a)"),
     expect: "fail",
