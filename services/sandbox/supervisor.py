@@ -368,22 +368,7 @@ def clean(uid, work):
     # left, no process of its uid is left either.
     left = not SUBREAPER or has_children()
     if left and processes_of(uid):
-        # Only hostile or sloppy programs leave processes: a helper under their uid kills them all with
-        # kill(-1), which reaches even those that escaped into new sessions or process groups.
-        pid = os.fork()
-        if pid == 0:
-            try:
-                drop_to(uid)
-                for _ in range(1000):
-                    try:
-                        os.kill(-1, signal.SIGKILL)
-                    except ProcessLookupError:
-                        break
-                os._exit(0)
-            except BaseException:
-                os._exit(1)
-        _, st = os.waitpid(pid, 0)
-        ok = os.waitstatus_to_exitcode(st) == 0
+        ok = kill_all_of(uid)
         # Killed processes take a moment to die, and their zombies are ours to reap (we are their
         # subreaper): the verdict waits until none is left.
         # Bounded in time, not in rounds: under gVisor one /proc scan beside a fork bomb's remains can
@@ -393,6 +378,8 @@ def clean(uid, work):
             reap()
             if not processes_of(uid):
                 break
+            # Under gVisor a bomb's children forked during a kill(-1) escape it: kill again.
+            ok = kill_all_of(uid) and ok
             time.sleep(0.005)
     shutil.rmtree(work, ignore_errors=True)
     for d in ("/tmp", "/dev/shm"):
@@ -412,6 +399,28 @@ def clean(uid, work):
                 except OSError:
                     ok = False
     return ok and not os.path.exists(work) and not (left and processes_of(uid))
+
+
+def kill_all_of(uid):
+    """Only hostile or sloppy programs leave processes: a helper under their uid kills them all with
+    kill(-1), which reaches even those that escaped into new sessions or process groups."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_to(uid)
+            # Stopped first, as stopped processes fork no more: under gVisor, children forked while a
+            # kill(-1) runs escape it, and a bomb at its process limit refills every slot at once.
+            for sig, rounds in ((signal.SIGSTOP, 20), (signal.SIGKILL, 1000)):
+                for _ in range(rounds):
+                    try:
+                        os.kill(-1, sig)
+                    except ProcessLookupError:
+                        break
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(st) == 0
 
 
 def processes_of(uid):
