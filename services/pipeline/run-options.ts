@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BackendName } from "../sandbox/index.ts";
 import { policyNames } from "../selector/policies.ts";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -27,7 +28,7 @@ export const RunOptions = z
     state: z.string().min(1).default(".sca-state"),
     llmBaseUrl: z.url().optional(),
     llmModel: z.string().min(1).optional(),
-    sandbox: z.enum(["auto", "docker", "bwrap"]).default("auto"),
+    sandbox: BackendName.default("auto"),
     sandboxTimeout: z.string().regex(/^\d+(\.\d+)?$/, "seconds, e.g. 10 or 2.5").optional(),
     policy: z.string().refine((p) => policyNames().includes(p), { error: `a selection policy: ${policyNames().join(", ")}` }).default("pass-random"),
     stragglerTimeoutMs: positiveInt.default(10 * 60_000),

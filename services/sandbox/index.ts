@@ -20,14 +20,16 @@
  * - Limits (defaults as the reference's container mode: 10 s wall, 4 GiB address space; see
  *   limits.ts) hold per execution; per-run limits may lower them, and may raise memory only up to
  *   what the workers were sized for at creation.
- * - Backends (`backend: "auto" | "docker" | "bwrap"`): `docker` runs warm containers through dockerode
- *   (gVisor when the engine has runsc, `runtime` forces one) with image `image` or
- *   $SCA_SANDBOX_IMAGE; `bwrap` runs warm bubblewrap sandboxes on this host (root, cgroup v1). Auto
- *   picks docker when an engine answers and an image is named, else bwrap, else throws: nothing ever
- *   runs without isolation.
+ * - Backends (`backend: "auto" | "docker" | "bwrap" | "pod"`): `docker` runs warm containers through
+ *   dockerode (gVisor when the engine has runsc, `runtime` forces one) with image `image` or
+ *   $SCA_SANDBOX_IMAGE; `bwrap` runs warm bubblewrap sandboxes on this host (root, cgroup v1); `pod`
+ *   runs the supervisor as a child process, each program under its own uid in its own user+network
+ *   namespace, for a pod that is itself the boundary (the k8s verdicts pod under gVisor). Auto picks
+ *   docker when an engine answers and an image is named, else bwrap, else throws: nothing ever runs
+ *   without isolation, and auto never picks pod, which is only as strong as the pod around it.
  * - `programFromResponse(response)` assembles a Response record's program as the reference does.
  */
-export { createSandbox, SandboxOptions, type ExecResult, type Sandbox } from "./sandbox.ts";
+export { BackendName, createSandbox, SandboxOptions, type ExecResult, type Sandbox } from "./sandbox.ts";
 export { Limits, type LimitsInput } from "./limits.ts";
 export { programFromResponse, programSource, fencedBlocks, stripMainTail, type Program } from "./program.ts";
 export { SandboxFault } from "./protocol.ts";

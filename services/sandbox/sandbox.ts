@@ -4,14 +4,19 @@ import type { TamperingKind, VerdictStatus } from "../../schemas/records.ts";
 import { type Backend, type SupervisedWorker } from "./backends/backend.ts";
 import { bwrapUsable, createBwrapBackend } from "./backends/bwrap.ts";
 import { createDockerBackend, dockerFromEnv, dockerReachable } from "./backends/docker.ts";
+import { createPodBackend } from "./backends/pod.ts";
 import { classify, isAnomaly } from "./classify.ts";
 import { Limits, type LimitsInput, supervisorLimits } from "./limits.ts";
 import { WorkerPool } from "./pool.ts";
 import { type Program, programSource } from "./program.ts";
 import { SandboxFault } from "./protocol.ts";
 
+/** Where programs run; `pod` only where the pod itself is the boundary (see backends/pod.ts), never by `auto`. */
+export const BackendName = z.enum(["auto", "docker", "bwrap", "pod"]);
+export type BackendName = z.infer<typeof BackendName>;
+
 export const SandboxOptions = z.object({
-  backend: z.enum(["auto", "docker", "bwrap"]).default("auto"),
+  backend: BackendName.default("auto"),
   /** Programs running at once: one warm worker each. */
   concurrency: z.number().int().min(1).max(256).default(2),
   /** Executions a worker serves before it is replaced. */
@@ -34,7 +39,7 @@ export interface ExecResult {
   /** Bytes the program wrote; the tails keep the last `outputBytes` of each. */
   stdout_bytes: number;
   stderr_bytes: number;
-  /** e.g. "docker:runsc", "bwrap". */
+  /** e.g. "docker:runsc", "bwrap", "pod". */
   backend: string;
   /** The warm worker (container or bwrap sandbox) that ran it. */
   worker: string;
@@ -130,12 +135,15 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
   };
 }
 
-async function pickBackend(which: "auto" | "docker" | "bwrap", image: string | undefined, runtime: "auto" | "runsc" | "runc", env: NodeJS.ProcessEnv): Promise<Backend> {
+async function pickBackend(which: BackendName, image: string | undefined, runtime: "auto" | "runsc" | "runc", env: NodeJS.ProcessEnv): Promise<Backend> {
   const docker = dockerFromEnv(env);
   if (which === "docker" || (which === "auto" && image && (await dockerReachable(docker)))) {
     if (!image) throw new SandboxFault("docker backend: no image (set SCA_SANDBOX_IMAGE or pass image)");
     return createDockerBackend({ image, runtime }, docker);
   }
+  if (which === "pod") return createPodBackend();
   if (which === "bwrap" || bwrapUsable()) return createBwrapBackend();
-  throw new SandboxFault("no sandbox backend: no Docker engine with a sandbox image, and bubblewrap cannot run here; refusing to run without isolation");
+  throw new SandboxFault(
+    "no sandbox backend: no Docker engine with a sandbox image, and bubblewrap cannot run here; refusing to run without isolation (in a pod that is itself the boundary, e.g. under gVisor, choose the pod backend)",
+  );
 }

@@ -15,7 +15,9 @@
 #   (SETUID, SETGID, CHOWN, DAC_OVERRIDE, FOWNER); the program, under another uid, has none;
 # - rlimits: address space (memory), CPU seconds, processes (binds: the uid is not root), file size,
 #   open files, no core dumps; its oom_score_adj is maximal so the OOM killer picks it, not us;
-# - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap.
+# - its own work dir, an empty environment, stdin from /dev/null, output through pipes we cap;
+# - with --own-network (the pod backend, where the sandbox shares the pod's network): a user and network
+#   namespace of its own, holding no capability, so that it reaches nothing, not even the pod's loopback.
 #
 # Completion proof (threat model and limits: services/sandbox/README.md): the program runs in the
 # forked child's own interpreter, so anything the child holds as a Python object the program can
@@ -46,8 +48,20 @@ import traceback
 import types
 import unittest
 
-WORK_ROOT = "/tmp/sca"
+# Per supervisor: the pod backend runs several in one /tmp.
+WORK_ROOT = f"/tmp/sca/{os.getpid()}"
 ALL_FDS = 4096
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+PR_SET_DUMPABLE = 4
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+OWN_NETWORK = "--own-network" in sys.argv[2:]
+SUBREAPER = False
+LIBC = None
+if OWN_NETWORK:
+    import ctypes
+
+    LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def reply(msg):
@@ -93,6 +107,36 @@ def drop_to(uid):
         os.setuid(uid)
 
 
+def own_network(uid):
+    """Moves this (already unprivileged) process into new user and network namespaces. Needs no
+    capability, and unlike CAP_SYS_ADMIN it is allowed in a pod; under gVisor the Sentry serves it."""
+    if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER | CLONE_NEWNET)")
+    # setuid made the process undumpable, which makes its /proc files root's: the map could not be written.
+    LIBC.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    # Undumpable again: a dumpable program may open its own /proc/self/mem (through a symlink, which the
+    # audit hook cannot tell by name) and read the completion marker out of its memory.
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # A new user namespace comes with every capability inside it: keep none.
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    if LIBC.capset(header, (ctypes.c_uint32 * 6)()) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
+def forget_ctypes():
+    """Drops every reference to the ctypes this process loaded: calls through an already loaded
+    library are not audited, so a program finding LIBC (run_child's globals are one frame up) could
+    make itself dumpable and read the completion marker out of /proc/self/mem. Imported anew, ctypes
+    meets the audit hook, as on every other backend. Not closed: ctypes' classes outlive this
+    (object.__subclasses__() still finds CDLL, and through its methods' globals the module)."""
+    global LIBC, ctypes
+    LIBC = ctypes = None
+    for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
+        del sys.modules[name]
+
+
 def fresh_stdio():
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
@@ -129,6 +173,9 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         resource.setrlimit(resource.RLIMIT_NOFILE, (req["open_files"], req["open_files"]))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         drop_to(uid)
+        if OWN_NETWORK:
+            own_network(uid)
+            forget_ctypes()
         # After the uid change, so that the count is the program's own uid's.
         resource.setrlimit(resource.RLIMIT_NPROC, (req["processes"], req["processes"]))
         os.chdir(work)
@@ -316,29 +363,23 @@ def clean(uid, work):
     """Kills every process of the program's uid and deletes what it wrote. True when nothing is left."""
     ok = True
     reap()
-    if processes_of(uid):
-        # Only hostile or sloppy programs leave processes: a helper under their uid kills them all with
-        # kill(-1), which reaches even those that escaped into new sessions or process groups.
-        pid = os.fork()
-        if pid == 0:
-            try:
-                drop_to(uid)
-                for _ in range(1000):
-                    try:
-                        os.kill(-1, signal.SIGKILL)
-                    except ProcessLookupError:
-                        break
-                os._exit(0)
-            except BaseException:
-                os._exit(1)
-        _, st = os.waitpid(pid, 0)
-        ok = os.waitstatus_to_exitcode(st) == 0
+    # Scanning /proc costs milliseconds (more under gVisor) and most programs leave nothing: whatever a
+    # program left descends from us (its orphans come to us, the subreaper), so with no child of ours
+    # left, no process of its uid is left either.
+    left = not SUBREAPER or has_children()
+    if left and processes_of(uid):
+        ok = kill_all_of(uid)
         # Killed processes take a moment to die, and their zombies are ours to reap (we are their
         # subreaper): the verdict waits until none is left.
-        for _ in range(200):
+        # Bounded in time, not in rounds: under gVisor one /proc scan beside a fork bomb's remains can
+        # take a second. Past 5 s the run is not clean and the worker is replaced.
+        give_up = time.monotonic() + 5
+        while time.monotonic() < give_up:
             reap()
             if not processes_of(uid):
                 break
+            # Under gVisor a bomb's children forked during a kill(-1) escape it: kill again.
+            ok = kill_all_of(uid) and ok
             time.sleep(0.005)
     shutil.rmtree(work, ignore_errors=True)
     for d in ("/tmp", "/dev/shm"):
@@ -357,7 +398,29 @@ def clean(uid, work):
                         os.unlink(e.path)
                 except OSError:
                     ok = False
-    return ok and not os.path.exists(work) and not processes_of(uid)
+    return ok and not os.path.exists(work) and not (left and processes_of(uid))
+
+
+def kill_all_of(uid):
+    """Only hostile or sloppy programs leave processes: a helper under their uid kills them all with
+    kill(-1), which reaches even those that escaped into new sessions or process groups."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_to(uid)
+            # Stopped first, as stopped processes fork no more: under gVisor, children forked while a
+            # kill(-1) runs escape it, and a bomb at its process limit refills every slot at once.
+            for sig, rounds in ((signal.SIGSTOP, 20), (signal.SIGKILL, 1000)):
+                for _ in range(rounds):
+                    try:
+                        os.kill(-1, sig)
+                    except ProcessLookupError:
+                        break
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(st) == 0
 
 
 def processes_of(uid):
@@ -378,15 +441,23 @@ def processes_of(uid):
 
 
 def become_subreaper():
-    # Orphans of the programs then come to us (as they do anyway when we are a container's PID 1),
-    # so that cleanup can reap them all before it answers.
+    """Orphans of the programs then come to us (as they do anyway when we are a container's PID 1),
+    so that cleanup can reap them all before it answers. True when they do."""
     import ctypes
 
     PR_SET_CHILD_SUBREAPER = 36
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 or os.getpid() == 1
     except (OSError, AttributeError):
-        pass
+        return os.getpid() == 1
+
+
+def has_children():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        return True
+    except ChildProcessError:
+        return False
 
 
 def reap():
@@ -553,12 +624,31 @@ def read_completion(tail, nonce):
 REFUSAL_KINDS = frozenset(["completion-call", "sealed-function", "sealed-frame", "proc-mem", "native-import", "trace", "gc", "audit-hook", "ctypes"])
 
 
+def probe_own_network(uid):
+    """Refuses to start when programs could not get a network of their own (rather than run them on ours)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            drop_to(uid)
+            own_network(uid)
+            os._exit(0)
+        except BaseException as e:
+            os.write(2, f"{e}\n".encode())
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(st) != 0:
+        raise SystemExit("supervisor: cannot give programs a user and network namespace of their own")
+
+
 def main():
     uid = int(sys.argv[1]) if len(sys.argv) > 1 else os.getuid()
     if os.getuid() == 0 and uid == 0:
         raise SystemExit("supervisor: refusing to run programs as root")
     os.makedirs(WORK_ROOT, mode=0o711, exist_ok=True)
-    become_subreaper()
+    if OWN_NETWORK:
+        probe_own_network(uid)
+    global SUBREAPER
+    SUBREAPER = become_subreaper()
     reply({"ready": True, "python": sys.version.split()[0], "uid": uid, "separate_uid": uid != os.getuid()})
     seq = 0
     for line in sys.stdin.buffer:

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { SandboxOptions } from "../sandbox/index.ts";
+import { BackendName, type SandboxOptions } from "../sandbox/index.ts";
 
 const int = (name: string) =>
   z
@@ -10,7 +10,7 @@ const int = (name: string) =>
 
 /** The verdicts service's sandbox settings, from the environment. */
 export const VerdictsEnv = z.object({
-  SCA_SANDBOX_BACKEND: z.enum(["auto", "docker", "bwrap"]).default("auto"),
+  SCA_SANDBOX_BACKEND: BackendName.default("auto"),
   SCA_SANDBOX_RUNTIME: z.enum(["auto", "runsc", "runc"]).default("auto"),
   SCA_SANDBOX_IMAGE: z.string().min(1).optional(),
   SCA_SANDBOX_CONCURRENCY: int("SCA_SANDBOX_CONCURRENCY"),

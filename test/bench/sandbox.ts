@@ -1,30 +1,42 @@
-// `npm run bench -- sandbox [--reps 10] [--concurrency 2] [--docker-run 20] [--baseline REV]`: programs/s for the HumanEval
-// canonical programs through each sandbox backend against a plain `python3 file.py` subprocess loop at
-// the same concurrency, side by side in one run: the repetitions rotate through the modes, so a change
-// of machine load hits every mode alike. Also times one `docker run` per program for comparison.
+// `npm run bench -- sandbox [--reps 3] [--concurrency 2] [--startup 3] [--docker-run 20] [--baseline REV]`: programs/s of
+// each sandbox path against a bare `/usr/bin/python3 file.py` subprocess loop at the same concurrency,
+// side by side in one run, for two workloads: HumanEval's canonical programs and a trivial program (the
+// floor: what the path itself costs). The repetitions rotate through the modes, so a change of machine
+// load hits every mode alike. Paths: bwrap, Docker (runc, runsc) and the k8s verdicts pod (the built
+// application image run with the flags the rendered manifests give that pod, pod backend under runsc).
+// Also the start-up of one warm worker per path, and one `docker run` per program for comparison.
 // --baseline REV adds the supervisor alone (no sandbox walls; private /tmp and pids) at git revision
 // REV and at the working tree, each program run on both in turn (alternating which goes first), so
 // that load swings hit both alike: the per-program cost of a supervisor change.
 // Needs the Docker engine and image from test/infra/start-docker.sh (DOCKER_HOST, SCA_SANDBOX_IMAGE), e.g.
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
-import { execFileSync, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface, type Interface } from "node:readline";
 import Docker from "dockerode";
+import { parseAllDocuments } from "yaml";
 import { z } from "zod";
-import { createSandbox, Limits, programSource, type Sandbox } from "../../services/sandbox/index.ts";
+import { createSandbox, Limits, programSource, type Sandbox, type SandboxOptions } from "../../services/sandbox/index.ts";
 import { SUPERVISOR_SOURCE } from "../../services/sandbox/backends/backend.ts";
 import { supervisorLimits } from "../../services/sandbox/limits.ts";
+import { podDockerFlags } from "../deploy/pod/docker-flags.ts";
+import { kustomize, ROOT, run as runTool } from "../deploy/repo.ts";
 import { humanEval } from "../sandbox/fixtures.ts";
 
 const Args = z.object({
-  reps: z.coerce.number().int().min(1).default(10),
+  reps: z.coerce.number().int().min(1).default(3),
   concurrency: z.coerce.number().int().min(1).default(2),
+  startup: z.coerce.number().int().min(1).default(3),
   dockerRun: z.coerce.number().int().min(0).default(20),
   baseline: z.string().min(1).optional(),
 });
+
+/** The application image the verdicts pod runs, as the pod test builds it. */
+const APP_TAG = "sca-app:verdicts-pod-test";
+const PLAIN = "python3 file.py loop";
 
 function parseArgs(args: string[]): z.infer<typeof Args> {
   const raw: Record<string, string> = {};
@@ -79,7 +91,7 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
  * without the current protocol's schema, which an older revision need not meet.
  */
 async function bareSupervisor(source: string, uid: number): Promise<{ run(code: string): Promise<string>; close(): void }> {
-  // A private /tmp (every supervisor numbers its work dirs from 1 under /tmp/sca) and pid namespace (it
+  // A private /tmp (older revisions number their work dirs from 1 under /tmp/sca) and pid namespace (it
   // scans /proc for its programs' processes, as it does in a sandbox, not the whole host's).
   const p = spawn("unshare", ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", "/usr/bin/python3", "-I", "-c", source, String(uid)], {
     stdio: ["pipe", "pipe", "inherit"],
@@ -104,64 +116,119 @@ async function bareSupervisor(source: string, uid: number): Promise<{ run(code: 
   };
 }
 
+interface Mode {
+  name: string;
+  run(programs: string[]): Promise<{ seconds: number; statuses: string[] }>;
+  /** Milliseconds from asking for a fresh warm worker until it is ready, per worker. */
+  startup?(workers: number): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+function inProcess(name: string, opts: SandboxOptions, s: Sandbox, concurrency: number): Mode {
+  return {
+    name,
+    async run(programs) {
+      const t0 = performance.now();
+      const statuses = await pool(programs, concurrency, async (src) => {
+        const r = await s.run({ code: src, tests: "" });
+        return r.status === "sandbox_error" ? `${r.status}: ${r.error}` : r.status;
+      });
+      return { seconds: (performance.now() - t0) / 1000, statuses };
+    },
+    async startup(workers) {
+      const ms: number[] = [];
+      for (let i = 0; i < workers; i++) {
+        const one = await createSandbox({ ...opts, concurrency: 1 });
+        const t0 = performance.now();
+        await one.warm();
+        ms.push(performance.now() - t0);
+        await one.close();
+      }
+      return ms;
+    },
+    close: () => s.close(),
+  };
+}
+
+/** The verdicts pod: a long-lived container running support/pod-runner.ts, driven in JSON lines. */
+async function podMode(concurrency: number): Promise<Mode> {
+  runTool("bash", ["test/infra/build-image.sh", "app", APP_TAG], { cwd: ROOT });
+  const objs = parseAllDocuments(kustomize(join(ROOT, "k8s", "base"))).map((d) => d.toJS() as Record<string, any>);
+  const { flags } = podDockerFlags(objs, "sca-verdicts", () => `secret-${randomBytes(12).toString("hex")}`);
+  const support = join(ROOT, "test", "bench", "support");
+  const child: ChildProcessWithoutNullStreams = spawn(
+    "docker",
+    ["run", "--rm", "-i", ...flags, "-v", `${support}:/app/test/bench/support:ro`, "--entrypoint", "/usr/bin/tini", APP_TAG, "--", "node", "--import", "tsx", "test/bench/support/pod-runner.ts", String(concurrency)],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  const lines: Interface = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  const it = lines[Symbol.asyncIterator]();
+  const reply = async <T>(): Promise<T> => {
+    const r = await it.next();
+    if (r.done) throw new Error(`bench sandbox: the pod container ended: ${stderr}`);
+    return JSON.parse(r.value as string) as T;
+  };
+  const ready = await reply<{ backend: string }>();
+  const ask = <T>(cmd: unknown) => (child.stdin.write(JSON.stringify(cmd) + "\n"), reply<T>());
+  return {
+    name: `pod (${ready.backend}, k8s verdicts pod under runsc)`,
+    run: (programs) => ask({ op: "run", programs }),
+    startup: async (workers) => (await ask<{ ms: number[] }>({ op: "startup", workers })).ms,
+    async close() {
+      child.stdin.end();
+      await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
+}
+
 interface Row {
+  workload: string;
   mode: string;
   programs: number;
   seconds: number;
-  passed: number;
 }
 
 export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
   const a = parseArgs(args);
   const image = process.env.SCA_SANDBOX_IMAGE;
   if (!image) throw new Error("bench sandbox: SCA_SANDBOX_IMAGE is not set (run under test/infra/with-infra.sh)");
-  const tasks = humanEval().map((t) => programSource({ code: t.code, tests: t.tests }));
+  const workloads: Record<string, string[]> = {
+    humaneval: humanEval().map((t) => programSource({ code: t.code, tests: t.tests })),
+    trivial: Array.from({ length: 164 }, () => "x = 1\n"),
+  };
   const dir = mkdtempSync(join(tmpdir(), "sca-bench-sandbox-"));
-  const files = tasks.map((src, i) => {
-    const f = join(dir, `p${i}.py`);
-    writeFileSync(f, src);
-    return f;
-  });
-
-  const sandboxes: Array<[string, Sandbox]> = [];
-  for (const [mode, opts] of [
-    ["bwrap", { backend: "bwrap" }],
-    ["docker:runc", { backend: "docker", runtime: "runc" }],
-    ["docker:runsc", { backend: "docker", runtime: "runsc" }],
-  ] as const) {
-    const s = await createSandbox({ ...opts, concurrency: a.concurrency, image, maxRunsPerWorker: 100_000 });
-    await s.warm();
-    sandboxes.push([mode, s]);
+  const files: Record<string, string[]> = {};
+  for (const [w, srcs] of Object.entries(workloads)) {
+    files[w] = srcs.map((src, i) => {
+      const f = join(dir, `${w}-${i}.py`);
+      writeFileSync(f, src);
+      return f;
+    });
   }
+
+  const modes: Mode[] = [];
+  const rows: Row[] = [];
+  const startups: Array<{ mode: string; ms: number[] }> = [];
   // Per slot, one supervisor of each revision.
   const pairs: Array<Array<[string, Awaited<ReturnType<typeof bareSupervisor>>]>> = [];
-  if (a.baseline) {
-    const rev = execFileSync("git", ["rev-parse", "--short", a.baseline], { encoding: "utf8" }).trim();
-    const before = execFileSync("git", ["show", `${rev}:services/sandbox/supervisor.py`], { encoding: "utf8" });
-    for (let i = 0; i < a.concurrency; i++) {
-      pairs.push([
-        [`supervisor alone @${rev}`, await bareSupervisor(before, 61_000 + i)],
-        ["supervisor alone @worktree", await bareSupervisor(SUPERVISOR_SOURCE, 61_100 + i)],
-      ]);
-    }
-  }
-  /** One pass of every program on both supervisors of a slot; adds each request's time to its row. */
-  const interleaved = async (rows: Map<string, Row>) => {
+  /** One pass of a workload's programs on both supervisors of a slot; adds each request's time to its row. */
+  const interleaved = async (w: string) => {
     const idle = [...pairs];
     let n = 0;
-    await pool(tasks, a.concurrency, async (src) => {
+    await pool(workloads[w], a.concurrency, async (src) => {
       const pair = idle.pop()!;
       try {
-        for (const [label, w] of n++ % 2 ? [...pair].reverse() : pair) {
+        for (const [label, sup] of n++ % 2 ? [...pair].reverse() : pair) {
           const t0 = performance.now();
-          const status = await w.run(src);
-          if (status !== "pass") throw new Error(`bench sandbox: a canonical program did not pass on ${label}`);
-          const row = rows.get(label) ?? { mode: label, programs: 0, seconds: 0, passed: 0 };
+          const status = await sup.run(src);
+          if (status !== "pass") throw new Error(`bench sandbox: a ${w} program did not pass on ${label}`);
+          let row = rows.find((r) => r.workload === w && r.mode === label);
+          if (!row) rows.push((row = { workload: w, mode: label, programs: 0, seconds: 0 }));
           // Slots run side by side: a slot's share of the elapsed time.
           row.seconds += (performance.now() - t0) / 1000 / a.concurrency;
           row.programs++;
-          row.passed++;
-          rows.set(label, row);
         }
       } finally {
         idle.push(pair);
@@ -169,63 +236,101 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       return "pass";
     });
   };
-  const modes: Array<[string, () => Promise<string[]>]> = [
-    ["python3 file.py loop", () => pool(files, a.concurrency, plainPython)],
-    ...sandboxes.map(([mode, s]): [string, () => Promise<string[]>] => [mode, () => pool(tasks, a.concurrency, async (src) => (await s.run({ code: src, tests: "" })).status)]),
-  ];
-  const rows = new Map<string, Row>(modes.map(([mode]) => [mode, { mode, programs: 0, seconds: 0, passed: 0 }]));
   try {
-    for (let rep = 0; rep < a.reps; rep++) {
-      // Rotate the order each repetition: no mode always runs first or last.
-      for (let k = 0; k < modes.length; k++) {
-        const [mode, go] = modes[(rep + k) % modes.length];
-        const t0 = performance.now();
-        const statuses = await go();
-        // A broken sandbox would make any rate meaningless: the canonical solutions all pass.
-        const bad = statuses.filter((s) => s !== "pass");
-        if (bad.length) throw new Error(`bench sandbox: ${bad.length} canonical programs did not pass on ${mode}: ${[...new Set(bad)].join(", ")}`);
-        const row = rows.get(mode)!;
-        row.seconds += (performance.now() - t0) / 1000;
-        row.programs += statuses.length;
-        row.passed += statuses.filter((s) => s === "pass").length;
+    for (const [name, opts] of [
+      ["bwrap", { backend: "bwrap" }],
+      ["docker:runc", { backend: "docker", runtime: "runc", image }],
+      ["docker:runsc", { backend: "docker", runtime: "runsc", image }],
+    ] as const) {
+      const o: SandboxOptions = { ...opts, concurrency: a.concurrency, maxRunsPerWorker: 100_000 };
+      const s = await createSandbox(o);
+      await s.warm();
+      modes.push(inProcess(name, o, s, a.concurrency));
+    }
+    modes.push(await podMode(a.concurrency));
+    if (a.baseline) {
+      const rev = execFileSync("git", ["rev-parse", "--short", a.baseline], { encoding: "utf8" }).trim();
+      const before = execFileSync("git", ["show", `${rev}:services/sandbox/supervisor.py`], { encoding: "utf8" });
+      for (let i = 0; i < a.concurrency; i++) {
+        pairs.push([
+          [`supervisor alone @${rev}`, await bareSupervisor(before, 61_000 + i)],
+          ["supervisor alone @worktree", await bareSupervisor(SUPERVISOR_SOURCE, 61_100 + i)],
+        ]);
       }
-      if (pairs.length) await interleaved(rows);
+    }
+    const all: Array<{ name: string; run(w: string): Promise<{ seconds: number; statuses: string[] }> }> = [
+      {
+        name: PLAIN,
+        run: async (w) => {
+          const t0 = performance.now();
+          const statuses = await pool(files[w], a.concurrency, plainPython);
+          return { seconds: (performance.now() - t0) / 1000, statuses };
+        },
+      },
+      ...modes.map((m) => ({ name: m.name, run: (w: string) => m.run(workloads[w]) })),
+    ];
+    for (const w of Object.keys(workloads)) for (const m of all) rows.push({ workload: w, mode: m.name, programs: 0, seconds: 0 });
+    for (let rep = 0; rep < a.reps; rep++) {
+      for (const w of Object.keys(workloads)) {
+        // Rotate the order each repetition: no mode always runs first or last.
+        for (let k = 0; k < all.length; k++) {
+          const m = all[(rep + k) % all.length];
+          const { seconds, statuses } = await m.run(w);
+          // A broken sandbox would make any rate meaningless: every program of both workloads passes.
+          const bad = statuses.filter((s) => s !== "pass");
+          if (bad.length) throw new Error(`bench sandbox: ${bad.length} ${w} programs did not pass on ${m.name}: ${[...new Set(bad)].join(", ")}`);
+          const row = rows.find((r) => r.workload === w && r.mode === m.name)!;
+          row.seconds += seconds;
+          row.programs += statuses.length;
+        }
+        if (pairs.length) await interleaved(w);
+      }
       console.error(`bench sandbox: repetition ${rep + 1}/${a.reps} done`);
     }
+    for (const m of modes) if (m.startup) startups.push({ mode: m.name, ms: await m.startup(a.startup) });
     if (a.dockerRun > 0) {
       const docker = new Docker();
-      const sample = tasks.slice(0, a.dockerRun);
+      const sample = workloads.humaneval.slice(0, a.dockerRun);
       const t0 = performance.now();
       const statuses = await pool(sample, a.concurrency, (src) => dockerRun(docker, image, src));
-      rows.set("docker run per program (runc)", {
-        mode: "docker run per program (runc)",
-        programs: sample.length,
-        seconds: (performance.now() - t0) / 1000,
-        passed: statuses.filter((s) => s === "pass").length,
-      });
+      if (statuses.some((s) => s !== "pass")) throw new Error("bench sandbox: docker run per program failed a canonical program");
+      rows.push({ workload: "humaneval", mode: "docker run per program (runc)", programs: sample.length, seconds: (performance.now() - t0) / 1000 });
     }
   } finally {
-    await Promise.all(sandboxes.map(([, s]) => s.close()));
-    for (const pair of pairs) for (const [, w] of pair) w.close();
+    await Promise.all(modes.map((m) => m.close()));
+    for (const pair of pairs) for (const [, sup] of pair) sup.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const plain = rows.get("python3 file.py loop")!;
-  const plainRate = plain.programs / plain.seconds;
-  const data = [...rows.values()].map((r) => ({
-    ...r,
-    programs_per_s: r.programs / r.seconds,
-    ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
-    ratio_vs_plain: r.programs / r.seconds / plainRate,
-  }));
+  const slots = Math.min(a.concurrency, cpus().length);
+  const data = rows.map((r) => {
+    const plain = rows.find((p) => p.workload === r.workload && p.mode === PLAIN)!;
+    const rate = r.programs / r.seconds;
+    return {
+      ...r,
+      programs_per_s: rate,
+      programs_per_s_per_core: rate / slots,
+      ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
+      ratio_vs_plain: rate / (plain.programs / plain.seconds),
+    };
+  });
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   // Other work on the machine slows fresh interpreter starts most: say how loaded it was.
   const load = loadavg()[1].toFixed(1);
   const table = [
-    `HumanEval canonical programs x${a.reps}, concurrency ${a.concurrency}, ${cpus().length} CPUs, 5-min load average ${load} at the end, ${process.env.SCA_SANDBOX_IMAGE}`,
+    `x${a.reps} per workload, concurrency ${a.concurrency}, ${cpus().length} CPUs, 5-min load average ${load} at the end, sandbox image ${image}, app image ${APP_TAG}; baseline: /usr/bin/python3 file.py`,
+    "Machine load slows the baseline's fresh interpreter starts most: compare ratios within one run, and runs only at a like load.",
+    ...(a.baseline ? ["Rows `supervisor alone @REV`: each program on the supervisor at that revision and at the working tree in turn, without sandbox walls."] : []),
     "",
-    "| mode | programs | passed | seconds | programs/s | ms/program/slot | vs plain loop |",
-    "|---|---:|---:|---:|---:|---:|---:|",
-    ...data.map((d) => `| ${d.mode} | ${d.programs} | ${d.passed} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x |`),
+    "| workload | mode | programs | seconds | programs/s | programs/s per core | ms/program/slot | vs plain loop |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+    ...data.map((d) => `| ${d.workload} | ${d.mode} | ${d.programs} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.programs_per_s_per_core.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x |`),
+    "",
+    `Start-up of one warm worker (from asking until its supervisor is ready), ${a.startup} in a row:`,
+    "",
+    "| mode | median ms | all ms |",
+    "|---|---:|---|",
+    ...startups.map((s) => `| ${s.mode} | ${median(s.ms).toFixed(0)} | ${s.ms.map((m) => m.toFixed(0)).join(", ")} |`),
   ].join("\n");
-  return { table, data: { args: a, load_average_5min: Number(load), rows: data } };
+  return { table, data: { args: a, load_average_5min: Number(load), rows: data, startups } };
 }

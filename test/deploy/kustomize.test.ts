@@ -29,7 +29,7 @@ const NOT_DEPLOYED: Record<string, string> = {
   SCA_INSTANCE_ID: "defaults to the hostname, which is the pod name",
   SCA_GROUP_ID: "defaults to the stage name, which the KEDA triggers name as consumerGroup",
   SCA_STATE_DIR: "only the embedded transport; the services use Kafka",
-  SCA_SANDBOX_IMAGE: "docker backend only: a pod has no Docker engine, so sandbox pods run bwrap under gVisor",
+  SCA_SANDBOX_IMAGE: "docker backend only: a pod has no Docker engine, so the verdicts pod runs the pod backend under gVisor",
   SCA_SANDBOX_RUNTIME: "docker backend only (gVisor comes from the pod's RuntimeClass here)",
   SCA_EXTRA_BENCHMARKS_DIR: "`sca ingest` (an operator command, not a deployed service)",
   SCA_DEDUP_DIR: "`sca ingest` (an operator command, not a deployed service)",

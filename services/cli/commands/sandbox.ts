@@ -4,12 +4,12 @@ import { createInterface } from "node:readline";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
-import { createSandbox, type ExecResult, type Sandbox } from "../../sandbox/index.ts";
+import { BackendName, createSandbox, type ExecResult, type Sandbox } from "../../sandbox/index.ts";
 
 const Flags = z.object({
   input: z.string().min(1),
   output: z.string().min(1),
-  backend: z.enum(["auto", "docker", "bwrap"]),
+  backend: BackendName,
   runtime: z.enum(["auto", "runsc", "runc"]),
   image: z.string().min(1).optional(),
   concurrency: z.coerce.number().int().min(1).max(256),
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     )
     .requiredOption("--input <file>", "JSONL input, one {id, code, tests} per line")
     .requiredOption("--output <file>", "JSONL output, one result per input program, in completion order")
-    .option("--backend <name>", "docker | bwrap | auto (docker when an engine answers and an image is set, else bwrap)", "auto")
+    .option("--backend <name>", "docker | bwrap | pod | auto (docker when an engine answers and an image is set, else bwrap); default $SCA_SANDBOX_BACKEND", process.env.SCA_SANDBOX_BACKEND ?? "auto")
     .option("--runtime <name>", "docker runtime: runsc | runc | auto (gVisor when the engine has it)", "auto")
     .option("--image <ref>", "sandbox image for the docker backend (default $SCA_SANDBOX_IMAGE)")
     .option("--concurrency <n>", "programs running at once", "2")
