@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts a fresh single-node KRaft Kafka (broker + controller in one JVM) on loopback for the tests.
 # stdout: only `export` lines (KAFKA_BROKERS, SCA_KAFKA_CTL); everything else goes to stderr.
-# Ports: 39092 (client) / 39093 (controller) unless taken, e.g. by another engineer's test run on
-# the same machine; then the next free pair 100 above. KAFKA_PORT pins it.
+# Ports: 19092 (client) / 19093 (controller) unless taken, e.g. by another engineer's test run on
+# the same machine; then the next free pair 100 above. KAFKA_PORT pins it. They sit below the
+# kernel's ephemeral range (32768+): there, a client's outgoing socket once took the controller port
+# while a test had the broker stopped, and the restart could not bind.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/jvm-lib.sh"
@@ -19,7 +21,7 @@ rm -rf "$dir" && mkdir -p "$dir/logs" "$dir/data"
 # Children get the lock's fd closed (9>&-): a broker inheriting it would hold the lock for its life.
 exec 9>/tmp/sca-kafka-ports.lock
 flock -w 180 9 || echo "port lock still busy after 180 s; going ahead without it" >&2
-port=${KAFKA_PORT:-$(free_port_pair 39092 100)}
+port=${KAFKA_PORT:-$(free_port_pair 19092 100)}
 printf 'KAFKA_PORT=%s\nCONTROLLER_PORT=%s\n' "$port" $((port + 1)) >"$dir/env"
 
 cat >"$dir/server.properties" <<PROPS

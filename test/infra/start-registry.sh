@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts Apicurio Registry in memory on loopback for the tests; stdout: only
-# `export SCHEMA_REGISTRY_URL=...` (its Confluent-compatible API). Port 38081 unless taken (another
-# test run on this machine), then the next free one 100 above; REGISTRY_PORT pins it.
+# `export SCHEMA_REGISTRY_URL=...` (its Confluent-compatible API). Port 18081 unless taken (another
+# test run on this machine), then the next free one 100 above; REGISTRY_PORT pins it. Below the
+# ephemeral range (32768+) so no outgoing socket holds it while a test restarts the registry.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/jvm-lib.sh"
@@ -16,7 +17,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 # Serialises port choice across concurrent test runs; the registry must not inherit the fd (9>&-).
 exec 9>/tmp/sca-registry-ports.lock
 flock -w 180 9 || echo "port lock still busy after 180 s; going ahead without it" >&2
-port=${REGISTRY_PORT:-$(free_port_pair 38081 100)}
+port=${REGISTRY_PORT:-$(free_port_pair 18081 100)}
 echo "$port" >"$dir/port"
 
 t0=$(date +%s%N)
