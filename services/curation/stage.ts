@@ -1,22 +1,21 @@
 import { pino } from "pino";
 import { Counter, register as globalRegistry, type Registry } from "prom-client";
-import { CURATION_RULES, type CurationState, SelectedPair } from "../../schemas/records.ts";
+import { CURATION_RULES, type CurationState } from "../../schemas/records.ts";
+import { stageIo } from "../../schemas/stages.ts";
 import { readTopic } from "../pipeline/read-topic.ts";
-import { describeZodError } from "../runtime/codec.ts";
-import { PoisonError } from "../runtime/errors.ts";
-import type { Emit, StageDef } from "../runtime/stage.ts";
+import type { PipelineStage, StageEmit } from "../runtime/stage.ts";
 import type { StageDeps } from "../runtime/stage-loader.ts";
 import { pythonParser } from "../seeds/grammar.ts";
 import { configDigest, loadCurationConfig } from "./config.ts";
 import { pairFeatures } from "./features.ts";
 import { type Change, CurationIndex } from "./index.ts";
 
-export const STATE_TOPIC = "curation.state";
+export const STATE_TOPIC = "curation.state" as const;
 
 /** The host's transport and codec (the changelog is read through them); logger and registry optional. */
 export type CurationDeps = Pick<StageDeps, "transport" | "codec"> & Partial<Pick<StageDeps, "log" | "registry">>;
 
-export interface CurationStage extends StageDef<SelectedPair> {
+export interface CurationStage extends PipelineStage<"curation"> {
   readonly index: CurationIndex;
   close(): Promise<void>;
 }
@@ -58,20 +57,16 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps
   log.info({ restoredRecords: restored, pairs: index.size, skip: [...config.skip] }, "curation state restored");
   const dropped = droppedCounter(deps.registry ?? globalRegistry);
 
-  const emitsOf = (changes: Change[]): Emit[] =>
+  const emitsOf = (changes: Change[]): StageEmit<"curation">[] =>
     changes.map((c) => (c.kind === "state" ? { topic: STATE_TOPIC, key: c.state.instruction_id, value: c.state } : { topic: "dataset", key: c.row.instruction_id, value: c.row }));
 
   return {
-    name: "curation",
-    input: "selected",
-    outputs: [STATE_TOPIC, "dataset"],
+    ...stageIo("curation"),
     concurrency: 1,
     index,
-    process(value: SelectedPair): Promise<Emit[]> {
-      const r = SelectedPair.safeParse(value);
-      if (!r.success) return Promise.reject(new PoisonError(`curation: selected pair is invalid: ${describeZodError(r.error, value)}`, "schema_invalid"));
-      const { raw: _raw, ...pair } = r.data;
-      const changes = pair.retracted ? index.apply(pair.instruction_id, null, null) : index.apply(pair.instruction_id, pair, pairFeatures(r.data, parser, config));
+    process(selected) {
+      const { raw: _raw, ...pair } = selected;
+      const changes = pair.retracted ? index.apply(pair.instruction_id, null, null) : index.apply(pair.instruction_id, pair, pairFeatures(selected, parser, config));
       for (const c of changes) if (c.kind === "state" && c.newlyDropped && c.state.rule) dropped.inc({ rule: c.state.rule });
       return Promise.resolve(emitsOf(changes));
     },

@@ -1,6 +1,4 @@
 import type { Registry } from "prom-client";
-import type { z } from "zod";
-import { describeZodError } from "../runtime/codec.ts";
 import { type Dependency, DependencyUnavailableError } from "../runtime/dependency.ts";
 import { PoisonError } from "../runtime/errors.ts";
 import { type CompletionChoice, type CompletionRequest, type CompletionResult, sharedLlmClient } from "./client.ts";
@@ -43,13 +41,6 @@ export class LlmStageKit {
     const pool = new FewShotPool();
     const settings = generationSettingsFromEnv(env, mode);
     return new LlmStageKit(mode, sharedLlmClient(config, registry), { settings, model: config.model, promptHash: promptHash(mode, pool), pool }, llmMetrics(registry), Math.min(config.maxConcurrency, 256));
-  }
-
-  /** Validates the input record: the runner decoded it already, but the stage owns its types. */
-  input<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-    const r = schema.safeParse(value);
-    if (!r.success) throw new PoisonError(`${this.mode}: input record is invalid: ${describeZodError(r.error, value)}`, "schema_invalid");
-    return r.data;
   }
 
   /** What the stage declares to the runner. */

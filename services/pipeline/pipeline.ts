@@ -26,7 +26,7 @@ import { startLocalLlm } from "./local-llm.ts";
 import type { ProgressView } from "./progress.ts";
 import { defaultsFor, type RunOptions } from "./run-options.ts";
 import { stableRunId } from "./run-id.ts";
-import { LLM_STAGES, PIPELINE_STAGES } from "./stage-order.ts";
+import { LLM_STAGES, PIPELINE_STAGES } from "../../schemas/stages.ts";
 import { type StageProgress, stageProgress } from "./stage-progress.ts";
 
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { isStageName, PIPELINE_STAGES, STAGES } from "../../schemas/stages.ts";
 import { TOPICS } from "../../schemas/topics.ts";
 import type { Admin, OffsetCommit } from "../runtime/transport.ts";
-import { PIPELINE_STAGES } from "./stage-order.ts";
 
 /** Where a replay starts: the first record, one offset on every partition, or the first record at/after a time. */
 export type ReplayFrom = { kind: "beginning" } | { kind: "offset"; offset: bigint } | { kind: "time"; ts: number };
@@ -15,16 +15,16 @@ export const ReplayFromSpec = z.string().transform((s, ctx): ReplayFrom => {
   return z.NEVER;
 });
 
-/** The topic a stage consumes, from the catalogue's consumedBy. */
+/** The topic a stage consumes, from the stage graph. */
 export function inputOf(stage: string): string {
-  const t = Object.values(TOPICS).find((spec) => (spec.consumedBy as readonly string[]).includes(stage));
-  if (!t) throw new Error(`no stage "${stage}" consumes a catalogue topic; stages: ${PIPELINE_STAGES.join(", ")}`);
-  return t.name;
+  if (!isStageName(stage)) throw new Error(`no stage "${stage}" consumes a catalogue topic; stages: ${PIPELINE_STAGES.join(", ")}`);
+  return STAGES[stage].input;
 }
 
-/** The topic a stage feeds the next stage through (its changelog aside), from the catalogue; none for the sink. */
+/** The topic a stage feeds the next stage through (its changelog and DLQ aside); none for the sink. */
 export function outputOf(stage: string): string | undefined {
-  return Object.values(TOPICS).find((spec) => spec.producedBy === stage && spec.consumedBy.length > 0)?.name;
+  if (!isStageName(stage)) return undefined;
+  return (STAGES[stage].outputs as readonly string[]).find((t) => t in TOPICS && TOPICS[t as keyof typeof TOPICS].consumedBy.length > 0);
 }
 
 /** The stages from `stage` through `toStage` (default: the last) in stream order. */

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { isStageName, PIPELINE_STAGES } from "../../schemas/stages.ts";
 import type { Codec, SchemaLookup } from "./codec.ts";
 import type { StageDef } from "./stage.ts";
 import type { Transport } from "./transport.ts";
@@ -22,24 +23,14 @@ export interface StageDeps {
   runConfig?: Record<string, unknown>;
 }
 
-/** What a stage module exports: `services/<stage>/stage.ts` by convention, or any file given explicitly. */
+/** What a stage module exports: `services/<stage>/stage.ts` for a stage of the graph (schemas/stages.ts), or any file given explicitly. */
 export interface StageModule {
   createStage(env: NodeJS.ProcessEnv, deps: StageDeps): Promise<StageDef>;
   /** Schemas for topics outside the catalogue (tests, experiments); the catalogue's otherwise. */
   schemaFor?: SchemaLookup;
 }
 
-const runtimeDir = dirname(fileURLToPath(import.meta.url));
-const servicesDir = resolve(runtimeDir, "..");
-
-/** Stage names with a `services/<name>/stage.ts`. */
-export function knownStages(): string[] {
-  return readdirSync(servicesDir, { withFileTypes: true })
-    // services/runtime/stage.ts is the stage interface, not a stage
-    .filter((d) => d.isDirectory() && d.name !== basename(runtimeDir) && existsSync(join(servicesDir, d.name, "stage.ts")))
-    .map((d) => d.name)
-    .sort();
-}
+const servicesDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export async function loadStageModule(stage: string, file?: string): Promise<StageModule> {
   let path: string;
@@ -47,9 +38,12 @@ export async function loadStageModule(stage: string, file?: string): Promise<Sta
     path = resolve(file);
     if (!existsSync(path)) throw new Error(`stage module ${file} does not exist`);
   } else {
-    if (!/^[a-z][a-z0-9-]*$/.test(stage)) throw new Error(`stage name "${stage}" is not a lowercase name (known stages: ${knownStages().join(", ") || "none"})`);
     path = join(servicesDir, stage, "stage.ts");
-    if (!existsSync(path)) throw new Error(`no stage "${stage}": services/${stage}/stage.ts does not exist (known stages: ${knownStages().join(", ") || "none"})`);
+    if (!isStageName(stage)) {
+      const why = /^[a-z][a-z0-9-]*$/.test(stage) && existsSync(path) ? "is not in the stage graph, schemas/stages.ts" : "does not exist";
+      throw new Error(`no stage "${stage}": services/${stage}/stage.ts ${why} (known stages: ${PIPELINE_STAGES.join(", ")})`);
+    }
+    if (!existsSync(path)) throw new Error(`no stage "${stage}": services/${stage}/stage.ts does not exist`);
   }
   const mod = (await import(pathToFileURL(path).href)) as Partial<StageModule>;
   if (typeof mod.createStage !== "function") throw new Error(`${path} does not export createStage(env)`);

@@ -1,13 +1,18 @@
 import type { Logger } from "pino";
+import type { StageInput, StageName, StageOutput } from "../../schemas/stages.ts";
+import type { DlqTopicName, TopicName, TopicRecord } from "../../schemas/topics.ts";
 import type { Dependency } from "./dependency.ts";
 import type { OffsetCommit } from "./transport.ts";
 
 /** One output of processing a record; the value is validated against the topic's schema on produce. */
-export interface Emit {
-  topic: string;
+export interface Emit<Topic extends string = string, Value = unknown> {
+  topic: Topic;
   key: string;
-  value: unknown;
+  value: Value;
 }
+
+/** An output to one of the catalogue topics `T`, carrying that topic's record type (a union over `T`). */
+export type CatalogueEmit<T extends TopicName | DlqTopicName> = T extends unknown ? Emit<T, TopicRecord<T>> : never;
 
 export interface StageContext {
   log: Logger;
@@ -25,7 +30,7 @@ export interface StageContext {
  * input partitions it owns, waits for it to restore their state before processing their records,
  * and reports which inputs a commit made durable.
  */
-export interface PartitionHooks {
+export interface PartitionHooks<Out extends Emit = Emit> {
   /** Now owned: the partitions' records are held until this resolves (restore their state here). A rejection makes the runner rejoin. */
   assigned(partitions: number[]): Promise<void>;
   /** Revoked, or dropped after a failed commit: forget every effect not yet reported by committed(). */
@@ -42,26 +47,39 @@ export interface PartitionHooks {
    * in the partition's next commit, after every output of the records processed before it. `tag`:
    * the offset to tag state writes with (below the offset that commit carries).
    */
-  punctuate?(partition: number, tag: bigint): Emit[];
+  punctuate?(partition: number, tag: bigint): Out[];
   punctuateIntervalMs?: number;
 }
 
 /**
  * A stage: the pure part of a service. It knows nothing of Kafka: its process function maps one
- * decoded, validated input record to output records. Dependencies (LLM client, sandbox) are
- * closed over by the factory that builds the stage.
+ * input record, decoded and validated once by the runner's codec, to output records. Dependencies
+ * (LLM client, sandbox) are closed over by the factory that builds the stage.
  */
-export interface StageDef<In = unknown> {
+export interface StageDef<In = unknown, Out extends Emit = Emit> {
   name: string;
   input: string;
-  outputs: string[];
+  outputs: readonly string[];
   /** Max records processed concurrently by one consumer (default from runner config). */
   concurrency?: number;
   /** What it calls out to (LLM server, sandbox): probed when a call fails as DependencyUnavailableError. */
   dependencies?: Dependency[];
-  process(input: In, ctx: StageContext): Promise<Emit[]>;
+  process(input: In, ctx: StageContext): Promise<Out[]>;
   /** Set by stages whose state is scoped to their input partitions. */
-  partitions?: PartitionHooks;
+  partitions?: PartitionHooks<Out>;
   /** Called by the host after the runner stopped: flush, release resources. */
   close?(): Promise<void>;
+}
+
+/** An output stage `S` may emit. */
+export type StageEmit<S extends StageName> = CatalogueEmit<StageOutput<S>>;
+
+/**
+ * A stage of the stage graph (schemas/stages.ts), typed from it: it reads its input topic's record
+ * and may emit only to its outputs, each with that topic's record type, or it does not compile.
+ */
+export interface PipelineStage<S extends StageName> extends StageDef<TopicRecord<StageInput<S>>, StageEmit<S>> {
+  name: S;
+  input: StageInput<S>;
+  outputs: readonly StageOutput<S>[];
 }

@@ -1,20 +1,20 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pino, type Logger } from "pino";
-import type { SelectorState, Verdict } from "../../schemas/records.ts";
+import type { SelectorState } from "../../schemas/records.ts";
+import { STAGES, stageIo } from "../../schemas/stages.ts";
 import { defaultBenchmarksDir, loadBenchmarks } from "../decontam/benchmarks.ts";
 import { Decontaminator } from "../decontam/matcher.ts";
 import { loadRuntimeConfig, storeDirOf } from "../runtime/config.ts";
 import { qualityMetrics } from "../runtime/quality-metrics.ts";
 import type { StageDeps } from "../runtime/stage-loader.ts";
-import type { Emit, StageContext, StageDef } from "../runtime/stage.ts";
+import type { PipelineStage, StageEmit } from "../runtime/stage.ts";
 import { PartitionedStore } from "../runtime/state-store/partitioned-store.ts";
 import { applyVerdict, expireRound, isExpired, type SelectorOptions, type Step } from "./aggregate.ts";
 import { loadSelectorConfig } from "./config.ts";
 import { getPolicy } from "./policies.ts";
 
-export const STATE_TOPIC = "selector.state";
-const INPUT = "verdicts";
+export const STATE_TOPIC = "selector.state" as const;
 
 export type SelectorDeps = Pick<StageDeps, "transport" | "codec"> &
   Partial<Omit<StageDeps, "transport" | "codec">> & {
@@ -23,7 +23,7 @@ export type SelectorDeps = Pick<StageDeps, "transport" | "codec"> &
     clock?: () => Date;
   };
 
-export interface SelectorStage extends StageDef<Verdict> {
+export interface SelectorStage extends PipelineStage<"selector"> {
   /** Makes the next punctuation of every owned partition decide all its open rounds (the end of a finite run). */
   expireAll(): void;
   /** Open rounds on the owned partitions: instructions still waiting for samples. */
@@ -53,7 +53,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
   const store = new PartitionedStore<SelectorState>({
     dir: join(deps.storeDir ?? storeDirOf(loadRuntimeConfig(envVars)), "selector"),
     changelog: STATE_TOPIC,
-    input: INPUT,
+    input: STAGES.selector.input,
     transport: deps.transport,
     codec: deps.codec,
     log,
@@ -63,8 +63,8 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
 
   const opts = (): SelectorOptions => ({ policy, isContaminated, now: clock() });
   const metrics = qualityMetrics(deps.registry);
-  const emitsOf = (step: Step): Emit[] => {
-    const out: Emit[] = [{ topic: STATE_TOPIC, key: step.state.instruction_id, value: step.state }];
+  const emitsOf = (step: Step): StageEmit<"selector">[] => {
+    const out: StageEmit<"selector">[] = [{ topic: STATE_TOPIC, key: step.state.instruction_id, value: step.state }];
     if (step.change) out.push({ topic: "selected", key: step.state.instruction_id, value: step.change.row });
     return out;
   };
@@ -74,11 +74,9 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
   };
 
   return {
-    name: "selector",
-    input: INPUT,
-    outputs: [STATE_TOPIC, "selected"],
+    ...stageIo("selector"),
     concurrency: 1,
-    async process(v: Verdict, ctx: StageContext): Promise<Emit[]> {
+    async process(v, ctx) {
       if (ctx.partition === undefined || ctx.offset === undefined) throw new Error("the selector needs the record's partition and offset (run it under the stage runner)");
       const states = store.partition(ctx.partition);
       const prev = states.get(v.instruction_id);
@@ -88,7 +86,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
         // This very verdict was decided on already, under this policy (a redelivery, or a replay of
         // the selector with the same policy): repeat the outputs, change nothing. A re-judgement has
         // the same id but a new judged_at; a replay under a new policy forms a new round.
-        return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "selected", key: v.instruction_id, value: prev.emitted }] : [])];
+        return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "selected" as const, key: v.instruction_id, value: prev.emitted }] : [])];
       }
       const step = applyVerdict(prev, v, opts());
       states.put(v.instruction_id, step.state, ctx.offset);
@@ -104,7 +102,7 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
         const force = forced.delete(partition);
         const states = store.partition(partition);
         const now = clock();
-        const out: Emit[] = [];
+        const out: StageEmit<"selector">[] = [];
         let rounds = 0;
         for (const s of states.indexedValues()) {
           if (!force && !isExpired(s, now, config.stragglerTimeoutMs)) continue;

@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
-import { DatasetSample } from "../../schemas/records.ts";
+import type { DatasetSample } from "../../schemas/records.ts";
+import { stageIo } from "../../schemas/stages.ts";
 import type { Codec } from "../runtime/codec.ts";
 import { describeZodError } from "../runtime/codec.ts";
-import { PoisonError } from "../runtime/errors.ts";
-import type { Emit, StageDef } from "../runtime/stage.ts";
+import type { PipelineStage } from "../runtime/stage.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { collectStats } from "./collect-stats.ts";
 import { ExportDir } from "./export-dir.ts";
@@ -37,7 +37,7 @@ export interface SinkDeps {
   log?: Logger;
 }
 
-export interface SinkStage extends StageDef<DatasetSample> {
+export interface SinkStage extends PipelineStage<"sink"> {
   readonly dir: ExportDir;
   /** Rewrites the dataset card now. */
   refreshCard(): Promise<void>;
@@ -46,7 +46,7 @@ export interface SinkStage extends StageDef<DatasetSample> {
 
 interface Waiter {
   record: DatasetSample;
-  resolve: (e: Emit[]) => void;
+  resolve: (e: never[]) => void;
   reject: (e: unknown) => void;
 }
 
@@ -99,16 +99,12 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
   await refreshCard();
 
   return {
-    name: "sink",
-    input: "dataset",
-    outputs: [],
+    ...stageIo("sink"),
     concurrency: 1024,
     dir,
-    process(value: DatasetSample): Promise<Emit[]> {
-      const r = DatasetSample.safeParse(value);
-      if (!r.success) return Promise.reject(new PoisonError(`sink: dataset record is invalid: ${describeZodError(r.error, value)}`, "schema_invalid"));
+    process(record) {
       return new Promise((resolve, reject) => {
-        batch.push({ record: r.data, resolve, reject });
+        batch.push({ record, resolve, reject });
         flushTimer ??= setTimeout(() => void flush(), config.flushMs);
       });
     },

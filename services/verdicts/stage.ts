@@ -1,15 +1,13 @@
 import type { Registry } from "prom-client";
-import { Response } from "../../schemas/records.ts";
-import { describeZodError } from "../runtime/codec.ts";
+import { stageIo } from "../../schemas/stages.ts";
 import { DependencyUnavailableError } from "../runtime/dependency.ts";
-import { PoisonError } from "../runtime/errors.ts";
 import { observeVerdict, qualityMetrics } from "../runtime/quality-metrics.ts";
-import type { StageDef } from "../runtime/stage.ts";
+import type { PipelineStage } from "../runtime/stage.ts";
 import { createSandbox, programFromResponse, type Sandbox } from "../sandbox/index.ts";
 import { sandboxOptionsFromEnv } from "./config.ts";
 import { type Judge, verdictOf } from "./judge.ts";
 
-export interface VerdictsStage extends StageDef<Response> {
+export interface VerdictsStage extends PipelineStage<"verdicts"> {
   close(): Promise<void>;
 }
 
@@ -24,22 +22,18 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judg
   const sandbox = deps.sandbox ?? (await createSandbox(options, env));
   const metrics = qualityMetrics(deps.registry);
   return {
-    name: "verdicts",
-    input: "responses",
-    outputs: ["verdicts"],
+    ...stageIo("verdicts"),
     // Every worker busy, plus one record waiting per worker so none idles between programs.
     concurrency: 2 * (options.concurrency ?? 2),
     dependencies: sandbox.dependency ? [sandbox.dependency] : [],
-    async process(value) {
-      const parsed = Response.safeParse(value);
-      if (!parsed.success) throw new PoisonError(`verdicts: not a Response: ${describeZodError(parsed.error, value)}`, "schema_invalid");
-      const exec = await sandbox.run(programFromResponse(parsed.data));
+    async process(response) {
+      const exec = await sandbox.run(programFromResponse(response));
       if (exec.status === "sandbox_error") {
-        const message = `verdicts: sandbox error on response ${parsed.data.id}: ${exec.error ?? "unknown"}`;
+        const message = `verdicts: sandbox error on response ${response.id}: ${exec.error ?? "unknown"}`;
         throw sandbox.dependency ? new DependencyUnavailableError(sandbox.dependency, message) : new Error(message);
       }
-      const verdict = verdictOf(parsed.data, exec, sandbox, new Date());
-      observeVerdict(metrics, { status: verdict.status, difficulty: parsed.data.difficulty, category: parsed.data.category, durationMs: verdict.duration_ms, tampering: exec.tampering, model: parsed.data.lineage.model ?? "unknown" });
+      const verdict = verdictOf(response, exec, sandbox, new Date());
+      observeVerdict(metrics, { status: verdict.status, difficulty: response.difficulty, category: response.category, durationMs: verdict.duration_ms, tampering: exec.tampering, model: response.lineage.model ?? "unknown" });
       return [{ topic: "verdicts", key: verdict.instruction_id, value: verdict }];
     },
     close: async () => {

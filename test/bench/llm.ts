@@ -15,6 +15,7 @@ import { allTopicSpecs } from "../../schemas/topics.ts";
 import { createStage as conceptsStage } from "../../services/concepts/stage.ts";
 import { createStage as instructionsStage } from "../../services/instructions/stage.ts";
 import type { Mode } from "../../services/llm/prompts.ts";
+import type { LlmStageKit } from "../../services/llm/stage-kit.ts";
 import { createStage as responsesStage } from "../../services/responses/stage.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
@@ -57,7 +58,7 @@ interface Result extends Scenario {
   finalLimit: number;
 }
 
-const STAGES: Record<Mode, { create: typeof conceptsStage; input: (i: number) => unknown }> = {
+const STAGES: Record<Mode, { create: (env: NodeJS.ProcessEnv, deps: { kit: LlmStageKit }) => Promise<StageDef>; input: (i: number) => unknown }> = {
   concepts: { create: conceptsStage, input: seed },
   instructions: { create: instructionsStage, input: conceptsFixture },
   responses: { create: responsesStage, input: instructionFixture },

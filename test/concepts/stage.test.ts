@@ -4,6 +4,7 @@ import { Concepts } from "../../schemas/records.ts";
 import { createStage } from "../../services/concepts/stage.ts";
 import { PoisonError } from "../../services/runtime/errors.ts";
 import { BAD, ctx, GOOD, kit, metricValue, seed } from "../llm/support.ts";
+import { deadLetterOf } from "../runtime/support/dead-letter-of.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
 
 let srv: ScriptedServer | undefined;
@@ -75,7 +76,8 @@ describe("concepts stage (S→C) against a real HTTP server", () => {
   it("rejects an invalid input record as schema_invalid, naming the field", async () => {
     srv = await startScriptedServer({ respond: () => ({ text: GOOD.concepts(0) }) });
     const stage = await createStage({}, { kit: kit("concepts", srv.url) });
-    await expect(stage.process({ ...seed(7), id: "nope" }, ctx())).rejects.toMatchObject({ reason: "schema_invalid", message: expect.stringContaining('id: ') });
+    // The runner decodes and validates the input once; the stage never sees an invalid one.
+    await expect(deadLetterOf(stage, { ...seed(7), id: "nope" })).resolves.toMatchObject({ reason: "schema_invalid", error: expect.stringContaining('id: ') });
     expect(srv.requests).toHaveLength(0);
   });
 

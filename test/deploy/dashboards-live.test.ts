@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DASHBOARDS } from "../../observability/grafana/dashboards.ts";
 import { PLANS } from "../e2e/support/scripted-llm.ts";
-import { PIPELINE_STAGES } from "../../services/pipeline/stage-order.ts";
+import { PIPELINE_STAGES } from "../../schemas/stages.ts";
 import { type LiveRun, liveRun } from "./live-run.ts";
 import { grafanaToPromql } from "./promql.ts";
 import { PROMTOOL_BIN, run } from "./repo.ts";

@@ -5,6 +5,7 @@ import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
 import { Response, Verdict } from "../../schemas/records.ts";
 import { isPoison } from "../../services/runtime/errors.ts";
 import type { StageContext } from "../../services/runtime/stage.ts";
+import { deadLetterOf } from "../runtime/support/dead-letter-of.ts";
 import { createSandbox, type Sandbox } from "../../services/sandbox/index.ts";
 import { createStage, type VerdictsStage } from "../../services/verdicts/stage.ts";
 
@@ -85,7 +86,8 @@ describe("verdicts stage (real sandbox, backend picked from the environment)", (
   });
 
   it("sends a record that is not a Response to the DLQ", async () => {
-    await expect(stage.process({ id: "nope" } as unknown as Response, ctx)).rejects.toSatisfy(isPoison);
+    // The runner decodes and validates the input once; the stage never sees an invalid one.
+    await expect(deadLetterOf(stage, { id: "nope" })).resolves.toMatchObject({ stage: "verdicts", reason: "schema_invalid" });
   });
 
   it("retries a sandbox error (throws a transient error) instead of emitting it", async () => {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { countByReason, describeEntry, dlqOf, readDlq } from "../../pipeline/dlq-inspect.ts";
 import { DLQ_REASONS, redrive } from "../../pipeline/dlq-redrive.ts";
-import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
+import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
 import { describeZodError } from "../../runtime/codec.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 

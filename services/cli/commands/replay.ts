@@ -3,7 +3,7 @@ import { z } from "zod";
 import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
 import { inputOf, ReplayFromSpec, replayedStages, replayOffsets } from "../../pipeline/replay.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
-import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
+import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
 import { describeZodError } from "../../runtime/codec.ts";
 import { buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
 import { checkRunInputs } from "../../pipeline/run-inputs.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
-import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
+import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
 import { describeZodError } from "../../runtime/codec.ts";
 
 export function register(program: Command): void {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
 import { inputOf, outputOf } from "../../pipeline/replay.ts";
-import { PIPELINE_STAGES } from "../../pipeline/stage-order.ts";
+import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
 import { stageProgress } from "../../pipeline/stage-progress.ts";
 import { describeZodError } from "../../runtime/codec.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
