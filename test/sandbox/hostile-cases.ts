@@ -2,8 +2,8 @@ import { expect } from "vitest";
 import type { ExecResult } from "../../services/sandbox/index.ts";
 
 /**
- * Hostile programs and what each must end as, shared by every backend's suite (hostile.test.ts) and
- * the verdicts pod's (test/deploy/verdicts-pod.test.ts). PORT, HOST_FILE and OUTSIDE in a program's
+ * Hostile programs and what each must end as, shared by every backend's suite (hostile.sandbox.test.ts) and
+ * the verdicts pod's (test/deploy/verdicts-pod.deploy.test.ts). PORT, HOST_FILE and OUTSIDE in a program's
  * code stand for the environment's listener, a file of ours the program must not read, and a path
  * outside its work dir it must not write (see materialise).
  */

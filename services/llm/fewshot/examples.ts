@@ -1,7 +1,7 @@
 /**
  * Our own few-shot pool (written for this project, not taken from the reference). Diverse on
  * purpose: functions, classes and small programs; easy to hard; strings, numbers, dates, graphs,
- * data structures. Every response passes its own tests in the sandbox (test/llm/fewshot.test.ts).
+ * data structures. Every response passes its own tests in the sandbox (test/llm/fewshot.sandbox.test.ts).
  */
 import type { FewShotExample } from "./schema.ts";
 

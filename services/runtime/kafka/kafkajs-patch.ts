@@ -37,5 +37,5 @@ if (!require.cache[target]) {
   require.cache[target] = m;
 }
 
-/** The patched module is the one kafkajs' producer got (checked by test/kafka/kafkajs-patch.test.ts). */
+/** The patched module is the one kafkajs' producer got (checked by test/kafka/kafkajs-patch.kafka.test.ts). */
 export const patchedGrouping = (): boolean => require.cache[target]?.exports === groupMessagesPerPartition;

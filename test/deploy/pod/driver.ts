@@ -1,4 +1,4 @@
-// Runs inside the verdicts pod's container (verdicts-pod.test.ts mounts this folder and test/sandbox there and starts it
+// Runs inside the verdicts pod's container (verdicts-pod.deploy.test.ts mounts this folder and test/sandbox there and starts it
 // with the pod's security context): reads {limits, port, ourFile, outside, programs, next} as JSON on
 // stdin, runs every program through the sandbox the pod's environment configures (SCA_SANDBOX_*), each
 // followed by `next` on the same worker, and writes one JSON document: each result with what the pod

@@ -6,7 +6,7 @@ import { ROOT, serviceSources } from "./repo.ts";
 
 /**
  * Fast static checks of what can go wrong between the repository and the image: what it copies, what
- * `npm install --omit=dev` leaves out, and who it runs as. image-build.test.ts builds and runs it.
+ * `npm install --omit=dev` leaves out, and who it runs as. image-build.deploy.test.ts builds and runs it.
  */
 const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
 const ignored = readFileSync(join(ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
