@@ -1,5 +1,5 @@
-import "./kafka/kafkajs-patch.ts";
-import kafkajs, { type ICustomPartitioner } from "kafkajs";
+import type { ICustomPartitioner } from "kafkajs";
+import kafkajs from "./kafka/kafkajs.ts";
 
 const M = 0x5bd1e995;
 let scratch = Buffer.allocUnsafe(256);

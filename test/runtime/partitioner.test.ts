@@ -1,6 +1,5 @@
-import "../../services/runtime/kafka/kafkajs-patch.ts";
 import { randomBytes } from "node:crypto";
-import kafkajs from "kafkajs";
+import kafkajs from "../../services/runtime/kafka/kafkajs.ts";
 import { describe, expect, it } from "vitest";
 import { JavaCompatiblePartitioner, keyPartition, murmur2 } from "../../services/runtime/partitioner.ts";
 

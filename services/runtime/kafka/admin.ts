@@ -1,5 +1,4 @@
-import "./kafkajs-patch.ts";
-import kafkajs from "kafkajs";
+import kafkajs from "./kafkajs.ts";
 import type { Admin, OffsetCommit, PartitionInfo, TopicConfig } from "../transport.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";

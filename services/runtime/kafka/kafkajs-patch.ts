@@ -1,7 +1,7 @@
 /**
- * Makes kafkajs' producer group messages per partition in linear time. Every module that imports
- * kafkajs imports this one first (`import "./kafkajs-patch.ts"` above `import kafkajs from "kafkajs"`):
- * the patch must be in place before kafkajs' producer modules load, and fails loudly if it is not.
+ * Makes kafkajs' producer group messages per partition in linear time. Applied by kafkajs.ts, the
+ * module everything imports kafkajs from: the patch must be in place before kafkajs' producer
+ * modules load, and fails loudly if it is not.
  *
  * kafkajs 2.2.4 (its last release; the project is unmaintained) groups a batch's messages by
  * partition with `[...current, message]` per message, O(n²) in the batch: a 5,000-record

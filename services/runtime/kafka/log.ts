@@ -1,5 +1,4 @@
-import "./kafkajs-patch.ts";
-import kafkajs from "kafkajs";
+import kafkajs from "./kafkajs.ts";
 import { pino, type Logger } from "pino";
 
 const { logLevel } = kafkajs;

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import "./kafkajs-patch.ts";
-import kafkajs from "kafkajs";
+import kafkajs from "./kafkajs.ts";
 import { backoffDelay } from "../backoff.ts";
 import { JavaCompatiblePartitioner } from "../partitioner.ts";
 import type { OutRecord, Producer } from "../transport.ts";

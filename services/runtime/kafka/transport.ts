@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import "./kafkajs-patch.ts";
-import kafkajs from "kafkajs";
+import kafkajs from "./kafkajs.ts";
 import type { Logger } from "pino";
 import type { ConsumerOptions, LogRecord, OffsetCommit, Producer, StreamConsumer, Transport } from "../transport.ts";
 import { KafkaAdmin } from "./admin.ts";

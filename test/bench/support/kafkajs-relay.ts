@@ -1,8 +1,7 @@
 // One hop of the bench's bare-kafkajs relay: consumes <from>, produces every message unchanged to <to>,
 // with kafkajs' own auto-commit and no transactions, codec or validation: the 3-hop topology at the
 // cost kafkajs alone puts on this machine. argv: <brokers> <from> <to> <group>. Prints "ready" once it owns its partitions.
-import "../../../services/runtime/kafka/kafkajs-patch.ts";
-import kafkajs from "kafkajs";
+import kafkajs from "../../../services/runtime/kafka/kafkajs.ts";
 
 const [brokers, from, to, group] = process.argv.slice(2);
 if (!brokers || !from || !to || !group) throw new Error("usage: kafkajs-relay.ts <brokers> <from> <to> <group>");

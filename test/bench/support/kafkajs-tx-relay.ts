@@ -1,8 +1,7 @@
 // One hop of the bench's transactional kafkajs relay: consumes <from> read_committed, and produces every
 // message unchanged to <to> in a transaction that also commits the input offsets (txn-loop.ts), with no
 // codec or runner: what a transactional hop costs in kafkajs alone. argv: <brokers> <from> <to> <group>. Prints "ready".
-import "../../../services/runtime/kafka/kafkajs-patch.ts";
-import kafkajs from "kafkajs";
+import kafkajs from "../../../services/runtime/kafka/kafkajs.ts";
 import { JavaCompatiblePartitioner } from "../../../services/runtime/partitioner.ts";
 import { txnLoop } from "./txn-loop.ts";
 
