@@ -5,7 +5,7 @@ import { register as globalRegistry, type Registry } from "prom-client";
 import { Agent, fetch as undiciFetch } from "undici";
 import { z } from "zod";
 import { stableJson } from "../../schemas/common.ts";
-import { backoffDelay } from "../runtime/backoff.ts";
+import { backoffDelay } from "../shared/backoff.ts";
 import type { Dependency } from "../runtime/dependency.ts";
 import { describeZodError } from "../runtime/codec.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";

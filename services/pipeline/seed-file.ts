@@ -1,6 +1,6 @@
 import { Seed } from "../../schemas/records.ts";
 import { describeZodError } from "../runtime/codec.ts";
-import { readJsonLines } from "../runtime/json-lines.ts";
+import { readJsonLines } from "../shared/json-lines.ts";
 
 /** Seeds from a JSON-lines file (one Seed record per line, as `sca ingest --out` writes them), validated. */
 export async function* readSeedFile(path: string): AsyncGenerator<Seed> {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { type BackoffPolicy, backoffDelay } from "./backoff.ts";
+import { type BackoffPolicy, backoffDelay } from "../shared/backoff.ts";
 import { type Dependency, type DependencyUnavailableError, formatDowntime } from "./dependency.ts";
 
 /** Probes start fast (a restart is often quick) and settle at one every 15 s (a model load takes minutes). */

@@ -4,7 +4,7 @@ import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { z } from "zod";
 import { DlqEnvelope } from "../../schemas/records.ts";
-import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from "./backoff.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from "../shared/backoff.ts";
 import { type Codec, CodecError } from "./codec.ts";
 import { isDependencyUnavailable } from "./dependency.ts";
 import { dlqEnvelope, dlqTopicName } from "./dlq.ts";

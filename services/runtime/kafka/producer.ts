@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "./kafkajs.ts";
-import { backoffDelay } from "../backoff.ts";
+import { backoffDelay } from "../../shared/backoff.ts";
 import { JavaCompatiblePartitioner } from "../partitioner.ts";
 import type { OutRecord, Producer } from "../transport.ts";
 import { isTransient } from "./errors.ts";

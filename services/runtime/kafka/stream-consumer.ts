@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import type { Logger } from "pino";
-import { backoffDelay } from "../backoff.ts";
+import { backoffDelay } from "../../shared/backoff.ts";
 import type { ConsumerHandlers, ConsumerOptions, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition } from "../transport.ts";
 import type { KafkaAdmin } from "./admin.ts";
 import type { KafkaConfig } from "./config.ts";

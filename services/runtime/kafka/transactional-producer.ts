@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "./kafkajs.ts";
 import type { Logger } from "pino";
-import { backoffDelay } from "../backoff.ts";
+import { backoffDelay } from "../../shared/backoff.ts";
 import { JavaCompatiblePartitioner } from "../partitioner.ts";
 import type { OffsetCommit, OutRecord } from "../transport.ts";
 import { FencedError, isConcurrentTransactions, isFenced, isTransient } from "./errors.ts";

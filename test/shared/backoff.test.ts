@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../services/runtime/backoff.ts";
+import { backoffDelay } from "../../services/shared/backoff.ts";
 
 describe("backoffDelay", () => {
   const policy = { baseMs: 100, maxMs: 1_000 };
