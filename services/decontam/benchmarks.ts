@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 
 /** One string whose presence in a text marks that text as benchmark material. */
 export interface BenchmarkString {

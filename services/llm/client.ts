@@ -7,7 +7,7 @@ import { z } from "zod";
 import { stableJson } from "../../schemas/common.ts";
 import { backoffDelay } from "../shared/backoff.ts";
 import type { Dependency } from "../runtime/dependency.ts";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";
 import type { LlmConfig } from "./config.ts";
 import { classify, LlmError } from "./errors.ts";

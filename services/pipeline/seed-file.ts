@@ -1,5 +1,5 @@
 import { Seed } from "../../schemas/records.ts";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 import { readJsonLines } from "../shared/json-lines.ts";
 
 /** Seeds from a JSON-lines file (one Seed record per line, as `sca ingest --out` writes them), validated. */

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { schemaFor } from "../../schemas/topics.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 import type { Dependency } from "./dependency.ts";
 
 /** Why bytes could not become a record: the DLQ reason. */
@@ -26,19 +27,6 @@ export interface Codec {
 }
 
 export type SchemaLookup = (topic: string) => z.ZodType;
-
-/** "field.path: message (got value)" for each issue: names the field and the value, never just a stack. */
-export function describeZodError(err: z.ZodError, value: unknown): string {
-  return err.issues
-    .slice(0, 5)
-    .map((i) => {
-      let v: unknown = value;
-      for (const k of i.path) v = v != null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
-      const shown = v === undefined ? "missing" : JSON.stringify(v)?.slice(0, 80);
-      return `${i.path.join(".") || "(root)"}: ${i.message} (got ${shown})`;
-    })
-    .join("; ");
-}
 
 export function validate(schema: z.ZodType, topic: string, value: unknown): unknown {
   const r = schema.safeParse(value);

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isAlive } from "../shared/pid.ts";
 
 /**
  * Per-worker cgroup v1 limits for bwrap sandboxes. RLIMIT_NPROC does not bind root, and the bwrap
@@ -75,17 +76,8 @@ export function removeStaleCgroups(prefix: string): void {
     }
     const dead = names.filter((n) => {
       const m = stale.exec(n);
-      return m !== null && !alive(Number(m[1]));
+      return m !== null && !isAlive(Number(m[1]));
     });
     removeAll(dead.map((n) => join(dir, n)));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { z } from "zod";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 import { readJsonLines } from "../shared/json-lines.ts";
 import type { SourceMeta } from "./candidate.ts";
 import { detectLicense } from "./license.ts";

@@ -1,9 +1,10 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 import { LshIndex } from "../minhash/lsh.ts";
 import { decodeSignature, encodeSignature } from "../minhash/minhash.ts";
+import { isAlive } from "../shared/pid.ts";
 
 const Meta = z.object({ numPerm: z.number().int().positive(), ngram: z.number().int().positive(), threshold: z.number().gt(0).lte(1) });
 export type DedupParams = z.infer<typeof Meta>;
@@ -115,20 +116,11 @@ function takeLock(path: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const owner = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
         throw new Error(`${path}: another ingest (pid ${owner}) is using this dedup state`);
       }
       unlinkSync(path); // left behind by a process that died
     }
   }
   throw new Error(`${path}: could not take the dedup lock`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

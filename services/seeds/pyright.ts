@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 
 export interface PyrightOptions {
   /** the Python version Pyright checks against */

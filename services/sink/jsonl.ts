@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import type { z } from "zod";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 
 /**
  * Reads a JSON-lines file written by `appendJsonl`. A process killed mid-append leaves a torn last

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { DatasetSample } from "../../schemas/records.ts";
 import { stageIo } from "../../schemas/stages.ts";
 import type { Codec } from "../runtime/codec.ts";
-import { describeZodError } from "../runtime/codec.ts";
+import { describeZodError } from "../shared/zod-error.ts";
 import type { PipelineStage } from "../runtime/stage.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { collectStats } from "./collect-stats.ts";

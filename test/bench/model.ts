@@ -6,7 +6,7 @@ import { loadavg, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { z } from "zod";
-import { describeZodError } from "../../services/runtime/codec.ts";
+import { describeZodError } from "../../services/shared/zod-error.ts";
 import { contextLayout } from "../../services/llm/local-model/engine.ts";
 import { resolveModelPath } from "../../services/llm/local-model/resolve.ts";
 import { startLocalModelServer } from "../../services/llm/local-model/server.ts";

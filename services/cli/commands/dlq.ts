@@ -3,7 +3,7 @@ import { z } from "zod";
 import { countByReason, describeEntry, dlqOf, readDlq } from "../../pipeline/dlq-inspect.ts";
 import { DLQ_REASONS, redrive } from "../../pipeline/dlq-redrive.ts";
 import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 
 const Runtime = z.object({

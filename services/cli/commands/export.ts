@@ -4,7 +4,7 @@ import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
 import { DatasetSample } from "../../../schemas/records.ts";
 import { readTopic } from "../../pipeline/read-topic.ts";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 import { collectStats } from "../../sink/collect-stats.ts";
 import { ExportDir } from "../../sink/export-dir.ts";

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import type { Transport } from "../../runtime/transport.ts";
 import type { Funnel } from "../../seeds/funnel.ts";
 import type { SeedSink } from "../../seeds/sinks.ts";

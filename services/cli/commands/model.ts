@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import { installModel } from "../../llm/local-model/install.ts";
 import { defaultModelPath } from "../../llm/local-model/model-file.ts";
 import { resolveModelPath } from "../../llm/local-model/resolve.ts";

@@ -4,7 +4,7 @@ import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
 import { inputOf, ReplayFromSpec, replayedStages, replayOffsets } from "../../pipeline/replay.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
 import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import { buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 
 const ReplayFlags = z.object({

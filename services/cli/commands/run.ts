@@ -3,7 +3,7 @@ import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
 import { checkRunInputs } from "../../pipeline/run-inputs.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
 import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 
 export function register(program: Command): void {
   const cmd = program

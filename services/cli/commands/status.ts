@@ -4,7 +4,7 @@ import { z } from "zod";
 import { inputOf, outputOf } from "../../pipeline/replay.ts";
 import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
 import { stageProgress } from "../../pipeline/stage-progress.ts";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
 import { collectStats } from "../../sink/collect-stats.ts";
 import { describeCuration } from "../../sink/stats.ts";

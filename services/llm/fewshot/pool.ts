@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { sha256Hex, stableJson } from "../../../schemas/common.ts";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import type { SeededRng } from "../rng.ts";
 import { EXAMPLES } from "./examples.ts";
 import { FewShotExample } from "./schema.ts";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
-import { describeZodError } from "../../runtime/codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 import { CompletionRequest, type CompletionResponse } from "./completion-request.ts";
 import { type EngineOptions, LocalModelEngine } from "./engine.ts";
 

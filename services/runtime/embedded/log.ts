@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { partitionFor } from "../partitioner.ts";
 import type { LogRecord, OffsetCommit, OutRecord, TopicConfig } from "../transport.ts";
 import { type Frame, type FrameCommit, Journal, type ValueLocation } from "./journal.ts";
+import { isAlive } from "../../shared/pid.ts";
 
 interface Entry {
   loc: ValueLocation;
@@ -162,13 +163,4 @@ function takeLock(path: string): void {
     }
   }
   writeFileSync(path, String(process.pid));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { describeZodError } from "../codec.ts";
+import { describeZodError } from "../../shared/zod-error.ts";
 
 const Broker = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "a broker is host:port");
 
