@@ -17,8 +17,12 @@ export interface DlqEntry {
 }
 
 /** Every envelope a stage's DLQ holds now, decoded (an envelope that does not decode is reported as such, not skipped). */
-export async function readDlq(transport: Transport, codec: Codec, stage: string): Promise<DlqEntry[]> {
-  const topic = dlqOf(stage);
+export function readDlq(transport: Transport, codec: Codec, stage: string): Promise<DlqEntry[]> {
+  return readDlqTopic(transport, codec, dlqOf(stage));
+}
+
+/** Every envelope a DLQ topic holds now, decoded. */
+export async function readDlqTopic(transport: Transport, codec: Codec, topic: string): Promise<DlqEntry[]> {
   const raw: LogRecord[] = [];
   await readTopic(transport, topic, (r) => raw.push(r));
   const out: DlqEntry[] = [];

@@ -1,8 +1,8 @@
-import { DlqEnvelope } from "../../schemas/records.ts";
+import type { DlqEnvelope } from "../../schemas/records.ts";
 import { dlqTopicName } from "../../schemas/topics.ts";
 import type { Codec } from "../runtime/codec.ts";
 import type { Transport } from "../runtime/transport.ts";
-import { readTopic } from "./read-topic.ts";
+import { readDlqTopic } from "./dlq-inspect.ts";
 
 /** How many failures of one kind a stage's DLQ holds: samples for an LLM stage's parse failures, else records. */
 export interface DlqReasonCount {
@@ -27,13 +27,9 @@ export function reasonsOf(e: DlqEnvelope): string[] {
 export async function dlqReasons(transport: Transport, codec: Codec, stages: Array<{ stage: string; input: string }>): Promise<DlqReasonCount[]> {
   const out: DlqReasonCount[] = [];
   for (const { stage, input } of stages) {
-    const topic = dlqTopicName(input);
-    const envelopes: Buffer[] = [];
-    await readTopic(transport, topic, (r) => void envelopes.push(r.value));
     const counts = new Map<string, number>();
-    for (const bytes of envelopes) {
-      const parsed = DlqEnvelope.safeParse(await codec.decode(topic, bytes));
-      for (const reason of parsed.success ? reasonsOf(parsed.data) : ["undecodable"]) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    for (const { envelope } of await readDlqTopic(transport, codec, dlqTopicName(input))) {
+      for (const reason of reasonsOf(envelope)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
     }
     for (const [reason, count] of counts) out.push({ stage, reason, count });
   }
