@@ -9,32 +9,22 @@ import { JsonCodec } from "../../services/runtime/codec.ts";
 import { dlqEnvelope } from "../../services/runtime/dlq.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import type { Transport } from "../../services/runtime/transport.ts";
+import { forwarding, wrapConsumers } from "../runtime/support/wrap-consumers.ts";
 
 const N = 1_200;
 
 /** The embedded log, except that its consumers crash on their `crashAt`-th commit, before it lands. */
 function crashingOnCommit(inner: Transport, crashAt: number): Transport {
-  return {
-    kind: inner.kind,
-    admin: () => inner.admin(),
-    producer: () => inner.producer(),
-    close: () => inner.close(),
-    readPartitions: (topic, from, onRecords) => inner.readPartitions(topic, from, onRecords),
-    consumer: async (opts) => {
-      const c = await inner.consumer(opts);
-      let commits = 0;
-      return {
-        start: (h) => c.start(h),
-        pause: (p) => c.pause(p),
-        resume: (p) => c.resume(p),
-        close: () => c.close(),
-        commit: async (outputs, offsets) => {
-          if (++commits === crashAt) throw new Error("crashed before this commit landed");
-          return c.commit(outputs, offsets);
-        },
-      };
-    },
-  };
+  return wrapConsumers(inner, (c) => {
+    let commits = 0;
+    return {
+      ...forwarding(c),
+      commit: async (outputs, offsets) => {
+        if (++commits === crashAt) throw new Error("crashed before this commit landed");
+        return c.commit(outputs, offsets);
+      },
+    };
+  });
 }
 
 describe("dlq redrive interrupted and run again", () => {

@@ -10,8 +10,9 @@ import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { PoisonError } from "../../services/runtime/errors.ts";
 import { type RunnerOptions, StageRunner } from "../../services/runtime/runner.ts";
 import type { Emit, StageDef } from "../../services/runtime/stage.ts";
-import type { StreamConsumer, TopicPartition, Transport } from "../../services/runtime/transport.ts";
+import type { TopicPartition, Transport } from "../../services/runtime/transport.ts";
 import { drain, until } from "./support/drain.ts";
+import { forwarding, wrapConsumers } from "./support/wrap-consumers.ts";
 import { type Item, item, itemCodec } from "./support/items.ts";
 
 const IN = "rt.in";
@@ -196,23 +197,11 @@ describe("StageRunner on the embedded transport", () => {
     await produce(Array.from({ length: n }, (_, i) => item(i)));
     const calls = { pause: 0, resume: 0 };
     // The real embedded transport, with its consumers' pause/resume counted.
-    const counted: Transport = {
-      kind: transport.kind,
-      admin: () => transport.admin(),
-      producer: () => transport.producer(),
-      close: () => transport.close(),
-      readPartitions: (t, f, on) => transport.readPartitions(t, f, on),
-      consumer: async (o) => {
-        const c = await transport.consumer(o);
-        return {
-          start: (h) => c.start(h),
-          commit: (outs, offs) => c.commit(outs, offs),
-          close: () => c.close(),
-          pause: (tps: TopicPartition[]) => (calls.pause++, c.pause(tps)),
-          resume: (tps: TopicPartition[]) => (calls.resume++, c.resume(tps)),
-        } satisfies StreamConsumer;
-      },
-    };
+    const counted = wrapConsumers(transport, (c) => ({
+      ...forwarding(c),
+      pause: (tps: TopicPartition[]) => (calls.pause++, c.pause(tps)),
+      resume: (tps: TopicPartition[]) => (calls.resume++, c.resume(tps)),
+    }));
     let active = 0;
     let maxActive = 0;
     const runner = await run(
@@ -269,27 +258,16 @@ describe("StageRunner on the embedded transport", () => {
     let commits = 0;
     let consumersOpened = 0;
     // The real embedded transport, whose third commit fails before reaching the log (as a lost broker would).
-    const failing: Transport = {
-      kind: transport.kind,
-      admin: () => transport.admin(),
-      producer: () => transport.producer(),
-      close: () => transport.close(),
-      readPartitions: (t, f, on) => transport.readPartitions(t, f, on),
-      consumer: async (o) => {
-        consumersOpened++;
-        const c = await transport.consumer(o);
-        return {
-          start: (h) => c.start(h),
-          commit: async (outs, offs) => {
-            if (++commits === 3) throw new Error("connection to the log lost");
-            return c.commit(outs, offs);
-          },
-          close: () => c.close(),
-          pause: (tps: TopicPartition[]) => c.pause(tps),
-          resume: (tps: TopicPartition[]) => c.resume(tps),
-        } satisfies StreamConsumer;
-      },
-    };
+    const failing = wrapConsumers(transport, (c) => {
+      consumersOpened++;
+      return {
+        ...forwarding(c),
+        commit: async (outs, offs) => {
+          if (++commits === 3) throw new Error("connection to the log lost");
+          return c.commit(outs, offs);
+        },
+      };
+    });
     await run(
       stage(async (x) => {
         await sleep(x.seq % 5);
