@@ -46,26 +46,33 @@ describe("StageRunner and dependency outages", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const runner = (stage: StageDef, registry: Registry) =>
-    new StageRunner({ transport, codec, stage, registry, log: pino({ level: "silent" }), maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 }, probeBackoff: { baseMs: 50, maxMs: 100 }, commitIntervalMs: 20 });
-
-  it("holds every record while the dependency is down, spends no attempt, and resumes when a probe succeeds", async () => {
-    const dep = switchable();
-    dep.up = false;
-    const registry = new Registry();
+  /** Runs a stage that forwards `in` to `out` over the dependency, throwing what `fault` returns for a record, through `body`. */
+  async function withRunner(dep: Dependency, fault: (x: Item) => Error | undefined, registry: Registry, body: (r: StageRunner) => Promise<void>): Promise<void> {
     const stage: StageDef = {
       name: "s",
       input: "in",
       outputs: ["out"],
       dependencies: [dep],
       process: async (x) => {
-        if (!dep.up) throw new DependencyUnavailableError(dep, "connection refused");
+        const e = fault(x as Item);
+        if (e) throw e;
         return [{ topic: "out", key: (x as Item).id, value: x }];
       },
     };
-    const r = runner(stage, registry);
+    const r = new StageRunner({ transport, codec, stage, registry, log: pino({ level: "silent" }), maxAttempts: 3, backoff: { baseMs: 5, maxMs: 20 }, probeBackoff: { baseMs: 50, maxMs: 100 }, commitIntervalMs: 20 });
     await r.start();
     try {
+      await body(r);
+    } finally {
+      await r.close();
+    }
+  }
+
+  it("holds every record while the dependency is down, spends no attempt, and resumes when a probe succeeds", async () => {
+    const dep = switchable();
+    dep.up = false;
+    const registry = new Registry();
+    await withRunner(dep, () => (dep.up ? undefined : new DependencyUnavailableError(dep, "connection refused")), registry, async (r) => {
       await until(() => r.outages.length === 1, "the outage");
       expect(await metricValue(registry, "sca_dependency_up", { stage: "s", dependency: "backend" })).toBe(0);
       await new Promise((ok) => setTimeout(ok, 1_000));
@@ -90,35 +97,19 @@ describe("StageRunner and dependency outages", () => {
       expect(await metricValue(registry, "sca_dependency_up", { stage: "s", dependency: "backend" })).toBe(1);
       expect(await metricValue(registry, "sca_dependency_outage_seconds_total", { stage: "s", dependency: "backend" })).toBeGreaterThan(0.9);
       expect(await metricValue(registry, "sca_retries_total")).toBe(0);
-    } finally {
-      await r.close();
-    }
+    });
   });
 
   it("still sends to the DLQ a record that keeps failing while the dependency answers its probe", async () => {
     const dep = switchable();
     const registry = new Registry();
-    const stage: StageDef = {
-      name: "s",
-      input: "in",
-      outputs: ["out"],
-      dependencies: [dep],
-      process: async (x) => {
-        if ((x as Item).seq === 7) throw new DependencyUnavailableError(dep, "server error 500 on this prompt");
-        return [{ topic: "out", key: (x as Item).id, value: x }];
-      },
-    };
-    const r = runner(stage, registry);
-    await r.start();
-    try {
+    await withRunner(dep, (x) => (x.seq === 7 ? new DependencyUnavailableError(dep, "server error 500 on this prompt") : undefined), registry, async () => {
       const dlq = await drain(transport, "in.dlq", { min: 1 });
       const env = DlqEnvelope.parse(JSON.parse(dlq[0].value.toString()));
       expect(env).toMatchObject({ key: "item-7", reason: "retries_exhausted", attempts: 3 });
       expect(await drain(transport, "out", { min: 19 })).toHaveLength(19);
       expect(await metricValue(registry, "sca_dependency_up", { stage: "s", dependency: "backend" })).toBe(1);
-    } finally {
-      await r.close();
-    }
+    });
   });
 
   it("formats downtime for people", () => {
