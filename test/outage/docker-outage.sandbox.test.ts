@@ -4,39 +4,21 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
-import { Response, type Verdict } from "../../schemas/records.ts";
+import { contentId } from "../../schemas/common.ts";
+import type { Response, Verdict } from "../../schemas/records.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";
 import { createStage } from "../../services/verdicts/stage.ts";
 import { metricValue } from "../llm/support.ts";
 import { drain, until } from "../runtime/support/drain.ts";
+import { addResponse, fenced } from "../sandbox/add-response.ts";
 import { PrivateDockerd } from "./private-dockerd.ts";
 
 const N = 40;
 
-function response(i: number): Response {
-  const instruction_id = contentId({ parent: `task-${i}`, stage: "instructions" });
-  const raw = `Sure.\n\`\`\`python\ndef add(a, b):\n    return a + b\n\`\`\`\n</response>\n\n<tests>\n\`\`\`python\nassert add(${i}, 1) == ${i + 1}\n\`\`\`\n`;
-  return Response.parse({
-    id: contentId({ parent: instruction_id, stage: "responses", sample: 0 }),
-    instruction_id,
-    sample_index: 0,
-    n_samples: 1,
-    instruction: "Write add(a, b).",
-    seed: { seed_id: contentId({ parent: "seed", stage: "seeds" }), seed: "def add(a, b):\n    return a + b\n", path: "a.py", repo: "r", license: "MIT" },
-    concepts: ["arithmetic"],
-    category: "function implementation",
-    difficulty: "easy",
-    response: raw,
-    code: "",
-    tests: "",
-    raw,
-    finish_reason: "stop",
-    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: "2026-01-01T00:00:00.000Z", model: "m" },
-  });
-}
+const response = (i: number): Response =>
+  addResponse(contentId({ parent: `task-${i}`, stage: "instructions" }), 0, 1, fenced("def add(a, b):\n    return a + b\n", `assert add(${i}, 1) == ${i + 1}\n`));
 
 /** The verdicts stage with its Docker engine killed (SIGKILL, not paused) and started again mid-run. */
 describe("verdicts through a Docker engine restart", () => {

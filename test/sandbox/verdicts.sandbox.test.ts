@@ -1,37 +1,19 @@
 import { Registry } from "prom-client";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentId, SCHEMA_VERSION } from "../../schemas/common.ts";
-import { Response, Verdict } from "../../schemas/records.ts";
+import { contentId } from "../../schemas/common.ts";
+import { type Response, Verdict } from "../../schemas/records.ts";
 import { isPoison } from "../../services/runtime/errors.ts";
 import type { StageContext } from "../../services/runtime/stage.ts";
 import { deadLetterOf } from "../runtime/support/dead-letter-of.ts";
+import { addResponse, fenced } from "./add-response.ts";
 import { createSandbox, type Sandbox } from "../../services/sandbox/index.ts";
 import { createStage, type VerdictsStage } from "../../services/verdicts/stage.ts";
 
 const instruction_id = contentId({ parent: "task", stage: "instructions" });
 
-function response(i: number, raw: string): Response {
-  return Response.parse({
-    id: contentId({ parent: instruction_id, stage: "responses", sample: i }),
-    instruction_id,
-    sample_index: i,
-    n_samples: 3,
-    instruction: "Write add(a, b).",
-    seed: { seed_id: contentId({ parent: "seed", stage: "seeds" }), seed: "def add(a, b):\n    return a + b\n", path: "a.py", repo: "r", license: "MIT" },
-    concepts: ["arithmetic"],
-    category: "function implementation",
-    difficulty: "easy",
-    response: raw,
-    code: "",
-    tests: "",
-    raw,
-    finish_reason: "stop",
-    lineage: { run_id: "run-1", schema_version: SCHEMA_VERSION, created_at: "2026-01-01T00:00:00.000Z", model: "m" },
-  });
-}
+const response = (i: number, raw: string): Response => addResponse(instruction_id, i, 3, raw);
 
-const fenced = (impl: string, tests: string) => `Sure.\n\`\`\`python\n${impl}\`\`\`\n</response>\n\n<tests>\n\`\`\`python\n${tests}\`\`\`\n`;
 const ctx: StageContext = { log: pino({ level: "silent" }), attempt: 1, signal: new AbortController().signal };
 
 describe("verdicts stage (real sandbox, backend picked from the environment)", () => {
