@@ -81,6 +81,16 @@ interface Job {
 type Outcome = { outputs: OutRecord[] } | { retryInMs: number } | { held: true };
 
 /**
+ * A runner's lifecycle. Transitions:
+ *   new ─start()→ starting ─consumer open→ running ─close()→ closing ─consumer closed→ closed
+ *   starting ─open failed→ new (start() may be called again)
+ *   new | starting ─close()→ closing (a start() under way then leaves it closing)
+ * A consumer that fails while starting or running is reopened in place (`restarting`), which is
+ * not a lifecycle state: the runner is not ready meanwhile, and close() waits for it.
+ */
+type Lifecycle = "new" | "starting" | "running" | "closing" | "closed";
+
+/**
  * Runs one stage: consumes its input topic as a group member, keeps up to `concurrency` records in
  * process at once even on a single partition, and commits per partition only the prefix of records
  * that are all done, with their outputs, in one atomic `commit(outputs, offsets)`. A crash at any
@@ -118,11 +128,11 @@ export class StageRunner {
   private readonly queue = new Denque<Job>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private running = 0;
-  private paused = false;
-  private started = false;
-  private closing = false;
-  private closed = false;
+  private lifecycle: Lifecycle = "new";
+  /** Reopening the consumer after it failed (within starting or running; close() waits for it). */
   private restarting = false;
+  /** The consumer is paused: too much held, or a dependency is down. */
+  private paused = false;
   /** Commits in flight by lane: one lane for the whole consumer, or one per partition when the transport allows. */
   private readonly lanes = new Map<string, Promise<void>>();
   private restartLoop: Promise<void> | undefined;
@@ -175,9 +185,14 @@ export class StageRunner {
     return this.health.outages();
   }
 
+  /** close() was called: nothing new is taken, fetched or reopened. */
+  private get closing(): boolean {
+    return this.lifecycle === "closing" || this.lifecycle === "closed";
+  }
+
   /** Consumer running and able to commit: what /readyz reports. */
   get ready(): boolean {
-    return this.started && !this.closing && !this.restarting && this.consumer !== undefined;
+    return this.lifecycle === "running" && !this.restarting && this.consumer !== undefined;
   }
 
   /** Input records held now (queued, processing, or done awaiting commit). */
@@ -188,10 +203,16 @@ export class StageRunner {
   }
 
   async start(): Promise<void> {
-    if (this.started) throw new Error(`runner for stage "${this.stage.name}" already started`);
+    if (this.lifecycle !== "new") throw new Error(`runner for stage "${this.stage.name}" already started`);
+    this.lifecycle = "starting";
     this.admin = this.transport.admin();
-    await this.openSession();
-    this.started = true;
+    try {
+      await this.openSession();
+    } catch (e) {
+      if (this.lifecycle === "starting") this.lifecycle = "new";
+      throw e;
+    }
+    if (this.lifecycle === "starting") this.lifecycle = "running";
     this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
     this.lagTimer = setInterval(() => void this.updateLag(), this.lagIntervalMs);
     const hooks = this.stage.partitions;
@@ -205,8 +226,8 @@ export class StageRunner {
    * next owner: it was never committed.
    */
   async close(): Promise<void> {
-    if (this.closed || this.closing) return;
-    this.closing = true;
+    if (this.closing) return;
+    this.lifecycle = "closing";
     this.closeSignal.abort();
     // A reopen under way either finishes (its consumer is closed below) or gives up.
     await this.restartLoop;
@@ -228,7 +249,7 @@ export class StageRunner {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.close();
-    this.closed = true;
+    this.lifecycle = "closed";
     this.log.info("stage stopped");
   }
 
