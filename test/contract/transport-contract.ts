@@ -217,6 +217,39 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       await c.close();
     });
 
+    it("a pause ends with the partition's revocation: assigned back, it is delivered again without a resume", async () => {
+      const t = await connect();
+      const topic = `ct-repause-${uid()}`;
+      const group = `g-${uid()}`;
+      await t.admin().createTopics([{ name: topic, partitions: 2 }]);
+      const keyFor = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionFor(topic, k, 2, { next: 0 }) === partition)!;
+      const owned = [new Set<number>(), new Set<number>()];
+      const seen: string[] = [];
+      const handlers = (i: number) => ({
+        onRecords: async (rs: LogRecord[]) => void (i === 0 && seen.push(...rs.map((r) => r.value.toString()))),
+        onAssigned: (ps: OffsetCommit[]) => ps.forEach((x) => owned[i].add(x.partition)),
+        onRevoked: (ps: { partition: number }[]) => ps.forEach((x) => owned[i].delete(x.partition)),
+      });
+      const a = await t.consumer({ groupId: group, topic, instanceId: `a-${uid()}` });
+      await a.start(handlers(0));
+      await waitFor(() => owned[0].size === 2, 60_000, () => `a owns ${[...owned[0]]}`);
+      // the runner's backpressure: everything it owns is paused
+      a.pause([0, 1].map((partition) => ({ topic, partition })));
+      const b = await t.consumer({ groupId: group, topic, instanceId: `b-${uid()}` });
+      await b.start(handlers(1));
+      await waitFor(() => owned[0].size === 1 && owned[1].size === 1, 60_000, () => `a owns ${[...owned[0]]}, b owns ${[...owned[1]]}`);
+      // ...and it lifts the pause from what it still owns; the revoked partition is no longer its to resume
+      a.resume([...owned[0]].map((partition) => ({ topic, partition })));
+      await b.close();
+      await waitFor(() => owned[0].size === 2, 60_000, () => `after b left, a owns ${[...owned[0]]}`);
+      const p = await t.producer();
+      await p.send([rec(topic, keyFor(0), "p0"), rec(topic, keyFor(1), "p1")]);
+      await waitFor(() => seen.length >= 2, 30_000, () => `seen ${seen}`);
+      expect(seen.sort()).toEqual(["p0", "p1"]);
+      await p.close();
+      await a.close();
+    });
+
     it("a new group with fromBeginning=false starts at the end of the log", async () => {
       const t = await connect();
       const topic = `ct-latest-${uid()}`;
