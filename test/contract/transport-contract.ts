@@ -250,6 +250,34 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       await a.close();
     });
 
+    it("reads partitions from given offsets to their ends, transactional tail included, however slowly the records are taken", async () => {
+      const t = await connect();
+      const topic = `ct-read-${uid()}`;
+      const input = `ct-read-in-${uid()}`;
+      await t.admin().createTopics([{ name: topic, partitions: 2 }, { name: input, partitions: 1 }]);
+      const keyFor = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionFor(topic, k, 2, { next: 0 }) === partition)!;
+      // Several fetches' worth per partition (a fetch takes up to 1 MB of one)...
+      const big = (p: number, i: number) => rec(topic, keyFor(p), `${p}-${i}-`.padEnd(150_000, "x"));
+      const p = await t.producer();
+      for (let i = 0; i < 20; i += 4) await p.send([0, 1].flatMap((part) => [i, i + 1, i + 2, i + 3].map((j) => big(part, j))));
+      // ...and a transaction last, so each partition ends with a commit marker no record stands for.
+      await p.send([rec(input, "k", "go")]);
+      await p.close();
+      const c = await t.consumer({ groupId: `g-${uid()}`, topic: input });
+      await consumeUntil(c, (a) => a.length >= 1);
+      await c.commit([0, 1].map((part) => rec(topic, keyFor(part), `${part}-tx-`)), [{ topic: input, partition: 0, offset: "1" }]);
+      await c.close();
+
+      const read: string[] = [];
+      await t.readPartitions(topic, [{ topic, partition: 0, offset: "0" }, { topic, partition: 1, offset: "18" }], async (rs) => {
+        read.push(...rs.map((r) => `${r.partition}@${r.offset}:${r.value.toString().split("-").slice(0, 2).join("-")}`));
+        // a restore writing each batch to disk on a loaded machine
+        await new Promise((r) => setTimeout(r, 700));
+      });
+      const expected = [...Array.from({ length: 20 }, (_, i) => `0@${i}:0-${i}`), "0@20:0-tx", "1@18:1-18", "1@19:1-19", "1@20:1-tx"];
+      expect(read.sort()).toEqual(expected.sort());
+    });
+
     it("a new group with fromBeginning=false starts at the end of the log", async () => {
       const t = await connect();
       const topic = `ct-latest-${uid()}`;
