@@ -362,6 +362,53 @@ export const CASES: Case[] = [
     check: tampered("ctypes"),
   },
   {
+    // CPython 3.11 audits no call through a ctypes function pointer and no read through a ctypes
+    // pointer: wherever ctypes is loaded in the program's process (the supervisor needs it for prctl and,
+    // on the pod backend, for unshare), its classes alone read any address without an audited call.
+    name: "forgery: ctypes' classes already loaded, reading memory without an audited call",
+    code: [
+      "import os, re",
+      "def every_subclass(t, seen):",
+      "    for s in type.__subclasses__(t):",
+      "        if s not in seen:",
+      "            seen[s] = None",
+      "            every_subclass(s, seen)",
+      "    return seen",
+      "loaded = {t.__name__: t for t in every_subclass(object, {}) if t.__module__ == '_ctypes'}",
+      "print('reachable _ctypes types:', sorted(loaded))",
+      "found = set()",
+      "if {'_SimpleCData', 'Array', '_Pointer', 'Union'} <= loaded.keys():",
+      "    char = type('char', (loaded['_SimpleCData'],), {'_type_': 'c'})",
+      "    address = type('address', (loaded['_SimpleCData'],), {'_type_': 'P'})",
+      "    for line in open('/proc/self/maps').read().splitlines():",
+      "        span, perms = line.split()[:2]",
+      "        a, b = (int(x, 16) for x in span.split('-'))",
+      "        if not perms.startswith('rw') or line.endswith(('[vvar]', '[vsyscall]')) or b - a > (64 << 20):",
+      "            continue",
+      "        chunk = type('chunk', (loaded['Array'],), {'_type_': char, '_length_': b - a})",
+      "        pointer = type('pointer', (loaded['_Pointer'],), {'_type_': chunk})",
+      "        view = type('view', (loaded['Union'],), {'_fields_': [('at', address), ('to', pointer)]})()",
+      "        view.at = a",
+      "        found.update(re.findall(rb'done [0-9a-f]{32}\\n', view.to.contents.raw))",
+      "for m in found:",
+      "    os.write(3, m)",
+      "if found:",
+      "    os._exit(0)",
+    ].join("\n"),
+    expect: "fail",
+    // Against a supervisor that had loaded ctypes this read the marker and passed (bwrap and pod).
+    check: (r) => expect(r.stdout_tail).toContain("reachable _ctypes types: []"),
+  },
+  {
+    name: "forgery: importing ctypes, whatever the supervisor loaded",
+    code: "import sys\nprint('loaded:', sorted(m for m in sys.modules if 'ctypes' in m))\nimport _ctypes\n",
+    expect: "fail",
+    check: (r) => {
+      tampered("ctypes")(r);
+      expect(r.stdout_tail).toContain("loaded: []");
+    },
+  },
+  {
     name: "forgery: loading native code of its own",
     // Any native code could read the marker: the hook refuses the load before dlopen sees the file.
     code: [
