@@ -360,9 +360,12 @@ def guard(complete):
         elif event == "import":
             name = args[0]
             origin = args[1] if len(args) > 1 else None
-            if type(name) is str and (name == "ctypes" or name == "_ctypes" or name.startswith("ctypes.")):
+            if (type(name) is str and (name == "ctypes" or name.startswith("ctypes.") or name.rpartition(".")[2] == "_ctypes")) or (
+                type(origin) is str and "/_ctypes." in origin
+            ):
                 # Loaded, ctypes reads and calls any address without an audit event (CPython 3.11
-                # audits neither a call nor a function pointer made from an address).
+                # audits neither a call nor a function pointer made from an address). By file too: an
+                # extension loads under any name whose last part names its init function.
                 kind = "ctypes"
             elif origin is not None and (
                 type(origin) is not str or not origin.startswith("/usr/") or "/.." in origin or "/_test" in origin or "/_xxtest" in origin or "/_ctypes_test" in origin

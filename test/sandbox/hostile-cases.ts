@@ -409,6 +409,20 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: "forgery: loading _ctypes' own file under another name",
+    code: [
+      "import glob, importlib.machinery, importlib.util",
+      "path = glob.glob('/usr/lib/python3*/lib-dynload/_ctypes.*.so')[0]",
+      "spec = importlib.util.spec_from_file_location('elsewhere._ctypes', path, loader=importlib.machinery.ExtensionFileLoader('elsewhere._ctypes', path))",
+      "print('loaded', hasattr(importlib.util.module_from_spec(spec), 'CFuncPtr'))",
+    ].join("\n"),
+    expect: "fail",
+    check: (r) => {
+      tampered("ctypes")(r);
+      expect(r.stdout_tail).not.toContain("loaded");
+    },
+  },
+  {
     name: "forgery: loading native code of its own",
     // Any native code could read the marker: the hook refuses the load before dlopen sees the file.
     code: [
