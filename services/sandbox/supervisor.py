@@ -58,6 +58,7 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 OWN_NETWORK = "--own-network" in sys.argv[2:]
 SUBREAPER = False
 LIBC = None
+CTYPES_SUBCLASSES = ()
 if OWN_NETWORK:
     import ctypes
 
@@ -126,15 +127,35 @@ def own_network(uid):
 
 
 def forget_ctypes():
-    """Drops every reference to the ctypes this process loaded: calls through an already loaded
-    library are not audited, so a program finding LIBC (run_child's globals are one frame up) could
-    make itself dumpable and read the completion marker out of /proc/self/mem. Imported anew, ctypes
-    meets the audit hook, as on every other backend. Not closed: ctypes' classes outlive this
-    (object.__subclasses__() still finds CDLL, and through its methods' globals the module)."""
+    """Makes the ctypes this child loaded for own_network unreachable before the program runs: loaded,
+    it reads and calls any address without an audit event. Python 3.11 reaches unshare and prctl
+    through nothing else, and an extension module cannot be unloaded, so: drop our references and the
+    modules' entries (imported anew, ctypes meets the audit hook), and take ctypes' classes out of
+    object's and type's subclass registries, the one way left to them (object.__subclasses__()), and
+    through their methods' __globals__ to every ctypes function."""
     global LIBC, ctypes
-    LIBC = ctypes = None
+    for registry, keys in CTYPES_SUBCLASSES:
+        for key in keys:
+            registry.pop(key, None)
     for name in [m for m in sys.modules if m == "ctypes" or m.startswith(("ctypes.", "_ctypes"))]:
         del sys.modules[name]
+    LIBC = ctypes = None
+
+
+def ctypes_subclasses():
+    """(registry, keys) of ctypes' classes in object's and type's subclass registries, the dicts behind
+    __subclasses__() (CPython 3.11: tp_subclasses, two pointers past tp_mro). Found once, in the
+    supervisor: the forked children share them, and touching every class in each child would cost
+    ~1 ms of copy-on-write faults."""
+    found = []
+    for t in (object, type):
+        mro_at = next(off for off in range(0, 400, 8) if ctypes.c_void_p.from_address(id(t) + off).value == id(t.__mro__))
+        registry = ctypes.py_object.from_address(id(t) + mro_at + 16).value
+        if type(registry) is not dict or any(ref() is not None and id(ref()) != key for key, ref in registry.copy().items()):
+            raise SystemExit("supervisor: no subclass registry where CPython 3.11 keeps it")
+        keys = [key for key, ref in registry.copy().items() if str(getattr(ref(), "__module__", "")).partition(".")[0] in ("ctypes", "_ctypes")]
+        found.append((registry, keys))
+    return tuple(found)
 
 
 def fresh_stdio():
@@ -337,8 +358,16 @@ def guard(complete):
             if (type(p) is str and (p == "mem" or p.endswith("/mem"))) or (type(p) is bytes and (p == b"mem" or p.endswith(b"/mem"))):
                 kind = "proc-mem"
         elif event == "import":
+            name = args[0]
             origin = args[1] if len(args) > 1 else None
-            if origin is not None and (
+            if (type(name) is str and (name == "ctypes" or name.startswith("ctypes.") or name.rpartition(".")[2] == "_ctypes")) or (
+                type(origin) is str and "/_ctypes." in origin
+            ):
+                # Loaded, ctypes reads and calls any address without an audit event (CPython 3.11
+                # audits neither a call nor a function pointer made from an address). By file too: an
+                # extension loads under any name whose last part names its init function.
+                kind = "ctypes"
+            elif origin is not None and (
                 type(origin) is not str or not origin.startswith("/usr/") or "/.." in origin or "/_test" in origin or "/_xxtest" in origin or "/_ctypes_test" in origin
             ):
                 # CPython's own test modules (Debian's libpython3-testsuite) poke at raw memory too.
@@ -442,14 +471,21 @@ def processes_of(uid):
 
 def become_subreaper():
     """Orphans of the programs then come to us (as they do anyway when we are a container's PID 1),
-    so that cleanup can reap them all before it answers. True when they do."""
+    so that cleanup can reap them all before it answers. The flag needs prctl, which only ctypes
+    reaches from Python, and a process that loaded ctypes must not fork programs: ctypes' classes would
+    stay reachable there (object.__subclasses__()) and read or call any address without an audit event.
+    So this sets the flag, which execve keeps, and replaces this process with a fresh supervisor, told
+    by --subreaper=1 (or =0 when prctl failed) that it is done. Never returns."""
     import ctypes
 
     PR_SET_CHILD_SUBREAPER = 36
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 or os.getpid() == 1
+        ok = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
-        return os.getpid() == 1
+        ok = False
+    with open("/proc/self/cmdline", "rb") as f:
+        argv = f.read().split(b"\0")[:-1]
+    os.execv(sys.executable, argv + [b"--subreaper=1" if ok else b"--subreaper=0"])
 
 
 def has_children():
@@ -641,14 +677,18 @@ def probe_own_network(uid):
 
 
 def main():
+    global SUBREAPER, CTYPES_SUBCLASSES
+    SUBREAPER = os.getpid() == 1 or "--subreaper=1" in sys.argv[2:]
+    if not SUBREAPER and "--subreaper=0" not in sys.argv[2:]:
+        become_subreaper()
     uid = int(sys.argv[1]) if len(sys.argv) > 1 else os.getuid()
     if os.getuid() == 0 and uid == 0:
         raise SystemExit("supervisor: refusing to run programs as root")
     os.makedirs(WORK_ROOT, mode=0o711, exist_ok=True)
     if OWN_NETWORK:
+        # Found once here: the forked children share them.
+        CTYPES_SUBCLASSES = ctypes_subclasses()
         probe_own_network(uid)
-    global SUBREAPER
-    SUBREAPER = become_subreaper()
     reply({"ready": True, "python": sys.version.split()[0], "uid": uid, "separate_uid": uid != os.getuid()})
     seq = 0
     for line in sys.stdin.buffer:

@@ -217,6 +217,67 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       await c.close();
     });
 
+    it("a pause ends with the partition's revocation: assigned back, it is delivered again without a resume", async () => {
+      const t = await connect();
+      const topic = `ct-repause-${uid()}`;
+      const group = `g-${uid()}`;
+      await t.admin().createTopics([{ name: topic, partitions: 2 }]);
+      const keyFor = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionFor(topic, k, 2, { next: 0 }) === partition)!;
+      const owned = [new Set<number>(), new Set<number>()];
+      const seen: string[] = [];
+      const handlers = (i: number) => ({
+        onRecords: async (rs: LogRecord[]) => void (i === 0 && seen.push(...rs.map((r) => r.value.toString()))),
+        onAssigned: (ps: OffsetCommit[]) => ps.forEach((x) => owned[i].add(x.partition)),
+        onRevoked: (ps: { partition: number }[]) => ps.forEach((x) => owned[i].delete(x.partition)),
+      });
+      const a = await t.consumer({ groupId: group, topic, instanceId: `a-${uid()}` });
+      await a.start(handlers(0));
+      await waitFor(() => owned[0].size === 2, 60_000, () => `a owns ${[...owned[0]]}`);
+      // the runner's backpressure: everything it owns is paused
+      a.pause([0, 1].map((partition) => ({ topic, partition })));
+      const b = await t.consumer({ groupId: group, topic, instanceId: `b-${uid()}` });
+      await b.start(handlers(1));
+      await waitFor(() => owned[0].size === 1 && owned[1].size === 1, 60_000, () => `a owns ${[...owned[0]]}, b owns ${[...owned[1]]}`);
+      // ...and it lifts the pause from what it still owns; the revoked partition is no longer its to resume
+      a.resume([...owned[0]].map((partition) => ({ topic, partition })));
+      await b.close();
+      await waitFor(() => owned[0].size === 2, 60_000, () => `after b left, a owns ${[...owned[0]]}`);
+      const p = await t.producer();
+      await p.send([rec(topic, keyFor(0), "p0"), rec(topic, keyFor(1), "p1")]);
+      await waitFor(() => seen.length >= 2, 30_000, () => `seen ${seen}`);
+      expect(seen.sort()).toEqual(["p0", "p1"]);
+      await p.close();
+      await a.close();
+    });
+
+    it("reads partitions from given offsets to their ends, transactional tail included, however slowly the records are taken", async () => {
+      const t = await connect();
+      const topic = `ct-read-${uid()}`;
+      const input = `ct-read-in-${uid()}`;
+      await t.admin().createTopics([{ name: topic, partitions: 2 }, { name: input, partitions: 1 }]);
+      const keyFor = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionFor(topic, k, 2, { next: 0 }) === partition)!;
+      // Several fetches' worth per partition (a fetch takes up to 1 MB of one)...
+      const big = (p: number, i: number) => rec(topic, keyFor(p), `${p}-${i}-`.padEnd(150_000, "x"));
+      const p = await t.producer();
+      for (let i = 0; i < 20; i += 4) await p.send([0, 1].flatMap((part) => [i, i + 1, i + 2, i + 3].map((j) => big(part, j))));
+      // ...and a transaction last, so each partition ends with a commit marker no record stands for.
+      await p.send([rec(input, "k", "go")]);
+      await p.close();
+      const c = await t.consumer({ groupId: `g-${uid()}`, topic: input });
+      await consumeUntil(c, (a) => a.length >= 1);
+      await c.commit([0, 1].map((part) => rec(topic, keyFor(part), `${part}-tx-`)), [{ topic: input, partition: 0, offset: "1" }]);
+      await c.close();
+
+      const read: string[] = [];
+      await t.readPartitions(topic, [{ topic, partition: 0, offset: "0" }, { topic, partition: 1, offset: "18" }], async (rs) => {
+        read.push(...rs.map((r) => `${r.partition}@${r.offset}:${r.value.toString().split("-").slice(0, 2).join("-")}`));
+        // a restore writing each batch to disk on a loaded machine
+        await new Promise((r) => setTimeout(r, 700));
+      });
+      const expected = [...Array.from({ length: 20 }, (_, i) => `0@${i}:0-${i}`), "0@20:0-tx", "1@18:1-18", "1@19:1-19", "1@20:1-tx"];
+      expect(read.sort()).toEqual(expected.sort());
+    });
+
     it("a new group with fromBeginning=false starts at the end of the log", async () => {
       const t = await connect();
       const topic = `ct-latest-${uid()}`;

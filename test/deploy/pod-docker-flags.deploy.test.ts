@@ -48,6 +48,17 @@ describe("docker run flags of a Deployment's pod", () => {
     expect(secretValues).toEqual(["v-KEY"]);
   });
 
+  it("mounts an optional ConfigMap the manifests lack as an empty read-only folder, and a disk emptyDir from a host folder when asked", () => {
+    const withVolumes = (p: Record<string, any>) => {
+      p.containers[0].volumeMounts.push({ name: "state", mountPath: "/var/lib/sca" }, { name: "extra", mountPath: "/data/extra", readOnly: true });
+      p.volumes.push({ name: "state", emptyDir: {} }, { name: "extra", configMap: { name: "operator-made", optional: true } });
+    };
+    const { flags } = podDockerFlags(objs(withVolumes), "d", String, { emptyDirs: { state: "/host/state" } });
+    expect(flags.join(" ")).toContain("--tmpfs /tmp:rw,exec,mode=0777,size=512m --volume /host/state:/var/lib/sca --tmpfs /data/extra:ro,mode=0755 --env");
+    expect(() => podDockerFlags(objs(withVolumes), "d", String, { emptyDirs: { tmp: "/host/tmp" } })).toThrow(/memory emptyDir/);
+    expect(() => podDockerFlags(objs((p) => (withVolumes(p), (p.volumes[2].configMap.optional = false))), "d", String)).toThrow(/not an emptyDir/);
+  });
+
   it("refuses what it cannot reproduce, so that no manifest change escapes the test", () => {
     expect(() => podDockerFlags(objs((p) => (p.securityContext.fsGroup = 1)), "d", String)).toThrow(/fsGroup/);
     expect(() => podDockerFlags(objs((p) => (p.hostNetwork = true)), "d", String)).toThrow(/hostNetwork/);

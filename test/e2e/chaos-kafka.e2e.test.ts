@@ -22,6 +22,8 @@ const SEEDS = 300;
 const STAGES = ["concepts", "instructions", "responses", "verdicts", "selector"];
 const MOVES = 20;
 const RUN_ID = "chaos-run";
+/** The test writes and reads JSON records: a registry the test infra exported must not switch the replicas' or the export's codec. */
+const JSON_RECORDS = { SCHEMA_REGISTRY_URL: "" };
 
 /** What a row is, without the moments it was made at. */
 const comparable = (r: Row | DatasetSample) => {
@@ -78,8 +80,7 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
       fleet = new ReplicaFleet({
         SCA_TRANSPORT: "kafka",
         KAFKA_BROKERS: broker.brokers.join(","),
-        // The test writes and reads JSON records: a registry the test infra exported must not switch codecs.
-        SCHEMA_REGISTRY_URL: "",
+        ...JSON_RECORDS,
         SCA_STATE_DIR: join(dir, "replicas"),
         SCA_RUN_ID: RUN_ID,
         SCA_RESPONSES_SAMPLES: String(SAMPLES),
@@ -149,7 +150,7 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
       await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))), { quietMs: 1_000 });
       expect(records.length).toBe(reference.length);
 
-      await runSca(["export", "--out", join(dir, "chaos-out"), "--transport", "kafka", "--brokers", broker.brokers.join(",")]);
+      await runSca(["export", "--out", join(dir, "chaos-out"), "--transport", "kafka", "--brokers", broker.brokers.join(",")], JSON_RECORDS);
       const exported = readRows(join(dir, "chaos-out"));
       const byInstruction = (rows: Row[]) => rows.map(comparable).sort((a, b) => a.instruction_id.localeCompare(b.instruction_id));
       expect(byInstruction(exported)).toEqual(byInstruction(reference));

@@ -29,6 +29,8 @@ export interface Case {
   expect: ExecResult["status"];
   /** The run's wall limit when not the suite's 2 s. */
   timeoutSeconds?: number;
+  /** The sandbox's memory limit may trip before `expect`'s: the kernel then OOM-kills it (see expectContained). */
+  orOomKilled?: boolean;
   check?: (r: ExecResult, env: HostileEnv) => void;
 }
 
@@ -39,12 +41,14 @@ export const CASES: Case[] = [
     name: "fork bomb",
     code: "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
     expect: "timeout",
+    orOomKilled: true,
   },
   {
     // Long enough for a bomb to outgrow what a sandbox's own machinery (gVisor's sentry) can bear.
     name: "fork bomb for 8 s",
     code: "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
     expect: "timeout",
+    orOomKilled: true,
     timeoutSeconds: 8,
   },
   {
@@ -358,6 +362,67 @@ export const CASES: Case[] = [
     check: tampered("ctypes"),
   },
   {
+    // CPython 3.11 audits no call through a ctypes function pointer and no read through a ctypes
+    // pointer: wherever ctypes is loaded in the program's process (the supervisor needs it for prctl and,
+    // on the pod backend, for unshare), its classes alone read any address without an audited call.
+    name: "forgery: ctypes' classes already loaded, reading memory without an audited call",
+    code: [
+      "import os, re",
+      "def every_subclass(t, seen):",
+      "    for s in type.__subclasses__(t):",
+      "        if s not in seen:",
+      "            seen[s] = None",
+      "            every_subclass(s, seen)",
+      "    return seen",
+      "loaded = {t.__name__: t for t in every_subclass(object, {}) if t.__module__ == '_ctypes'}",
+      "print('reachable _ctypes types:', sorted(loaded))",
+      "found = set()",
+      "if {'_SimpleCData', 'Array', '_Pointer', 'Union'} <= loaded.keys():",
+      "    char = type('char', (loaded['_SimpleCData'],), {'_type_': 'c'})",
+      "    address = type('address', (loaded['_SimpleCData'],), {'_type_': 'P'})",
+      "    for line in open('/proc/self/maps').read().splitlines():",
+      "        span, perms = line.split()[:2]",
+      "        a, b = (int(x, 16) for x in span.split('-'))",
+      "        if not perms.startswith('rw') or line.endswith(('[vvar]', '[vsyscall]')) or b - a > (64 << 20):",
+      "            continue",
+      "        chunk = type('chunk', (loaded['Array'],), {'_type_': char, '_length_': b - a})",
+      "        pointer = type('pointer', (loaded['_Pointer'],), {'_type_': chunk})",
+      "        view = type('view', (loaded['Union'],), {'_fields_': [('at', address), ('to', pointer)]})()",
+      "        view.at = a",
+      "        found.update(re.findall(rb'done [0-9a-f]{32}\\n', view.to.contents.raw))",
+      "for m in found:",
+      "    os.write(3, m)",
+      "if found:",
+      "    os._exit(0)",
+    ].join("\n"),
+    expect: "fail",
+    // Against a supervisor that had loaded ctypes this read the marker and passed (bwrap and pod).
+    check: (r) => expect(r.stdout_tail).toContain("reachable _ctypes types: []"),
+  },
+  {
+    name: "forgery: importing ctypes, whatever the supervisor loaded",
+    code: "import sys\nprint('loaded:', sorted(m for m in sys.modules if 'ctypes' in m))\nimport _ctypes\n",
+    expect: "fail",
+    check: (r) => {
+      tampered("ctypes")(r);
+      expect(r.stdout_tail).toContain("loaded: []");
+    },
+  },
+  {
+    name: "forgery: loading _ctypes' own file under another name",
+    code: [
+      "import glob, importlib.machinery, importlib.util",
+      "path = glob.glob('/usr/lib/python3*/lib-dynload/_ctypes.*.so')[0]",
+      "spec = importlib.util.spec_from_file_location('elsewhere._ctypes', path, loader=importlib.machinery.ExtensionFileLoader('elsewhere._ctypes', path))",
+      "print('loaded', hasattr(importlib.util.module_from_spec(spec), 'CFuncPtr'))",
+    ].join("\n"),
+    expect: "fail",
+    check: (r) => {
+      tampered("ctypes")(r);
+      expect(r.stdout_tail).not.toContain("loaded");
+    },
+  },
+  {
     name: "forgery: loading native code of its own",
     // Any native code could read the marker: the hook refuses the load before dlopen sees the file.
     code: [
@@ -439,6 +504,32 @@ export function materialise(c: Case, at: { port: number; hostFile: string; outsi
 /** The wall limit a case runs under: timeouts meet the suite's 2 s, the rest get room for a loaded machine. */
 export function caseTimeout(c: Case): number {
   return c.timeoutSeconds ?? (c.expect === "timeout" ? LIMITS.timeoutSeconds : 15);
+}
+
+/**
+ * What every backend must show for a case `r`, followed by `next` (NEXT_PROGRAM) on the same pool: the
+ * case's verdict, a timeout near its deadline, and the next program passing on the same worker.
+ *
+ * The one outcome allowed besides `expect`, for fork bombs only: `memory` by the kernel's OOM kill.
+ * A bomb at its process cap keeps failing fork(), and the kernel frees each failed fork's task_struct,
+ * stack and pid only after an RCU grace period, charging them meanwhile to the sandbox's memory cgroup
+ * (docker:runc: the container's 640 MiB). How much is pending depends on how fast the host completes
+ * grace periods: ~1,300 tasks (~25 MiB) on a quiet host, enough to fill the container when a loaded host
+ * stalls them. Which limit trips first is then the host's doing, not the program's; both are containment.
+ * The OOM kill is the kernel's SIGKILL (not a MemoryError of the program's own), and it retires the
+ * worker (an anomaly), so the next program runs on a fresh one.
+ */
+export function expectContained(c: Case, r: ExecResult, next: ExecResult): void {
+  const allowed = c.orOomKilled ? [c.expect, "memory"] : [c.expect];
+  expect(allowed, `${c.name}: ${r.status}: ${r.error ?? r.stderr_tail.slice(-500)}`).toContain(r.status);
+  const oomKilled = r.status === "memory" && c.expect !== "memory";
+  if (oomKilled) expect(r.signal, `${c.name}: memory without the kernel's OOM kill`).toBe("SIGKILL");
+  // Ends near its deadline; under gVisor a bomb of spinning processes delays the supervisor by seconds.
+  if (r.status === "timeout") expect(r.duration_ms).toBeLessThan(caseTimeout(c) * 1000 + 5000);
+  expect(next.status, next.error ?? next.stderr_tail).toBe("pass");
+  expect(next.stdout_tail).toBe("ok\n");
+  if (oomKilled) expect(next.worker).not.toBe(r.worker);
+  else expect(next.worker).toBe(r.worker);
 }
 
 /** Runs after every hostile case on the same worker, and must pass. */

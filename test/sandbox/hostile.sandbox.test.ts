@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../../services/sandbox/index.ts";
 import { BACKENDS } from "./fixtures.ts";
 import { processesOf } from "./processes.ts";
-import { CASES, caseTimeout, FAILING_TESTS, type HostileEnv, LIMITS, materialise, NEXT_PROGRAM } from "./hostile-cases.ts";
+import { CASES, caseTimeout, expectContained, FAILING_TESTS, type HostileEnv, LIMITS, materialise, NEXT_PROGRAM } from "./hostile-cases.ts";
 
 const SECRET = "s3cr3t-value-that-must-not-leak";
 const hostDir = mkdtempSync(join(tmpdir(), "sca-hostile-"));
@@ -58,16 +58,10 @@ describe.each(BACKENDS)("hostile code on $name", ({ options }) => {
     const tests = c.expect === "pass" ? "" : FAILING_TESTS;
     const timeoutSeconds = caseTimeout(c);
     const r = await sandbox.run({ code: materialise(c, { port, hostFile, outside }), tests }, { timeoutSeconds });
-    expect(r.status, `${c.name}: ${r.error ?? r.stderr_tail.slice(-500)}`).toBe(c.expect);
     c.check?.(r, env);
     // Whatever it started is gone before the verdict is returned: the host stays healthy.
     expect(processesOf(uid)).toBe(0);
-    // Ends near its deadline; under gVisor a bomb of spinning processes delays the supervisor by seconds.
-    if (c.expect === "timeout") expect(r.duration_ms).toBeLessThan(timeoutSeconds * 1000 + 5000);
-
     const next = await sandbox.run(NEXT_PROGRAM);
-    expect(next.status, next.error ?? next.stderr_tail).toBe("pass");
-    expect(next.stdout_tail).toBe("ok\n");
-    expect(next.worker).toBe(r.worker);
+    expectContained(c, r, next);
   });
 });

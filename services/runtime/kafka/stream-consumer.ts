@@ -159,7 +159,7 @@ export class KafkaStreamConsumer implements StreamConsumer {
     if (this.consumer === c) this.reapplyPauses();
   }
 
-  /** kafkajs forgets pauses across a rejoin and with a new consumer; the runner's backpressure must not. */
+  /** A new kafkajs consumer (a relaunch, or kafkajs' own restart after a crash) starts with nothing paused; the runner's backpressure must not be lost. */
   private reapplyPauses(): void {
     const partitions = [...this.paused].filter((p) => this.owned.has(p));
     if (partitions.length) this.forward("pause", partitions);
@@ -203,9 +203,10 @@ export class KafkaStreamConsumer implements StreamConsumer {
     const added = partitions.filter((p) => !this.owned.has(p));
     for (const p of revoked) {
       this.delivered.delete(p);
-      // A pause belongs to the owner that asked for it: kept, it would be applied again when the
-      // partition comes back, and the runner (which pauses a new partition only while it is paused
-      // as a whole) would never resume it: the partition would stall for good.
+      // A pause belongs to the ownership that asked for it. The runner forgets a revoked partition
+      // (it pauses one assigned again only while it is paused as a whole), so a pause kept here or
+      // inside kafkajs, whose pause state outlives the assignment, would hold the partition when it
+      // comes back and nobody would ever resume it: it would stall for good.
       this.paused.delete(p);
       // after its last commit; the partition's next owner fences it anyway
       const producer = this.partitionProducers.get(p);
@@ -213,7 +214,10 @@ export class KafkaStreamConsumer implements StreamConsumer {
       void producer?.close().catch(() => undefined);
     }
     this.owned = now;
-    if (revoked.length) handlers.onRevoked?.(revoked.map((partition) => ({ topic, partition })));
+    if (revoked.length) {
+      this.forward("resume", revoked);
+      handlers.onRevoked?.(revoked.map((partition) => ({ topic, partition })));
+    }
     this.reapplyPauses();
     if (!added.length) return;
     await Promise.all(added.map((p) => this.retrying(() => this.producerFor(p).ready())));

@@ -30,7 +30,12 @@ function bytes(q: string): string {
   return `${m[1]}${{ Ki: "k", Mi: "m", Gi: "g", "": "b" }[m[2] ?? ""]}`;
 }
 
-export function podDockerFlags(objs: Obj[], deployment: string, secretValue: (key: string) => string): PodRun {
+/**
+ * `emptyDirs`: a host folder (mode 0777, as the kubelet makes one) to stand for a disk emptyDir, for
+ * a test that restarts the container in the same pod: the kubelet keeps an emptyDir across those,
+ * and a tmpfs would not survive them.
+ */
+export function podDockerFlags(objs: Obj[], deployment: string, secretValue: (key: string) => string, opts: { emptyDirs?: Record<string, string> } = {}): PodRun {
   const d = objs.find((o) => o.kind === "Deployment" && o.metadata.name === deployment);
   if (!d) throw new Error(`no Deployment ${deployment}`);
   const pod = d.spec.template.spec as Obj;
@@ -68,7 +73,18 @@ export function podDockerFlags(objs: Obj[], deployment: string, secretValue: (ke
   const volumes = new Map<string, Obj>((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
   for (const m of c.volumeMounts ?? []) {
     const v = volumes.get(m.name);
+    // An optional ConfigMap the manifests do not hold (the operator's to create): the kubelet mounts an empty folder.
+    if (v?.configMap?.optional === true && !objs.some((o) => o.kind === "ConfigMap" && o.metadata.name === v.configMap.name)) {
+      flags.push("--tmpfs", `${m.mountPath}:ro,mode=0755`);
+      continue;
+    }
     if (!v?.emptyDir) throw new Error(`${deployment}: volume ${m.name} is not an emptyDir, not reproduced`);
+    const host = opts.emptyDirs?.[m.name];
+    if (host) {
+      if (v.emptyDir.medium === "Memory") throw new Error(`${deployment}: volume ${m.name} is a memory emptyDir, not a folder`);
+      flags.push("--volume", `${host}:${m.mountPath}`);
+      continue;
+    }
     // The kubelet makes an emptyDir world-writable (0777, no sticky bit). A disk one becomes a tmpfs too:
     // the same contents, mode and lifetime; its sizeLimit (kubelet eviction) becomes the tmpfs size.
     const size = v.emptyDir.sizeLimit ? `,size=${bytes(v.emptyDir.sizeLimit)}` : "";
