@@ -2,7 +2,7 @@ import { DlqEnvelope } from "../../schemas/records.ts";
 import type { Codec } from "../runtime/codec.ts";
 import { dlqTopicName } from "../runtime/dlq.ts";
 import type { LogRecord, Transport } from "../runtime/transport.ts";
-import { readTopic } from "./read-topic.ts";
+import { readTopic } from "../runtime/read-topic.ts";
 import { inputOf } from "./replay.ts";
 
 /** A stage's DLQ is the one of its input topic: seeds.dlq holds what the concepts stage gave up on. */

@@ -1,4 +1,4 @@
-import { type DatasetStats, describeCuration } from "../sink/stats.ts";
+import { type DatasetStats, describeCuration } from "../stages/sink/stats.ts";
 import { outputOf } from "./replay.ts";
 import type { StageProgress } from "./stage-progress.ts";
 

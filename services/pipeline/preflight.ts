@@ -2,7 +2,7 @@ import { Registry } from "prom-client";
 import { LlmClient } from "../llm/client.ts";
 import { llmConfigFromEnv } from "../llm/config.ts";
 import { createSandbox } from "../sandbox/index.ts";
-import { sandboxOptionsFromEnv } from "../verdicts/config.ts";
+import { sandboxOptionsFromEnv } from "../stages/verdicts/config.ts";
 
 /** A setup error found before the first record: the message says what is wrong and what to do. */
 export class PreflightError extends Error {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BackendName } from "../sandbox/index.ts";
-import { policyNames } from "../selector/policies.ts";
+import { policyNames } from "../stages/selector/policies.ts";
 
 const positiveInt = z.coerce.number().int().positive();
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;

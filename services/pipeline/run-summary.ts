@@ -1,4 +1,4 @@
-import type { DatasetStats } from "../sink/stats.ts";
+import type { DatasetStats } from "../stages/sink/stats.ts";
 import type { DlqReasonCount } from "./dlq-reasons.ts";
 import type { StageProgress } from "./stage-progress.ts";
 

@@ -2,7 +2,7 @@ import type { Seed } from "../../schemas/records.ts";
 import type { Codec } from "../runtime/codec.ts";
 import type { Transport } from "../runtime/transport.ts";
 import { TopicSink } from "../seeds/sinks.ts";
-import { readTopic } from "./read-topic.ts";
+import { readTopic } from "../runtime/read-topic.ts";
 
 /**
  * Publishes seeds to the `seeds` topic at most once each, across restarts: the ids already in the

@@ -23,14 +23,14 @@ export interface StageDeps {
   runConfig?: Record<string, unknown>;
 }
 
-/** What a stage module exports: `services/<stage>/stage.ts` for a stage of the graph (schemas/stages.ts), or any file given explicitly. */
+/** What a stage module exports: `services/stages/<stage>/stage.ts` for a stage of the graph (schemas/stages.ts), or any file given explicitly. */
 export interface StageModule {
   createStage(env: NodeJS.ProcessEnv, deps: StageDeps): Promise<StageDef>;
   /** Schemas for topics outside the catalogue (tests, experiments); the catalogue's otherwise. */
   schemaFor?: SchemaLookup;
 }
 
-const servicesDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const stagesDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "stages");
 
 export async function loadStageModule(stage: string, file?: string): Promise<StageModule> {
   let path: string;
@@ -38,12 +38,12 @@ export async function loadStageModule(stage: string, file?: string): Promise<Sta
     path = resolve(file);
     if (!existsSync(path)) throw new Error(`stage module ${file} does not exist`);
   } else {
-    path = join(servicesDir, stage, "stage.ts");
+    path = join(stagesDir, stage, "stage.ts");
     if (!isStageName(stage)) {
       const why = /^[a-z][a-z0-9-]*$/.test(stage) && existsSync(path) ? "is not in the stage graph, schemas/stages.ts" : "does not exist";
-      throw new Error(`no stage "${stage}": services/${stage}/stage.ts ${why} (known stages: ${PIPELINE_STAGES.join(", ")})`);
+      throw new Error(`no stage "${stage}": services/stages/${stage}/stage.ts ${why} (known stages: ${PIPELINE_STAGES.join(", ")})`);
     }
-    if (!existsSync(path)) throw new Error(`no stage "${stage}": services/${stage}/stage.ts does not exist`);
+    if (!existsSync(path)) throw new Error(`no stage "${stage}": services/stages/${stage}/stage.ts does not exist`);
   }
   const mod = (await import(pathToFileURL(path).href)) as Partial<StageModule>;
   if (typeof mod.createStage !== "function") throw new Error(`${path} does not export createStage(env)`);

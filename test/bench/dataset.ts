@@ -14,10 +14,10 @@ import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";
 import type { StageDef } from "../../services/runtime/stage.ts";
 import type { Transport } from "../../services/runtime/transport.ts";
-import { createStage as createSelector } from "../../services/selector/stage.ts";
+import { createStage as createSelector } from "../../services/stages/selector/stage.ts";
 import { CURATION_RULES } from "../../schemas/records.ts";
-import { createStage as createCuration } from "../../services/curation/stage.ts";
-import { createStage as createSink } from "../../services/sink/stage.ts";
+import { createStage as createCuration } from "../../services/stages/curation/stage.ts";
+import { createStage as createSink } from "../../services/stages/sink/stage.ts";
 import { verdict } from "../selector/fixtures.ts";
 
 const Args = z.object({

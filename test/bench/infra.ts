@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { RegistryCodec } from "../../services/runtime/registry-codec.ts";
-import { table } from "../../services/runtime/kafka/catalogue.ts";
+import { table } from "../../services/cli/catalogue-report.ts";
 
 const sh = promisify(execFile);
 const infra = join(import.meta.dirname, "..", "infra");

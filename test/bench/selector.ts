@@ -12,8 +12,8 @@ import { pino } from "pino";
 import type { SelectorState } from "../../schemas/records.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
-import { toRow } from "../../services/selector/row.ts";
-import { STATE_TOPIC } from "../../services/selector/stage.ts";
+import { toRow } from "../../services/stages/selector/row.ts";
+import { STATE_TOPIC } from "../../services/stages/selector/stage.ts";
 import { startPrivateBroker } from "../kafka/private-broker.ts";
 import { verdict } from "../selector/fixtures.ts";
 

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { Concepts } from "../../schemas/records.ts";
-import { createStage } from "../../services/concepts/stage.ts";
+import { createStage } from "../../services/stages/concepts/stage.ts";
 import { PoisonError } from "../../services/runtime/errors.ts";
 import { BAD, ctx, GOOD, kit, metricValue, seed } from "../llm/support.ts";
 import { deadLetterOf } from "../runtime/support/dead-letter-of.ts";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { CurationState, DatasetSample, SelectedPair } from "../../schemas/records.ts";
-import { configDigest, loadCurationConfig } from "../../services/curation/config.ts";
-import { pairFeatures } from "../../services/curation/features.ts";
-import { type Change, CurationIndex } from "../../services/curation/index.ts";
+import { configDigest, loadCurationConfig } from "../../services/stages/curation/config.ts";
+import { pairFeatures } from "../../services/stages/curation/features.ts";
+import { type Change, CurationIndex } from "../../services/stages/curation/index.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
 import { fixedCases, idOf, pair } from "./pairs.ts";
 

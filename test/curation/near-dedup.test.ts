@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CURATION_RULES } from "../../schemas/records.ts";
-import { configDigest, loadCurationConfig } from "../../services/curation/config.ts";
-import { minhashTokens, pairFeatures } from "../../services/curation/features.ts";
-import { CurationIndex } from "../../services/curation/index.ts";
+import { configDigest, loadCurationConfig } from "../../services/stages/curation/config.ts";
+import { minhashTokens, pairFeatures } from "../../services/stages/curation/features.ts";
+import { CurationIndex } from "../../services/stages/curation/index.ts";
 import { shingles } from "../../services/minhash/minhash.ts";
 import { pythonParser } from "../../services/seeds/grammar.ts";
 import { pair } from "./pairs.ts";

@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { allTopicSpecs } from "../../schemas/topics.ts";
-import { createStage } from "../../services/curation/stage.ts";
+import { createStage } from "../../services/stages/curation/stage.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";

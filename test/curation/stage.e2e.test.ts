@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CurationState, DatasetSample, type SelectedPair } from "../../schemas/records.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import type { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
-import { compact, materialize } from "../../services/sink/materialize.ts";
-import { curationFunnel } from "../../services/sink/stats.ts";
+import { compact, materialize } from "../../services/stages/sink/materialize.ts";
+import { curationFunnel } from "../../services/stages/sink/stats.ts";
 import { fillerSpecs, fixedCases, idOf, pair } from "./pairs.ts";
 import { openLog, runCuration } from "./run-curation.ts";
 

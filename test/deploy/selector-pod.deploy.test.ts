@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { SelectedPair } from "../../schemas/records.ts";
 import { allTopicSpecs } from "../../schemas/topics.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { RegistryCodec } from "../../services/runtime/registry-codec.ts";
 import { quietLog, schemaRegistryUrl } from "../kafka/env.ts";

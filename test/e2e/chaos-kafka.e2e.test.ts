@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetSample } from "../../schemas/records.ts";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { SeededRng } from "../../services/llm/rng.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { quietLog } from "../kafka/env.ts";

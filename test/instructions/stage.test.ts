@@ -1,8 +1,8 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { Instruction } from "../../schemas/records.ts";
-import { instructionPlan } from "../../services/instructions/logic.ts";
-import { createStage } from "../../services/instructions/stage.ts";
+import { instructionPlan } from "../../services/stages/instructions/logic.ts";
+import { createStage } from "../../services/stages/instructions/stage.ts";
 import { BAD, conceptsFixture, ctx, GOOD, kit, metricValue } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { REDRIVEN_FROM, redrive } from "../../services/pipeline/dlq-redrive.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { dlqEnvelope } from "../../services/runtime/dlq.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";

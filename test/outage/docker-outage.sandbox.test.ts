@@ -9,7 +9,7 @@ import type { Response, Verdict } from "../../schemas/records.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";
-import { createStage } from "../../services/verdicts/stage.ts";
+import { createStage } from "../../services/stages/verdicts/stage.ts";
 import { metricValue } from "../llm/support.ts";
 import { drain, until } from "../runtime/support/drain.ts";
 import { addResponse, fenced } from "../sandbox/add-response.ts";

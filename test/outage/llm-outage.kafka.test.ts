@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allTopicSpecs } from "../../schemas/topics.ts";
 import { readDlq } from "../../services/pipeline/dlq-inspect.ts";
 import { REDRIVEN_FROM, redrive } from "../../services/pipeline/dlq-redrive.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 import { quietLog } from "../kafka/env.ts";

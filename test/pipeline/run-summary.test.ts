@@ -3,7 +3,7 @@ import { reasonsOf } from "../../services/pipeline/dlq-reasons.ts";
 import { formatEta } from "../../services/pipeline/progress.ts";
 import { dlqSummary, zeroRowCause } from "../../services/pipeline/run-summary.ts";
 import type { StageProgress } from "../../services/pipeline/stage-progress.ts";
-import { statsFrom } from "../../services/sink/stats.ts";
+import { statsFrom } from "../../services/stages/sink/stats.ts";
 
 const local = { local: true, maxTokens: { concepts: 320, instructions: 320, responses: 320 } };
 const stage = (s: string, input: string, done: number, dlq = 0, lag = 0): StageProgress => ({ stage: s, input, total: done + lag, done, lag, dlq });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { SeedPublisher } from "../../services/pipeline/seed-publisher.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";

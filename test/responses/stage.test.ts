@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { DlqEnvelope, Response } from "../../schemas/records.ts";
-import { createStage } from "../../services/responses/stage.ts";
+import { createStage } from "../../services/stages/responses/stage.ts";
 import { BAD, ctx, GOOD, instructionFixture, kit, metricValue } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
 

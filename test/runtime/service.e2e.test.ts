@@ -67,7 +67,7 @@ describe("sca service", () => {
   it("fails with a clear message for an unknown stage", async () => {
     const child = spawnTs(["bin/sca.js", "service", "no-such-stage", "--state-dir", dir]);
     expect(await child.exited).toBe(1);
-    expect(child.stderrTail()).toMatch(/no stage "no-such-stage": services\/no-such-stage\/stage.ts does not exist \(known stages: [a-z, -]+\)/);
+    expect(child.stderrTail()).toMatch(/no stage "no-such-stage": services\/stages\/no-such-stage\/stage.ts does not exist \(known stages: [a-z, -]+\)/);
     expect(child.stderrTail()).not.toMatch(/known stages: .*runtime/);
   }, 120_000);
 });

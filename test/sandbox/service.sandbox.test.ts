@@ -14,7 +14,7 @@ import { loadStageModule } from "../../services/runtime/stage-loader.ts";
 import type { StageDef } from "../../services/runtime/stage.ts";
 import { drain, until } from "../runtime/support/drain.ts";
 
-// The verdicts stage as `sca service verdicts` loads it (services/verdicts/stage.ts by convention), on
+// The verdicts stage as `sca service verdicts` loads it (services/stages/verdicts/stage.ts by convention), on
 // the real runner and the embedded log, with a real bwrap sandbox.
 const dir = mkdtempSync(join(tmpdir(), "sca-verdicts-service-"));
 let transport: EmbeddedTransport;

@@ -8,7 +8,7 @@ import type { StageContext } from "../../services/runtime/stage.ts";
 import { deadLetterOf } from "../runtime/support/dead-letter-of.ts";
 import { addResponse, fenced } from "./add-response.ts";
 import { createSandbox, type Sandbox } from "../../services/sandbox/index.ts";
-import { createStage, type VerdictsStage } from "../../services/verdicts/stage.ts";
+import { createStage, type VerdictsStage } from "../../services/stages/verdicts/stage.ts";
 
 const instruction_id = contentId({ parent: "task", stage: "instructions" });
 

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Seed } from "../../schemas/records.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { type Codec, JsonCodec } from "../../services/runtime/codec.ts";
 import { buildCodec, loadRuntimeConfig } from "../../services/runtime/config.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";

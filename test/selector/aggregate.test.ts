@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { SelectorState, Verdict } from "../../schemas/records.ts";
 import { SelectorState as SelectorStateSchema } from "../../schemas/records.ts";
-import { applyVerdict, expireRound, isExpired, type Step } from "../../services/selector/aggregate.ts";
-import { getPolicy, policyNames } from "../../services/selector/policies.ts";
+import { applyVerdict, expireRound, isExpired, type Step } from "../../services/stages/selector/aggregate.ts";
+import { getPolicy, policyNames } from "../../services/stages/selector/policies.ts";
 import { verdict } from "./fixtures.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");

@@ -9,7 +9,7 @@ import { allTopicSpecs } from "../../schemas/topics.ts";
 import { defaultBenchmarksDir, problemTexts } from "../../services/decontam/benchmarks.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
-import { createStage } from "../../services/selector/stage.ts";
+import { createStage } from "../../services/stages/selector/stage.ts";
 import { tempDir } from "../seeds/helpers.ts";
 import { verdict } from "./fixtures.ts";
 

@@ -6,12 +6,12 @@ import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SelectedPair, SelectorState } from "../../schemas/records.ts";
 import { allTopicSpecs } from "../../schemas/topics.ts";
-import { readTopic } from "../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../services/runtime/read-topic.ts";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { EmbeddedTransport } from "../../services/runtime/embedded/index.ts";
 import { StageRunner } from "../../services/runtime/runner.ts";
 import type { StageDef } from "../../services/runtime/stage.ts";
-import { createStage, type SelectorStage } from "../../services/selector/stage.ts";
+import { createStage, type SelectorStage } from "../../services/stages/selector/stage.ts";
 import { verdict } from "./fixtures.ts";
 
 const silent = pino({ level: "silent" });

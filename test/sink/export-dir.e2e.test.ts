@@ -2,9 +2,9 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ExportDir } from "../../services/sink/export-dir.ts";
-import { materialize } from "../../services/sink/materialize.ts";
-import { statsFrom } from "../../services/sink/stats.ts";
+import { ExportDir } from "../../services/stages/sink/export-dir.ts";
+import { materialize } from "../../services/stages/sink/materialize.ts";
+import { statsFrom } from "../../services/stages/sink/stats.ts";
 import { runPython } from "./python.ts";
 import { sample } from "./rows.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compact, materialize } from "../../services/sink/materialize.ts";
+import { compact, materialize } from "../../services/stages/sink/materialize.ts";
 import { sample } from "./rows.ts";
 
 const ids = (rows: { instruction_id: string; response_id: string }[]) => rows.map((r) => r.response_id);

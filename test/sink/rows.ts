@@ -1,5 +1,5 @@
 import type { DatasetSample } from "../../schemas/records.ts";
-import { toRow } from "../../services/selector/row.ts";
+import { toRow } from "../../services/stages/selector/row.ts";
 import { verdict } from "../selector/fixtures.ts";
 
 /** A dataset record for sample `i` of the named instruction, as the selector would emit it. */

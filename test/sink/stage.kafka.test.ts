@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { JsonCodec } from "../../services/runtime/codec.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
-import { createStage } from "../../services/sink/stage.ts";
+import { createStage } from "../../services/stages/sink/stage.ts";
 import { kafkaBrokers } from "../kafka/env.ts";
 
 describe("sink as a Kafka service", () => {

@@ -52,8 +52,8 @@ describe("the stage graph (schemas/stages.ts)", () => {
     expect(outputOf("sink")).toBeUndefined();
   });
 
-  it("has a services/<stage>/stage.ts per stage, and the README's architecture shows stages in its order", () => {
-    for (const stage of PIPELINE_STAGES) expect(existsSync(`services/${stage}/stage.ts`), stage).toBe(true);
+  it("has a services/stages/<stage>/stage.ts per stage, and the README's architecture shows stages in its order", () => {
+    for (const stage of PIPELINE_STAGES) expect(existsSync(`services/stages/${stage}/stage.ts`), stage).toBe(true);
     const diagram = readFileSync("README.md", "utf8").split("## Architecture")[1].split("```")[1];
     const arrows = diagram.split("\n").find((l) => l.includes("─ingest─▶"))!;
     const shown = arrows.split(/\s*─[a-z]*─?▶\s*/).filter((w) => PIPELINE_STAGES.includes(w));

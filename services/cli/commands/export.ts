@@ -3,12 +3,12 @@ import type { Command } from "commander";
 import { stateOption, withStateDir } from "../state-option.ts";
 import { z } from "zod";
 import { DatasetSample } from "../../../schemas/records.ts";
-import { readTopic } from "../../pipeline/read-topic.ts";
+import { readTopic } from "../../runtime/read-topic.ts";
 import { describeZodError } from "../../shared/zod-error.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
-import { collectStats } from "../../sink/collect-stats.ts";
-import { ExportDir } from "../../sink/export-dir.ts";
-import { compact, materialize } from "../../sink/materialize.ts";
+import { collectStats } from "../../stages/sink/collect-stats.ts";
+import { ExportDir } from "../../stages/sink/export-dir.ts";
+import { compact, materialize } from "../../stages/sink/materialize.ts";
 
 const Flags = z.object({
   out: z.string().min(1),

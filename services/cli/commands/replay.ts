@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
+import { runFromCli, stageSettingFlags } from "../run-command.ts";
 import { inputOf, ReplayFromSpec, replayedStages, replayOffsets } from "../../pipeline/replay.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
 import { PIPELINE_STAGES } from "../../../schemas/stages.ts";

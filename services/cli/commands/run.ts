@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { runFromCli, stageSettingFlags } from "../../pipeline/cli.ts";
+import { runFromCli, stageSettingFlags } from "../run-command.ts";
 import { checkRunInputs } from "../../pipeline/run-inputs.ts";
 import { RunOptions } from "../../pipeline/run-options.ts";
 import { PIPELINE_STAGES } from "../../../schemas/stages.ts";

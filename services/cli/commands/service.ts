@@ -26,7 +26,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("service")
     .description("run one stage as a long-lived service: consume its input topic, process, produce; /metrics, /healthz, /readyz")
-    .argument("<stage>", "stage name: services/<stage>/stage.ts exports createStage(env)")
+    .argument("<stage>", "stage name: services/stages/<stage>/stage.ts exports createStage(env)")
     .option("--stage-module <file>", "load the stage from this file instead (it exports createStage(env), optionally schemaFor(topic))")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")

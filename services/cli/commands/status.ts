@@ -6,8 +6,8 @@ import { PIPELINE_STAGES } from "../../../schemas/stages.ts";
 import { stageProgress } from "../../pipeline/stage-progress.ts";
 import { describeZodError } from "../../shared/zod-error.ts";
 import { buildCodec, buildTransport, loadRuntimeConfig } from "../../runtime/config.ts";
-import { collectStats } from "../../sink/collect-stats.ts";
-import { describeCuration } from "../../sink/stats.ts";
+import { collectStats } from "../../stages/sink/collect-stats.ts";
+import { describeCuration } from "../../stages/sink/stats.ts";
 
 const Flags = z.object({
   transport: z.enum(["kafka", "embedded"]).optional(),

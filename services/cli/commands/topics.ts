@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { allTopicSpecs } from "../../../schemas/topics.ts";
 import { describeZodError } from "../../shared/zod-error.ts";
-import { differences, formatRetention, table, type TopicState, topicConfigOf } from "../../runtime/kafka/catalogue.ts";
+import { differences, formatRetention, table, type TopicState, topicConfigOf } from "../catalogue-report.ts";
 import { KafkaTransport, parseBrokers } from "../../runtime/kafka/index.ts";
 
 const Flags = z.object({

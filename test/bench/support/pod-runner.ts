@@ -5,7 +5,7 @@
 //   {"op":"startup","workers":n}      -> {"ms":[...]} each a fresh worker's start until ready
 import { createInterface } from "node:readline";
 import { createSandbox } from "../../../services/sandbox/index.ts";
-import { sandboxOptionsFromEnv } from "../../../services/verdicts/config.ts";
+import { sandboxOptionsFromEnv } from "../../../services/stages/verdicts/config.ts";
 
 const concurrency = Number(process.argv[2] ?? "2");
 const options = { ...sandboxOptionsFromEnv(process.env), concurrency, maxRunsPerWorker: 100_000 };

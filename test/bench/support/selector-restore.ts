@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import type { SelectorState } from "../../../schemas/records.ts";
-import { readTopic } from "../../../services/pipeline/read-topic.ts";
+import { readTopic } from "../../../services/runtime/read-topic.ts";
 import { JsonCodec } from "../../../services/runtime/codec.ts";
 import { KafkaTransport } from "../../../services/runtime/kafka/index.ts";
-import { STATE_TOPIC, createStage } from "../../../services/selector/stage.ts";
+import { STATE_TOPIC, createStage } from "../../../services/stages/selector/stage.ts";
 
 const silent = pino({ level: "silent" });
 const [mode, brokers, storeDir, partitions] = process.argv.slice(2);

@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { dirname } from "node:path";
 import { text } from "node:stream/consumers";
 import { createSandbox, type LimitsInput } from "../../../services/sandbox/index.ts";
-import { sandboxOptionsFromEnv } from "../../../services/verdicts/config.ts";
+import { sandboxOptionsFromEnv } from "../../../services/stages/verdicts/config.ts";
 import { processesOf } from "../../sandbox/processes.ts";
 
 interface Input {

@@ -1,0 +1,82 @@
+/** I→R: the base model answers a task n times, each sample with its own tests. Pure: no I/O. */
+import { contentId } from "../../../schemas/common.ts";
+import type { DlqEnvelope, Instruction, Response } from "../../../schemas/records.ts";
+import type { CompletionChoice, CompletionRequest } from "../../llm/client.ts";
+import { type Generation, idParams, lineageFor } from "../../llm/generation.ts";
+import { type Parsed, parseResponse, truncation } from "../../llm/parsers.ts";
+import { responsesPrompt, STOP } from "../../llm/prompts.ts";
+import { deriveSeed, SeededRng } from "../../llm/rng.ts";
+
+export function responsesRequest(ins: Instruction, g: Generation): CompletionRequest {
+  const s = g.settings;
+  const shots = g.pool.pick(s.shots, s.shotOrder, new SeededRng(s.runSeed, "responses", ins.id));
+  return {
+    prompt: responsesPrompt(ins.instruction, shots),
+    n: s.samples,
+    max_tokens: s.maxTokens,
+    temperature: s.temperature,
+    stop: STOP.responses,
+    seed: deriveSeed(s.runSeed, "responses", ins.id),
+  };
+}
+
+export interface SampleFailure {
+  /** index of the choice in the server's answer */
+  choice_index: number;
+  failure: Extract<Parsed<unknown>, { ok: false }>;
+  choice: CompletionChoice;
+}
+
+/**
+ * One record per parsable sample. The parsable ones are numbered 0..k-1 and all carry n_samples = k,
+ * so the selector knows how many verdicts to wait for; ids hash the choice's own index, so they do
+ * not depend on which other samples parsed.
+ */
+export function responseRecords(ins: Instruction, req: CompletionRequest, choices: CompletionChoice[], g: Generation, now: Date): { responses: Response[]; failures: SampleFailure[] } {
+  const parsed = choices.map((choice, i) => ({ choice, i, p: truncation(choice.finish_reason) ?? parseResponse(choice.text) }));
+  const good = parsed.filter((x) => x.p.ok);
+  const failures = parsed.flatMap((x) => (x.p.ok ? [] : [{ choice_index: x.i, failure: x.p, choice: x.choice }]));
+  const lineage = lineageFor(g, req, now);
+  const responses = good.map(({ choice, i, p }, k): Response => {
+    const r = (p as Extract<typeof p, { ok: true }>).value;
+    return {
+      id: contentId({ parent: ins.id, stage: "responses", params: idParams(g, req), sample: i }),
+      instruction_id: ins.id,
+      sample_index: k,
+      n_samples: good.length,
+      instruction: ins.instruction,
+      seed: ins.seed,
+      concepts: ins.concepts,
+      category: ins.category,
+      difficulty: ins.difficulty,
+      response: r.response,
+      code: r.code,
+      tests: r.tests,
+      raw: choice.text,
+      finish_reason: choice.finish_reason,
+      lineage,
+    };
+  });
+  return { responses, failures };
+}
+
+/**
+ * The DLQ record for one unparsable sample of an instruction whose other samples went on: the
+ * input was processed, so there is no transport position to name (partition -1, offset "-1");
+ * the original record and the raw completion are kept for inspection and replay.
+ */
+export function sampleDlqEnvelope(ins: Instruction, f: SampleFailure, reason: string, attempts: number, now: Date): DlqEnvelope {
+  return {
+    source_topic: "instructions",
+    partition: -1,
+    offset: "-1",
+    key: ins.id,
+    value_base64: Buffer.from(JSON.stringify(ins)).toString("base64"),
+    stage: "responses",
+    reason: reason === "truncated" ? "truncated_output" : "unparsable_output",
+    error: `responses: sample ${f.choice_index} ${reason === "truncated" ? "truncated" : `unparsable (${reason})`}: ${f.failure.message}`,
+    attempts,
+    failed_at: now.toISOString(),
+    detail: { reason, choice_index: f.choice_index, raw: f.choice.text, finish_reason: f.choice.finish_reason },
+  };
+}
