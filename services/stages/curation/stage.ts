@@ -42,17 +42,16 @@ function droppedCounter(registry: Registry): Counter<"rule"> {
  * and restored from it on start (signatures included, so nothing is recomputed). Serial
  * (concurrency 1), so the last changelog record of a key is its newest state.
  */
-export async function createStage(envVars: NodeJS.ProcessEnv, deps: CurationDeps): Promise<CurationStage> {
+export async function createStage(env: NodeJS.ProcessEnv, deps: CurationDeps): Promise<CurationStage> {
   const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "curation" });
-  const config = loadCurationConfig(envVars);
-  const env = deps;
+  const config = loadCurationConfig(env);
   const parser = await pythonParser();
   const index = new CurationIndex({ skip: config.skip, threshold: config.threshold, numPerm: config.numPerm, config: configDigest(config) });
   const latest = new Map<string, Buffer>();
-  const restored = await readTopic(env.transport, STATE_TOPIC, (r) => {
+  const restored = await readTopic(deps.transport, STATE_TOPIC, (r) => {
     if (r.key) latest.set(r.key, r.value);
   });
-  for (const bytes of latest.values()) index.restore((await env.codec.decode(STATE_TOPIC, bytes)) as CurationState);
+  for (const bytes of latest.values()) index.restore((await deps.codec.decode(STATE_TOPIC, bytes)) as CurationState);
   latest.clear();
   log.info({ restoredRecords: restored, pairs: index.size, skip: [...config.skip] }, "curation state restored");
   const dropped = droppedCounter(deps.registry ?? globalRegistry);

@@ -44,14 +44,14 @@ export interface SelectorStage extends PipelineStage<"selector"> {
  * Straggler expiry is the runner's punctuation: on each owned partition, overdue rounds are decided
  * and their state and dataset records committed in that partition's next commit.
  */
-export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps): Promise<SelectorStage> {
+export async function createStage(env: NodeJS.ProcessEnv, deps: SelectorDeps): Promise<SelectorStage> {
   const log = (deps.log ?? pino({ name: "sca" })).child({ stage: "selector" });
-  const config = loadSelectorConfig(envVars);
+  const config = loadSelectorConfig(env);
   const clock = deps.clock ?? (() => new Date());
   const policy = getPolicy(config.policy);
-  const isContaminated = deps.isContaminated ?? benchmarkCheck(envVars, log);
+  const isContaminated = deps.isContaminated ?? benchmarkCheck(env, log);
   const store = new PartitionedStore<SelectorState>({
-    dir: join(deps.storeDir ?? storeDirOf(loadRuntimeConfig(envVars)), "selector"),
+    dir: join(deps.storeDir ?? storeDirOf(loadRuntimeConfig(env)), "selector"),
     changelog: STATE_TOPIC,
     input: STAGES.selector.input,
     transport: deps.transport,
@@ -127,9 +127,9 @@ export async function createStage(envVars: NodeJS.ProcessEnv, deps: SelectorDeps
 }
 
 /** Generated pairs are matched case- and whitespace-insensitively against the benchmark problems and solutions. */
-function benchmarkCheck(envVars: NodeJS.ProcessEnv, log: Logger): (text: string) => boolean {
-  const dir = defaultBenchmarksDir(envVars);
-  if (!envVars.SCA_BENCHMARKS_DIR && !existsSync(dir)) {
+function benchmarkCheck(env: NodeJS.ProcessEnv, log: Logger): (text: string) => boolean {
+  const dir = defaultBenchmarksDir(env);
+  if (!env.SCA_BENCHMARKS_DIR && !existsSync(dir)) {
     log.warn({ dir }, "no benchmarks folder: selected pairs are NOT decontaminated (set SCA_BENCHMARKS_DIR)");
     return () => false;
   }
