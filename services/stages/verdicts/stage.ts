@@ -5,7 +5,7 @@ import { observeVerdict, qualityMetrics } from "../quality-metrics.ts";
 import type { PipelineStage } from "../../runtime/stage.ts";
 import { createSandbox, programFromResponse, type Sandbox } from "../../sandbox/index.ts";
 import { sandboxOptionsFromEnv } from "./config.ts";
-import { type Judge, verdictOf } from "./judge.ts";
+import { type Judge, verdictOf } from "./verdict-of.ts";
 
 export interface VerdictsStage extends PipelineStage<"verdicts"> {
   close(): Promise<void>;
