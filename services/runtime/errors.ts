@@ -18,3 +18,7 @@ export class PoisonError extends Error {
 export function isPoison(e: unknown): e is PoisonError {
   return e instanceof PoisonError;
 }
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -6,9 +6,9 @@ import { z } from "zod";
 import { DlqEnvelope } from "../../schemas/records.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from "../shared/backoff.ts";
 import { type Codec, CodecError } from "./codec.ts";
-import { isDependencyUnavailable } from "./dependency.ts";
-import { dlqEnvelope, dlqTopicName } from "./dlq.ts";
-import { isPoison } from "./errors.ts";
+import { dlqTopicName } from "./dlq.ts";
+import { errorMessage, isPoison } from "./errors.ts";
+import { type Outcome, OutcomePolicy } from "./outcome-policy.ts";
 import { DependencyHealth, type Outage } from "./outage.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
@@ -77,9 +77,6 @@ interface Job {
   decoded?: { value: unknown };
 }
 
-/** `held`: the record's dependency is down; it waits, attempt unspent, until the dependency answers. */
-type Outcome = { outputs: OutRecord[] } | { retryInMs: number } | { held: true };
-
 /**
  * A runner's lifecycle. Transitions:
  *   new ─start()→ starting ─consumer open→ running ─close()→ closing ─consumer closed→ closed
@@ -120,6 +117,7 @@ export class StageRunner {
   /** Done records that make a commit worth doing before the interval is up. */
   private readonly commitThreshold: number;
   private readonly health: DependencyHealth;
+  private readonly outcomes: OutcomePolicy;
 
   private consumer: StreamConsumer | undefined;
   private admin: Admin | undefined;
@@ -178,6 +176,17 @@ export class StageRunner {
       },
     });
     for (const dep of [...(opts.stage.dependencies ?? []), ...(opts.codec.dependencies ?? [])]) this.health.declare(dep);
+    this.outcomes = new OutcomePolicy({
+      stage: opts.stage.name,
+      dlqTopic: this.dlqTopic,
+      codec: this.codec,
+      health: this.health,
+      maxAttempts: this.maxAttempts,
+      backoff: this.backoff,
+      metrics: this.metrics,
+      retries: this.m.retries,
+      log: this.log,
+    });
   }
 
   /** Dependencies this stage is waiting for now. */
@@ -409,8 +418,8 @@ export class StageRunner {
         const value = this.codec.decode(stage.input, job.record.value);
         job.decoded = { value: value instanceof Promise ? await value : value };
       } catch (e) {
-        if (e instanceof CodecError) return this.toDlq(job, e.kind, e.message);
-        return this.transient(job, e, "decode");
+        if (e instanceof CodecError) return this.outcomes.toDlq(job, e.kind, e.message);
+        return this.outcomes.transient(job, e, "decode");
       }
     }
     let emits: Emit[];
@@ -418,16 +427,16 @@ export class StageRunner {
     try {
       emits = await stage.process(job.decoded.value, { log: this.log, attempt: job.attempts, signal: job.state.abort.signal, partition: job.record.partition, offset: job.offset });
     } catch (e) {
-      if (isPoison(e)) return this.toDlq(job, e.reason, e.message, e.detail);
-      return this.transient(job, e, "process");
+      if (isPoison(e)) return this.outcomes.toDlq(job, e.reason, e.message, e.detail);
+      return this.outcomes.transient(job, e, "process");
     } finally {
       endTimer();
     }
-    if (!Array.isArray(emits)) return this.toDlq(job, "poison", `stage "${stage.name}" returned ${typeof emits} instead of an array of outputs`);
+    if (!Array.isArray(emits)) return this.outcomes.toDlq(job, "poison", `stage "${stage.name}" returned ${typeof emits} instead of an array of outputs`);
     const outputs: OutRecord[] = [];
     for (const emit of emits) {
       if (!stage.outputs.includes(emit.topic)) {
-        return this.toDlq(job, "poison", `stage "${stage.name}" emitted to topic "${emit.topic}", which is not one of its outputs (${stage.outputs.join(", ")})`);
+        return this.outcomes.toDlq(job, "poison", `stage "${stage.name}" emitted to topic "${emit.topic}", which is not one of its outputs (${stage.outputs.join(", ")})`);
       }
       try {
         const value = this.codec.encode(emit.topic, emit.value);
@@ -435,41 +444,11 @@ export class StageRunner {
       } catch (e) {
         // The input was fine; the stage produced a record its output schema refuses: a bug in the stage,
         // and retrying would produce it again.
-        if (e instanceof CodecError) return this.toDlq(job, "poison", `stage "${stage.name}" produced an invalid output: ${e.message}`);
-        return this.transient(job, e, "encode");
+        if (e instanceof CodecError) return this.outcomes.toDlq(job, "poison", `stage "${stage.name}" produced an invalid output: ${e.message}`);
+        return this.outcomes.transient(job, e, "encode");
       }
     }
     return { outputs };
-  }
-
-  private async transient(job: Job, e: unknown, step: string): Promise<Outcome> {
-    if (isDependencyUnavailable(e) && (await this.health.verify(e)) === "down") {
-      job.attempts--;
-      return { held: true };
-    }
-    const message = errorMessage(e);
-    if (job.attempts >= this.maxAttempts) return this.toDlq(job, "retries_exhausted", `${step} failed ${job.attempts} times; last error: ${message}`);
-    this.m.retries.inc();
-    const retryInMs = backoffDelay(job.attempts, this.backoff);
-    this.log.warn({ partition: job.record.partition, offset: job.record.offset, attempt: job.attempts, retryInMs: Math.round(retryInMs), err: message }, `${step} failed, will retry`);
-    return { retryInMs };
-  }
-
-  private async toDlq(job: Job, reason: DlqEnvelope["reason"], error: string, detail?: Record<string, unknown>): Promise<Outcome> {
-    const { record } = job;
-    const envelope = dlqEnvelope(record, this.stage.name, reason, error, job.attempts, detail);
-    try {
-      const value = await this.codec.encode(this.dlqTopic, envelope);
-      this.metrics.recordsFailed.inc({ stage: this.stage.name, reason });
-      this.log.warn({ partition: record.partition, offset: record.offset, key: record.key, reason, err: error }, "record sent to DLQ");
-      return { outputs: [{ topic: this.dlqTopic, key: record.key, value }] };
-    } catch (e) {
-      // Without a DLQ record the input cannot be committed; waiting (e.g. for the registry) is the only safe choice.
-      const retryInMs = backoffDelay(Math.min(job.attempts, 10), this.backoff);
-      this.log.error({ partition: record.partition, offset: record.offset, err: errorMessage(e) }, "could not encode the DLQ record, will retry");
-      job.attempts--;
-      return { retryInMs };
-    }
   }
 
   private doneCount(): number {
@@ -704,8 +683,4 @@ function stageMetrics(m: RuntimeMetrics, stage: string, outputs: readonly string
     commitDuration: m.commitDuration.labels({ stage }),
     inFlight: m.inFlight.labels({ stage }),
   };
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
