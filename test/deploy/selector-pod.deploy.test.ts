@@ -116,7 +116,7 @@ describe("the selector pod, run as the k8s manifests run it", () => {
     expect(files.some((f) => f.endsWith(".mdb")), files.join(", ")).toBe(true);
     expect(statSync(stores).uid).toBe(deployment.spec.template.spec.securityContext.runAsUser);
     let changelog = 0;
-    await readTopic(t, "selector.state", () => void changelog++, { quietMs: 1_000 });
+    await readTopic(t, "selector.state", () => void changelog++);
     expect(changelog).toBe(first.length);
 
     const logs = await container(() => produce(second));
@@ -126,7 +126,7 @@ describe("the selector pod, run as the k8s manifests run it", () => {
 
     const rows: SelectedPair[] = [];
     const decoded: Promise<void>[] = [];
-    await readTopic(t, "selected", (r) => void decoded.push(codec.decode("selected", r.value).then((v) => void rows.push(SelectedPair.parse(v)))), { quietMs: 1_000 });
+    await readTopic(t, "selected", (r) => void decoded.push(codec.decode("selected", r.value).then((v) => void rows.push(SelectedPair.parse(v)))));
     await Promise.all(decoded);
     const expected = names.map((n, i) => verdict(n, i % 2, 2, "pass").response_id);
     expect(rows.map((r) => r.response_id).sort()).toEqual(expected.sort());

@@ -127,7 +127,7 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
       let records: DatasetSample[] = [];
       for (;;) {
         records = [];
-        await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))), { quietMs: 1_000 });
+        await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
         if (new Set(records.map((r) => r.instruction_id)).size >= reference.length) break;
         if (Date.now() > deadline) {
           const lags = [];
@@ -147,7 +147,7 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
 
       // Exactly once: one dataset record per instruction in the topic itself, not only after the export's dedup.
       records = [];
-      await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))), { quietMs: 1_000 });
+      await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
       expect(records.length).toBe(reference.length);
 
       await runSca(["export", "--out", join(dir, "chaos-out"), "--transport", "kafka", "--brokers", broker.brokers.join(",")], JSON_RECORDS);

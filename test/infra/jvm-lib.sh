@@ -55,11 +55,29 @@ cds_train() {
 # Is something listening on 127.0.0.1:$1?
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# First base port p (p, p+step, ...) such that p and p+1 are both free.
+# Ports handed out by free_port_pair stay reserved for their owner (a broker's or registry's run
+# directory) until stop-kafka.sh / stop-registry.sh releases them: a test that stops its private
+# broker to restart it leaves its ports unbound for a moment, and another test starting a broker
+# then must not take them. A reservation whose owner is gone, or older than 3 h (a run killed
+# before its teardown), no longer counts.
+port_reservations=/tmp/sca-port-reservations
+port_reserved() {
+  local f="$port_reservations/$1"
+  [ -e "$f" ] && [ -d "$(cat "$f")" ] && [ -n "$(find "$f" -mmin -180)" ]
+}
+reserve_port() { mkdir -p "$port_reservations" && echo "$2" >"$port_reservations/$1"; }
+release_port() { rm -f "$port_reservations/$1"; }
+
+# First base port p (p, p+step, ...) such that p and p+1 are both free and not reserved; reserves
+# it for owner $3. Callers hold a lock around the choice and the bind.
 free_port_pair() {
-  local p=$1 step=$2
+  local p=$1 step=$2 owner=$3
   for _ in $(seq 1 50); do
-    if ! port_in_use "$p" && ! port_in_use $((p + 1)); then echo "$p"; return 0; fi
+    if ! port_reserved "$p" && ! port_in_use "$p" && ! port_in_use $((p + 1)); then
+      reserve_port "$p" "$owner"
+      echo "$p"
+      return 0
+    fi
     p=$((p + step))
   done
   echo "no free port pair found from $1 upwards" >&2

@@ -21,7 +21,7 @@ rm -rf "$dir" && mkdir -p "$dir/logs" "$dir/data"
 # Children get the lock's fd closed (9>&-): a broker inheriting it would hold the lock for its life.
 exec 9>/tmp/sca-kafka-ports.lock
 flock -w 180 9 || echo "port lock still busy after 180 s; going ahead without it" >&2
-port=${KAFKA_PORT:-$(free_port_pair 19092 100)}
+port=${KAFKA_PORT:-$(free_port_pair 19092 100 "$dir")}
 printf 'KAFKA_PORT=%s\nCONTROLLER_PORT=%s\n' "$port" $((port + 1)) >"$dir/env"
 
 cat >"$dir/server.properties" <<PROPS

@@ -17,7 +17,9 @@ rm -rf "$dir" && mkdir -p "$dir"
 # Serialises port choice across concurrent test runs; the registry must not inherit the fd (9>&-).
 exec 9>/tmp/sca-registry-ports.lock
 flock -w 180 9 || echo "port lock still busy after 180 s; going ahead without it" >&2
-port=${REGISTRY_PORT:-$(free_port_pair 18081 100)}
+port=${REGISTRY_PORT:-$(free_port_pair 18081 100 "$dir")}
+# A pinned port is a restart on the port a test knows: reserve it again.
+[ -z "${REGISTRY_PORT:-}" ] || reserve_port "$port" "$dir"
 echo "$port" >"$dir/port"
 
 t0=$(date +%s%N)

@@ -5,3 +5,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir="${SCA_INFRA_RUN:?}/kafka"
 [ -e "$dir/env" ] || exit 0
 bash "$here/kafka-ctl.sh" "$dir" stop
+source "$here/jvm-lib.sh"
+source "$dir/env"
+release_port "$KAFKA_PORT"

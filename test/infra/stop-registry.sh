@@ -9,3 +9,5 @@ kill -TERM "$pid" 2>/dev/null || exit 0
 for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 kill -KILL "$pid" 2>/dev/null || true
 rm -f "$dir/pid"
+source "$(dirname "$0")/jvm-lib.sh"
+if [ -s "$dir/port" ]; then release_port "$(cat "$dir/port")"; fi

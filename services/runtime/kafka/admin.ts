@@ -102,20 +102,24 @@ export class KafkaAdmin implements Admin {
     const live = groups[0]?.members.length ?? 0;
     if (live) throw new Error(`group "${groupId}" has ${live} live member(s) (state ${groups[0].state}); stop them before moving its offsets`);
     const want = new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o.offset]));
-    const txn = new TransactionalProducer(this.kafka, `sca-admin-offsets-${groupId}`, {
-      log: this.log,
-      retryForMs: 30_000,
-      transactionTimeoutMs: 30_000,
-      offsetsCommitted: async () => {
-        const topics = [...new Set(offsets.map((o) => o.topic))];
-        const now = (await Promise.all(topics.map((t) => this.groupOffsets(groupId, t)))).flat();
-        return now.filter((o) => want.get(`${o.topic}/${o.partition}`) === o.offset).length === want.size;
-      },
-    });
+    const landed = async () => {
+      const topics = [...new Set(offsets.map((o) => o.topic))];
+      const now = (await Promise.all(topics.map((t) => this.groupOffsets(groupId, t)))).flat();
+      return now.filter((o) => want.get(`${o.topic}/${o.partition}`) === o.offset).length === want.size;
+    };
+    const txn = new TransactionalProducer(this.kafka, `sca-admin-offsets-${groupId}`, { log: this.log, retryForMs: 30_000, transactionTimeoutMs: 30_000, offsetsCommitted: landed });
     try {
       await txn.run([], { groupId, offsets });
     } finally {
       await txn.close();
+    }
+    // The commit is acknowledged before its marker reaches the group coordinator, which until then
+    // answers an offset fetch with the group's previous offsets: a consumer started right away
+    // would begin where the move did not put it.
+    const deadline = Date.now() + 30_000;
+    while (!(await landed())) {
+      if (Date.now() > deadline) throw new Error(`group "${groupId}": its moved offsets were committed but are still not visible after 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

@@ -23,7 +23,7 @@ const t0 = performance.now();
 let instructions: number;
 if (mode === "heap") {
   const latest = new Map<string, Buffer>();
-  await readTopic(t, STATE_TOPIC, (r) => void (r.key && latest.set(r.key, r.value)), { quietMs: 500 });
+  await readTopic(t, STATE_TOPIC, (r) => void (r.key && latest.set(r.key, r.value)));
   const states = new Map<string, SelectorState>();
   for (const [k, v] of latest) states.set(k, codec.decode(STATE_TOPIC, v) as SelectorState);
   latest.clear();
