@@ -12,6 +12,7 @@ import { type Outcome, OutcomePolicy } from "./outcome-policy.ts";
 import { DependencyHealth, type Outage } from "./outage.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
+import { CommitLanes } from "./commit-lanes.ts";
 import type { Emit, PartitionHooks, StageDef } from "./stage.ts";
 import type { Admin, LogRecord, OffsetCommit, OutRecord, StreamConsumer, TopicPartition, Transport } from "./transport.ts";
 
@@ -131,8 +132,13 @@ export class StageRunner {
   private restarting = false;
   /** The consumer is paused: too much held, or a dependency is down. */
   private paused = false;
-  /** Commits in flight by lane: one lane for the whole consumer, or one per partition when the transport allows. */
-  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly lanes = new CommitLanes<PartitionState>(
+    (states) => this.commitReady(states),
+    // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
+    (didCommit) => {
+      if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) this.commitLanes();
+    },
+  );
   private restartLoop: Promise<void> | undefined;
   /** Aborted by close(), so a back-off wait in the reopen loop does not hold up shutdown. */
   private readonly closeSignal = new AbortController();
@@ -478,23 +484,10 @@ export class StageRunner {
 
   /** Starts a commit in each lane that has none in flight; returns every lane's promise. Cheap enough to call per finished record. */
   private commitLanes(): Promise<void>[] {
-    if (this.consumer?.commitScope !== "partition") return [this.lane("all", () => [...this.parts.values()])];
+    if (this.consumer?.commitScope !== "partition") return [this.lanes.run("all", () => [...this.parts.values()])];
     const lanes: Promise<void>[] = [];
-    for (const st of this.parts.values()) lanes.push(this.lane(st.lane, () => [st]));
+    for (const st of this.parts.values()) lanes.push(this.lanes.run(st.lane, () => [st]));
     return lanes;
-  }
-
-  private lane(key: string, states: () => PartitionState[]): Promise<void> {
-    let lane = this.lanes.get(key);
-    if (!lane) {
-      lane = this.commitReady(states()).then((didCommit) => {
-        this.lanes.delete(key);
-        // Under load the next batch is ready by the time this one lands: go on without waiting for the timer.
-        if (didCommit && !this.closing && this.doneCount() >= this.commitThreshold) this.commitLanes();
-      });
-      this.lanes.set(key, lane);
-    }
-    return lane;
   }
 
   /** Commits the ready prefix of these partitions; true when something was committed. Never throws. */
@@ -559,7 +552,7 @@ export class StageRunner {
     let queued = 0;
     for (const st of [...this.parts.values()]) {
       if (st.dead || st.held || st.punctuating || st.running > 0 || st.tracker.doneCount > 0 || st.committed === undefined) continue;
-      if (this.lanes.has(this.consumer.commitScope === "partition" ? st.lane : "all")) continue;
+      if (this.lanes.busy(this.consumer.commitScope === "partition" ? st.lane : "all")) continue;
       const emits = hooks.punctuate(st.partition, st.committed - 1n);
       if (emits.length === 0) continue;
       st.punctuating = true;
