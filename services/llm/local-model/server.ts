@@ -92,6 +92,11 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
       }
     });
 
+    if (r.guided_grammar) {
+      await engine.grammar(r.guided_grammar).catch((e: unknown) => {
+        throw new HttpError(400, `guided_grammar is not a GBNF grammar this server can compile: ${e instanceof Error ? e.message : String(e)}`, "invalid_request_error", "guided_grammar");
+      });
+    }
     // A client that gives up (timeout, Ctrl-C) frees its sequences instead of leaving them generating.
     const abort = new AbortController();
     res.on("close", () => {
@@ -102,7 +107,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
         engine.sample(
           tokens,
           // Distinct seeds per choice: n samples of one seeded request must differ yet stay reproducible.
-          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, topK: Math.max(0, r.top_k), stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i },
+          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, topK: Math.max(0, r.top_k), stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i, grammar: r.guided_grammar ?? undefined, repetitionPenalty: r.repetition_penalty },
           abort.signal,
         ),
       ),
