@@ -11,6 +11,12 @@ import type { Mode } from "./prompts.ts";
 
 export const GRAMMAR_VERSION = "sca-gbnf-v1";
 
+export const LLM_MODES: readonly Mode[] = ["concepts", "instructions", "responses"];
+
+/** How the dataset card words it. */
+export const FORMAT_GRAMMAR_NOTE =
+  "decoding held to a GBNF grammar per stage (services/llm/format-grammar.ts): the shape and length of each completion are fixed, its content is the model's own";
+
 /** Each completion continues its prompt's last heading, so it starts on a new line. */
 export const FORMAT_GRAMMAR: Record<Mode, string> = {
   // One comma-separated line of short noun phrases, as the system text asks. (\x60 is a backtick.)
@@ -24,10 +30,10 @@ concept ::= [a-zA-Z] [^,\n#<\x60]{1,60}
   // then a tests block of assertions that each call something.
   responses: String.raw`root ::= "\n" prose "\n\n" fence "python\n" code fence "\n\n" prose "\n</response>\n\n<tests>\n" fence "python\n" tests fence "\n</tests>"
 fence ::= "\x60\x60\x60"
-prose ::= [^\n<\x60] [^\n<\x60]{0,250}
-code ::= header body ( "\n"? header body ){0,2}
+prose ::= [^\n<\x60] [^\n<\x60]{0,200}
+code ::= header body ( "\n"? header body )?
 header ::= ( ( "import " | "from " ) line )* ( "@" line )* ( "def " | "class " ) [^\n\x60]{1,120} ":\n"
-body ::= ( "    " line | "\n" ){1,20}
+body ::= ( "    " line | "\n" ){1,15}
 line ::= [^\n\x60]{1,100} "\n"
 tests ::= check{1,3}
 check ::= "assert " [^\n(\x60]{0,60} [a-zA-Z_] [a-zA-Z0-9_.]* "(" [^\n\x60]{0,120} "\n"
