@@ -30,7 +30,7 @@ concept ::= [a-zA-Z] [^,\n#<\x60]{1,60}
   // then a tests block of assertions that each call something.
   responses: String.raw`root ::= "\n" prose "\n\n" fence "python\n" code fence "\n\n" prose "\n</response>\n\n<tests>\n" fence "python\n" tests fence "\n</tests>"
 fence ::= "\x60\x60\x60"
-prose ::= [^\n<\x60] [^\n<\x60]{0,200}
+prose ::= [^\n<\x60] [^\n<\x60]{0,150}
 code ::= header body ( "\n"? header body )?
 header ::= ( ( "import " | "from " ) line )* ( "@" line )* ( "def " | "class " ) [^\n\x60]{1,120} ":\n"
 body ::= ( "    " line | "\n" ){1,15}
