@@ -3,7 +3,8 @@
  * parser reads, for servers that take one (`guided_grammar`: our local model server and vLLM). Off
  * by default; `sca run` turns it on for the small CPU model only, whose free completions mostly ramble
  * past their section (a concept line that never ends, a response that never closes its code block).
- * The grammar fixes the shape and bounds each part, never the content: the model still writes every
+ * The grammar fixes the shape and bounds every repetition (an unbounded one is where this model
+ * loops), never the content: the model still writes every
  * concept, task, program and assertion, and the sandbox still judges them.
  */
 import { sha256Hex } from "../../schemas/common.ts";
@@ -32,11 +33,11 @@ concept ::= [a-zA-Z] [^,\n#<\x60]{1,60}
 fence ::= "\x60\x60\x60"
 prose ::= [^\n<\x60] [^\n<\x60]{0,150}
 code ::= header body ( "\n"? header body )?
-header ::= ( ( "import " | "from " ) line )* ( "@" line )* ( "def " | "class " ) [^\n\x60]{1,120} ":\n"
-body ::= ( "    " line | "\n" ){1,15}
+header ::= ( ( "import " | "from " ) line ){0,4} ( "@" line ){0,2} ( "def " | "class " ) [^\n\x60]{1,120} ":\n"
+body ::= ( "    " line | "\n" ){1,12}
 line ::= [^\n\x60]{1,100} "\n"
 tests ::= check{1,3}
-check ::= "assert " [^\n(\x60]{0,60} [a-zA-Z_] [a-zA-Z0-9_.]* "(" [^\n\x60]{0,120} "\n"
+check ::= "assert " [^\n(\x60]{0,60} [a-zA-Z_] [a-zA-Z0-9_.]{0,40} "(" [^\n\x60]{0,120} "\n"
 `,
 };
 
