@@ -40,7 +40,8 @@ class HttpError extends Error {
 
 /**
  * An OpenAI-compatible completions server over a local GGUF model: the CPU stand-in for vLLM.
- * Only what a base-model few-shot pipeline needs: /v1/completions (n, stop, seed, sampling),
+ * Only what a base-model few-shot pipeline needs: /v1/completions (n, stop, seed, sampling, and
+ * vLLM's guided_grammar and repetition_penalty),
  * /v1/models and /health. Requests queue for the model's parallel sequences.
  */
 export async function startLocalModelServer(opts: LocalModelServerOptions): Promise<LocalModelServer> {
