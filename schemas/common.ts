@@ -13,6 +13,9 @@ export const Sampling = z.object({
   n: z.number().int().positive(),
   top_p: z.number().optional(),
   stop: z.array(z.string()).optional(),
+  /** The format grammar decoding was held to (services/llm/format-grammar.ts), when one was. */
+  grammar: z.string().optional(),
+  repetition_penalty: z.number().optional(),
 });
 export type Sampling = z.infer<typeof Sampling>;
 

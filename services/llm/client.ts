@@ -22,6 +22,17 @@ export interface CompletionRequest {
   stop?: string[];
   seed?: number;
   top_p?: number;
+  /** Sent as vLLM's `guided_grammar`; the id goes into lineage. */
+  grammar?: { id: string; gbnf: string };
+  repetition_penalty?: number;
+}
+
+/** vLLM's extensions to the completions body, sent only when the request uses them. */
+function extensions(req: CompletionRequest): Record<string, unknown> {
+  return {
+    ...(req.grammar ? { guided_grammar: req.grammar.gbnf } : {}),
+    ...(req.repetition_penalty !== undefined ? { repetition_penalty: req.repetition_penalty } : {}),
+  };
 }
 
 export interface CompletionChoice {
@@ -190,7 +201,7 @@ export class LlmClient {
 
   private async text(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
     const body = await this.sdk.completions.create(
-      { model: this.config.model, prompt: req.prompt, n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p },
+      { model: this.config.model, prompt: req.prompt, n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p, ...extensions(req) },
       { signal },
     );
     const parsed = parseBody(CompletionBody, body);
@@ -199,7 +210,7 @@ export class LlmClient {
 
   private async chat(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
     const body = await this.sdk.chat.completions.create(
-      { model: this.config.model, messages: [{ role: "user", content: req.prompt }], n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p },
+      { model: this.config.model, messages: [{ role: "user", content: req.prompt }], n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p, ...extensions(req) },
       { signal },
     );
     const parsed = parseBody(ChatBody, body);

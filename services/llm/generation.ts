@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Lineage, SCHEMA_VERSION, type Sampling } from "../../schemas/common.ts";
 import type { CompletionRequest } from "./client.ts";
 import { type FewShotPool, ShotOrder } from "./fewshot/pool.ts";
+import { FORMAT_GRAMMAR, grammarId } from "./format-grammar.ts";
 import type { Mode } from "./prompts.ts";
 
 /** The knobs of one generation stage, defaulting to the reference's values. */
@@ -13,6 +14,10 @@ export const GenerationSettings = z.object({
   shots: z.coerce.number().int().min(0),
   samples: z.coerce.number().int().min(1),
   shotOrder: ShotOrder,
+  /** Constrain completions to the mode's format grammar (format-grammar.ts); only for servers that take `guided_grammar`. */
+  grammar: z.enum(["off", "gbnf"]),
+  /** vLLM's repetition_penalty; 1 (the default) sends none. */
+  repetitionPenalty: z.coerce.number().gt(0).max(2),
 });
 export type GenerationSettings = z.infer<typeof GenerationSettings>;
 
@@ -47,6 +52,8 @@ export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): G
     // S→C and C→I produce one record per input, keyed by it: only I→R samples several.
     samples: [`SCA_${M}_SAMPLES`, mode === "responses" ? (env.SCA_RESPONSES_SAMPLES ?? "10") : "1"],
     shotOrder: ["SCA_SHOT_ORDER", env.SCA_SHOT_ORDER ?? "random"],
+    grammar: ["SCA_FORMAT_GRAMMAR", env.SCA_FORMAT_GRAMMAR ?? "off"],
+    repetitionPenalty: ["LLM_REPETITION_PENALTY", env.LLM_REPETITION_PENALTY ?? "1"],
   };
   const raw = Object.fromEntries(Object.entries(vars).map(([k, [, v]]) => [k, v]));
   const r = GenerationSettings.safeParse(raw);
@@ -61,7 +68,23 @@ export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): G
 }
 
 export function samplingOf(req: CompletionRequest): Sampling {
-  return { temperature: req.temperature, max_tokens: req.max_tokens, seed: req.seed, n: req.n, stop: req.stop };
+  return {
+    temperature: req.temperature,
+    max_tokens: req.max_tokens,
+    seed: req.seed,
+    n: req.n,
+    stop: req.stop,
+    ...(req.grammar ? { grammar: req.grammar.id } : {}),
+    ...(req.repetition_penalty !== undefined ? { repetition_penalty: req.repetition_penalty } : {}),
+  };
+}
+
+/** The request fields a stage adds for its decoding constraints, when its settings ask for them. */
+export function constraintsFor(mode: Mode, s: GenerationSettings): Pick<CompletionRequest, "grammar" | "repetition_penalty"> {
+  return {
+    ...(s.grammar === "gbnf" ? { grammar: { id: grammarId(mode), gbnf: FORMAT_GRAMMAR[mode] } } : {}),
+    ...(s.repetitionPenalty !== 1 ? { repetition_penalty: s.repetitionPenalty } : {}),
+  };
 }
 
 export function lineageFor(g: Generation, req: CompletionRequest, now: Date): Lineage {

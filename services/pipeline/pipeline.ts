@@ -17,6 +17,7 @@ import { collectStats } from "../stages/sink/collect-stats.ts";
 import type { SinkStage } from "../stages/sink/stage.ts";
 import type { DatasetStats } from "../stages/sink/stats.ts";
 import { maxTokensVar } from "../llm/generation.ts";
+import { FORMAT_GRAMMAR_NOTE, grammarId, LLM_MODES } from "../llm/format-grammar.ts";
 import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
 import { dlqSummary, zeroRowCause } from "./run-summary.ts";
@@ -124,6 +125,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       limit,
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
+      ...(env.SCA_FORMAT_GRAMMAR === "gbnf" ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, grammarId(m)])) } } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       selection_policy: o.policy,

@@ -47,11 +47,13 @@ export const RunOptions = z
 export type RunOptions = z.output<typeof RunOptions>;
 
 /**
- * The local 270M model decodes about 13 tokens per second on 2 cores: its defaults keep the
- * newcomer's first run to minutes (three seeds, three samples, fewer shots). Concepts and tasks are
- * short; a response is reasoning, code, explanation and a tests block, and at 320 tokens every one
- * was cut off before </tests>, so responses get 768. With a real server (vLLM) the reference's
- * values apply. Explicit flags and env vars always win.
+ * The local 270M model decodes about 13 tokens per second on 2 cores and, left free, rambles past
+ * the end of most sections (a concept line that never ends, code that repeats a call until the
+ * budget runs out: every response was cut off or left the format in the runs measured without it).
+ * Its defaults therefore hold each completion to its format grammar (format-grammar.ts: the shape
+ * and a length bound, never the content) and spend the time saved on more seeds and samples, with
+ * fewer shots. With a real server (vLLM) the reference's values apply and nothing is constrained.
+ * Explicit flags and env vars always win.
  */
 export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: number; samples: number; env: Record<string, string> } {
   if (!local) return { limit: 10, samples: 10, env: {} };
@@ -59,8 +61,14 @@ export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: nu
   // An explicit LLM_MAX_TOKENS (or --max-tokens) is the user's budget for every stage.
   const budget = env.LLM_MAX_TOKENS ? {} : { ...pick("LLM_MAX_TOKENS", "320"), ...pick("SCA_RESPONSES_MAX_TOKENS", "768") };
   return {
-    limit: 3,
-    samples: 3,
-    env: { ...budget, ...pick("SCA_CONCEPTS_SHOTS", "2"), ...pick("SCA_INSTRUCTIONS_SHOTS", "2"), ...pick("SCA_RESPONSES_SHOTS", "1") },
+    limit: 6,
+    samples: 4,
+    env: {
+      ...budget,
+      ...pick("SCA_FORMAT_GRAMMAR", "gbnf"),
+      ...pick("SCA_CONCEPTS_SHOTS", "2"),
+      ...pick("SCA_INSTRUCTIONS_SHOTS", "2"),
+      ...pick("SCA_RESPONSES_SHOTS", "1"),
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { DlqEnvelope, Response } from "../../schemas/records.ts";
+import { FORMAT_GRAMMAR, grammarId } from "../../services/llm/format-grammar.ts";
 import { createStage } from "../../services/stages/responses/stage.ts";
 import { BAD, ctx, GOOD, instructionFixture, kit, metricValue } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
@@ -33,6 +34,20 @@ describe("responses stage (I→R)", () => {
     expect(rs[3].response).toContain("(sample 3)");
     expect(srv.requests[0].body).toMatchObject({ n: 10, stop: ["## Example", "</tests>"], temperature: 0.7, max_tokens: 1536 });
     expect(String(srv.requests[0].body.prompt).match(/^## Example \d+$/gm)).toHaveLength(2);
+    // Unconstrained by default: a GPU server gets exactly the reference's request.
+    expect(srv.requests[0].body).not.toHaveProperty("guided_grammar");
+    expect(srv.requests[0].body).not.toHaveProperty("repetition_penalty");
+    expect(rs[3].lineage.sampling).not.toHaveProperty("grammar");
+  });
+
+  it("with SCA_FORMAT_GRAMMAR=gbnf sends the responses grammar as guided_grammar and names it in lineage", async () => {
+    srv = await startScriptedServer({ respond: (r) => ({ texts: Array.from({ length: r.body.n ?? 1 }, (_, i) => GOOD.responses(i)) }) });
+    const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_FORMAT_GRAMMAR: "gbnf", LLM_REPETITION_PENALTY: "1.1", SCA_RESPONSES_SAMPLES: "2" }) });
+    const out = await stage.process(instruction(7), ctx());
+    expect(srv.requests[0].body).toMatchObject({ guided_grammar: FORMAT_GRAMMAR.responses, repetition_penalty: 1.1, stop: ["## Example", "</tests>"] });
+    const r = Response.parse(out[0].value);
+    expect(r.lineage.sampling).toMatchObject({ grammar: grammarId("responses"), repetition_penalty: 1.1 });
+    expect(grammarId("responses")).toMatch(/^sca-gbnf-v1:[0-9a-f]{16}$/);
   });
 
   it("keeps the parsable samples (renumbered, n_samples = how many parsed) and DLQs each unparsable one with its raw text", async () => {

@@ -32,6 +32,9 @@ export const CompletionRequest = z
     n: withDefault(z.number().int().min(1).max(64), 1),
     stop: withDefault(z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]), []).transform((s) => (typeof s === "string" ? [s] : s)),
     seed: z.number().int().nullish(),
+    // vLLM's extensions: a GBNF grammar the completion must match, and a penalty on recently used tokens (1 = none).
+    guided_grammar: z.string().min(1).nullish(),
+    repetition_penalty: withDefault(z.number().gt(0).max(2), 1),
   })
   .loose()
   .superRefine((body, ctx) => {
@@ -51,6 +54,10 @@ export interface SampleParams {
   topK: number;
   stop: string[];
   seed?: number;
+  /** GBNF the completion must match; generation ends where the grammar does. */
+  grammar?: string;
+  /** > 1 penalises tokens used recently; 1 = off. */
+  repetitionPenalty?: number;
 }
 
 export type FinishReason = "stop" | "length";

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
-import { getLlama, type Llama, LlamaCompletion, type LlamaContext, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
+import { getLlama, type Llama, LlamaCompletion, type LlamaContext, type LlamaGrammar, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import type { FinishReason, SampleParams } from "./completion-request.ts";
 import { SlotPool } from "./slot-pool.ts";
 
@@ -50,6 +50,21 @@ export class LocalModelEngine {
     private readonly contexts: LlamaContext[],
     private readonly pool: SlotPool<Slot>,
   ) {}
+
+  /** Compiled once per grammar text: requests of a stage share one. */
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  /** Compiles a GBNF grammar (once per text); rejects when it does not parse. */
+  grammar(text: string): Promise<LlamaGrammar> {
+    let g = this.grammars.get(text);
+    if (!g) {
+      g = this.llama.createGrammar({ grammar: text });
+      this.grammars.set(text, g);
+      // A grammar that does not compile is the request's fault; do not keep the rejection cached.
+      g.catch(() => this.grammars.delete(text));
+    }
+    return g;
+  }
 
   static async load(opts: EngineOptions): Promise<LocalModelEngine> {
     const threads = opts.threads ?? availableParallelism();
@@ -103,6 +118,7 @@ export class LocalModelEngine {
 
   /** One sample; waits for a free sequence first. Rejects with the signal's reason when aborted. */
   async sample(tokens: Token[], p: SampleParams, signal?: AbortSignal): Promise<Sample> {
+    const grammar = p.grammar ? await this.grammar(p.grammar) : undefined;
     const slot = await this.pool.acquire(signal);
     try {
       const before = slot.meter();
@@ -112,8 +128,9 @@ export class LocalModelEngine {
         temperature: p.temperature,
         topP: p.topP,
         topK: p.topK,
-        // OpenAI/vLLM semantics: no repetition penalty (node-llama-cpp applies one by default).
-        repeatPenalty: false,
+        // OpenAI/vLLM semantics: no repetition penalty unless asked (node-llama-cpp applies one by default).
+        repeatPenalty: p.repetitionPenalty && p.repetitionPenalty !== 1 ? { penalty: p.repetitionPenalty, penalizeNewLine: false } : false,
+        grammar,
         // llama.cpp seeds unseeded samplers with the current second: identical samples within a second.
         seed: p.seed ?? randomInt(0, 2 ** 31),
         customStopTriggers: p.stop.length > 0 ? p.stop : undefined,

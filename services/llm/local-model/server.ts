@@ -40,7 +40,8 @@ class HttpError extends Error {
 
 /**
  * An OpenAI-compatible completions server over a local GGUF model: the CPU stand-in for vLLM.
- * Only what a base-model few-shot pipeline needs: /v1/completions (n, stop, seed, sampling),
+ * Only what a base-model few-shot pipeline needs: /v1/completions (n, stop, seed, sampling, and
+ * vLLM's guided_grammar and repetition_penalty),
  * /v1/models and /health. Requests queue for the model's parallel sequences.
  */
 export async function startLocalModelServer(opts: LocalModelServerOptions): Promise<LocalModelServer> {
@@ -92,6 +93,11 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
       }
     });
 
+    if (r.guided_grammar) {
+      await engine.grammar(r.guided_grammar).catch((e: unknown) => {
+        throw new HttpError(400, `guided_grammar is not a GBNF grammar this server can compile: ${e instanceof Error ? e.message : String(e)}`, "invalid_request_error", "guided_grammar");
+      });
+    }
     // A client that gives up (timeout, Ctrl-C) frees its sequences instead of leaving them generating.
     const abort = new AbortController();
     res.on("close", () => {
@@ -102,7 +108,7 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
         engine.sample(
           tokens,
           // Distinct seeds per choice: n samples of one seeded request must differ yet stay reproducible.
-          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, topK: Math.max(0, r.top_k), stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i },
+          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, topK: Math.max(0, r.top_k), stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i, grammar: r.guided_grammar ?? undefined, repetitionPenalty: r.repetition_penalty },
           abort.signal,
         ),
       ),

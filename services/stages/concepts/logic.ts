@@ -2,7 +2,7 @@
 import { contentId } from "../../../schemas/common.ts";
 import type { Concepts, Seed } from "../../../schemas/records.ts";
 import type { CompletionChoice, CompletionRequest } from "../../llm/client.ts";
-import { type Generation, idParams, lineageFor } from "../../llm/generation.ts";
+import { constraintsFor, type Generation, idParams, lineageFor } from "../../llm/generation.ts";
 import { type Parsed, parseConcepts, truncation } from "../../llm/parsers.ts";
 import { conceptsPrompt, STOP } from "../../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../../llm/rng.ts";
@@ -17,6 +17,7 @@ export function conceptsRequest(seed: Seed, g: Generation): CompletionRequest {
     max_tokens: s.maxTokens,
     temperature: s.temperature,
     stop: STOP.concepts,
+    ...constraintsFor("concepts", s),
     seed: deriveSeed(s.runSeed, "concepts", seed.id),
   };
 }

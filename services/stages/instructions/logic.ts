@@ -4,7 +4,7 @@ import type { Concepts, Instruction } from "../../../schemas/records.ts";
 import { type Category as CategoryT, Difficulty } from "../../../schemas/records.ts";
 import type { z } from "zod";
 import type { CompletionChoice, CompletionRequest } from "../../llm/client.ts";
-import { type Generation, idParams, lineageFor } from "../../llm/generation.ts";
+import { constraintsFor, type Generation, idParams, lineageFor } from "../../llm/generation.ts";
 import { type Parsed, parseInstruction, truncation } from "../../llm/parsers.ts";
 import { instructionsPrompt, STOP } from "../../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../../llm/rng.ts";
@@ -38,6 +38,7 @@ export function instructionPlan(concepts: Concepts, g: Generation): InstructionP
       max_tokens: s.maxTokens,
       temperature: s.temperature,
       stop: STOP.instructions,
+      ...constraintsFor("instructions", s),
       seed: deriveSeed(s.runSeed, "instructions", concepts.id),
     },
   };

@@ -2,7 +2,7 @@
 import { contentId } from "../../../schemas/common.ts";
 import type { DlqEnvelope, Instruction, Response } from "../../../schemas/records.ts";
 import type { CompletionChoice, CompletionRequest } from "../../llm/client.ts";
-import { type Generation, idParams, lineageFor } from "../../llm/generation.ts";
+import { constraintsFor, type Generation, idParams, lineageFor } from "../../llm/generation.ts";
 import { type Parsed, parseResponse, truncation } from "../../llm/parsers.ts";
 import { responsesPrompt, STOP } from "../../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../../llm/rng.ts";
@@ -16,6 +16,7 @@ export function responsesRequest(ins: Instruction, g: Generation): CompletionReq
     max_tokens: s.maxTokens,
     temperature: s.temperature,
     stop: STOP.responses,
+    ...constraintsFor("responses", s),
     seed: deriveSeed(s.runSeed, "responses", ins.id),
   };
 }

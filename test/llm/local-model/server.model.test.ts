@@ -90,6 +90,23 @@ describe("local model server (real Gemma 3 270M on CPU)", () => {
     expect(await health()).toMatchObject({ busy: 0, waiting: 0 });
   });
 
+  it("holds a completion to a guided_grammar (GBNF) and ends it where the grammar ends", async () => {
+    const post = (body: object) => fetch(`${server.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    // Unconstrained, this prompt continues with more lines; the grammar allows one capitalised word and a newline.
+    const grammar = 'root ::= " " [A-Z] [a-z]{1,12} "\\n"';
+    const res = await post({ prompt: FEW_SHOT, max_tokens: 40, temperature: 1, seed: 5, n: 2, guided_grammar: grammar, repetition_penalty: 1.1 });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ text: string; finish_reason: string }> };
+    for (const c of body.choices) {
+      expect(c.text).toMatch(/^ [A-Z][a-z]{1,12}\n$/);
+      expect(c.finish_reason).toBe("stop");
+    }
+
+    const bad = await post({ prompt: "x", max_tokens: 4, guided_grammar: "root ::= (" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string; param: string } }).error).toMatchObject({ param: "guided_grammar", message: expect.stringMatching(/guided_grammar is not a GBNF grammar/) });
+  });
+
   it("rejects an invalid body with a 400 naming the field and the value", async () => {
     const err = await client.completions
       .create({ model: server.model, prompt: "x", max_tokens: 0, temperature: 5 } as never)

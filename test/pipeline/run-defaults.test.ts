@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { defaultsFor } from "../../services/pipeline/run-options.ts";
+
+describe("sca run's defaults per LLM", () => {
+  it("leaves a real server's run as the reference has it: no grammar, no per-stage budgets, 10 x 10", () => {
+    expect(defaultsFor(false, {})).toEqual({ limit: 10, samples: 10, env: {} });
+  });
+
+  it("holds the local CPU model to the format grammars, with its own budgets and shots", () => {
+    const d = defaultsFor(true, {});
+    expect(d.env).toMatchObject({ SCA_FORMAT_GRAMMAR: "gbnf", LLM_MAX_TOKENS: "320", SCA_RESPONSES_MAX_TOKENS: "768", SCA_RESPONSES_SHOTS: "1" });
+  });
+
+  it("lets the user's own settings win", () => {
+    const d = defaultsFor(true, { SCA_FORMAT_GRAMMAR: "off", LLM_MAX_TOKENS: "900" });
+    expect(d.env).not.toHaveProperty("SCA_FORMAT_GRAMMAR");
+    expect(d.env).not.toHaveProperty("LLM_MAX_TOKENS");
+    expect(d.env).not.toHaveProperty("SCA_RESPONSES_MAX_TOKENS");
+  });
+});
