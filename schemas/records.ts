@@ -185,7 +185,9 @@ export const SelectorState = z.object({
   best: z.object({ score: z.number(), row: SelectedPair }).nullable(),
   /** The row currently selected for this instruction, if any. */
   emitted: SelectedPair.nullable(),
-  last_decision: z.object({ outcome: z.enum(["selected", "no_pass", "contaminated"]), n_passed: z.number().int(), decided_at: z.string(), complete: z.boolean() }).nullable(),
+  last_decision: z
+    .object({ outcome: z.enum(["selected", "no_pass", "contaminated"]), n_passed: z.number().int(), decided_at: z.string(), complete: z.boolean() })
+    .nullable(),
 });
 export type SelectorState = z.infer<typeof SelectorState>;
 

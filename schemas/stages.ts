@@ -35,7 +35,9 @@ export type StageOutput<S extends StageName> = (typeof STAGES)[S]["outputs"][num
 export const PIPELINE_STAGES: readonly string[] = Object.keys(STAGES);
 
 /** The stages that call the LLM. */
-export const LLM_STAGES: readonly string[] = Object.entries(STAGES as Record<string, StageSpec>).filter(([, s]) => s.llm === true).map(([name]) => name);
+export const LLM_STAGES: readonly string[] = Object.entries(STAGES as Record<string, StageSpec>)
+  .filter(([, s]) => s.llm === true)
+  .map(([name]) => name);
 
 export function isStageName(name: string): name is StageName {
   return Object.hasOwn(STAGES, name);

@@ -58,7 +58,16 @@ export function dlqTopicName<T extends string>(topic: T): `${T}.dlq` {
 }
 
 export function dlqSpec(topic: TopicName): TopicSpec {
-  return { name: dlqTopicName(topic), key: "original key", schema: DlqEnvelope, partitions: 1, retentionMs: 4 * WEEK, compacted: false, producedBy: TOPICS[topic].consumedBy.join(","), consumedBy: [] };
+  return {
+    name: dlqTopicName(topic),
+    key: "original key",
+    schema: DlqEnvelope,
+    partitions: 1,
+    retentionMs: 4 * WEEK,
+    compacted: false,
+    producedBy: TOPICS[topic].consumedBy.join(","),
+    consumedBy: [],
+  };
 }
 
 export function allTopicSpecs(): TopicSpec[] {

@@ -41,19 +41,28 @@ export const DASHBOARDS: DashboardDef[] = [
     panels: [
       { title: "Records in per second", unit: "ops", queries: [q(rate("sca_records_in_total", "stage"), "{{stage}}")] },
       { title: "Records out per second, by topic", unit: "ops", queries: [q(rate("sca_records_out_total", "topic"), "{{topic}}")] },
-      { title: "Consumer lag", unit: "short", description: "Records not yet committed on the partitions each stage owns: what KEDA scales on", queries: [q(`sum by (stage) (sca_consumer_lag${S})`, "{{stage}}")] },
+      {
+        title: "Consumer lag",
+        unit: "short",
+        description: "Records not yet committed on the partitions each stage owns: what KEDA scales on",
+        queries: [q(`sum by (stage) (sca_consumer_lag${S})`, "{{stage}}")],
+      },
       { title: "In flight", unit: "short", queries: [q(`sum by (stage) (sca_in_flight${S})`, "{{stage}}")] },
       {
         title: "Processing latency (p50, p95)",
         unit: "s",
-        queries: [q(quantile(0.5, "sca_process_duration_seconds", "stage"), "p50 {{stage}}"), q(quantile(0.95, "sca_process_duration_seconds", "stage"), "p95 {{stage}}")],
+        queries: [
+          q(quantile(0.5, "sca_process_duration_seconds", "stage"), "p50 {{stage}}"),
+          q(quantile(0.95, "sca_process_duration_seconds", "stage"), "p95 {{stage}}"),
+        ],
       },
       { title: "Sent to DLQ per second, by reason", unit: "ops", queries: [q(rate("sca_records_failed_total", "stage, reason"), "{{stage}}: {{reason}}")] },
       { title: "Retries per second", unit: "ops", queries: [q(rate("sca_retries_total", "stage"), "{{stage}}")] },
       {
         title: "Dependencies up (0 = outage: records held, not failed)",
         unit: "short",
-        description: "1 while the LLM server, sandbox engine or registry answers the stage's probe; during an outage the stage waits and nothing goes to the DLQ. Seconds spent waiting, per minute.",
+        description:
+          "1 while the LLM server, sandbox engine or registry answers the stage's probe; during an outage the stage waits and nothing goes to the DLQ. Seconds spent waiting, per minute.",
         queries: [
           q(`min by (stage, dependency) (sca_dependency_up${S})`, "up {{stage}}/{{dependency}}"),
           q(`sum by (stage, dependency) (rate(sca_dependency_outage_seconds_total${S}[$__rate_interval])) * 60`, "s down/min {{stage}}/{{dependency}}"),
@@ -64,7 +73,13 @@ export const DASHBOARDS: DashboardDef[] = [
         unit: "short",
         queries: [q(rate("sca_commits_total", "stage"), "commits/s {{stage}}"), q(quantile(0.95, "sca_commit_duration_seconds", "stage"), "p95 s {{stage}}")],
       },
-      { title: "Dataset rows", kind: "stat", unit: "short", description: "Rows curation released to the dataset topic", queries: [q('sum(sca_records_out_total{topic="dataset"})', "rows")] },
+      {
+        title: "Dataset rows",
+        kind: "stat",
+        unit: "short",
+        description: "Rows curation released to the dataset topic",
+        queries: [q('sum(sca_records_out_total{topic="dataset"})', "rows")],
+      },
       { title: "Resident memory", unit: "bytes", queries: [q("sum by (instance) (process_resident_memory_bytes)", "{{instance}}")] },
     ],
   },
@@ -78,12 +93,18 @@ export const DASHBOARDS: DashboardDef[] = [
       {
         title: "Tokens per second (client side)",
         unit: "short",
-        queries: [q(rate("sca_llm_prompt_tokens_total", "stage"), "prompt {{stage}}"), q(rate("sca_llm_completion_tokens_total", "stage"), "completion {{stage}}")],
+        queries: [
+          q(rate("sca_llm_prompt_tokens_total", "stage"), "prompt {{stage}}"),
+          q(rate("sca_llm_completion_tokens_total", "stage"), "completion {{stage}}"),
+        ],
       },
       {
         title: "Request latency (p50, p95)",
         unit: "s",
-        queries: [q(quantile(0.5, "sca_llm_request_duration_seconds", "stage"), "p50 {{stage}}"), q(quantile(0.95, "sca_llm_request_duration_seconds", "stage"), "p95 {{stage}}")],
+        queries: [
+          q(quantile(0.5, "sca_llm_request_duration_seconds", "stage"), "p50 {{stage}}"),
+          q(quantile(0.95, "sca_llm_request_duration_seconds", "stage"), "p95 {{stage}}"),
+        ],
       },
       {
         title: "In flight vs adaptive concurrency limit",
@@ -104,7 +125,10 @@ export const DASHBOARDS: DashboardDef[] = [
       {
         title: "vLLM tokens per second",
         unit: "short",
-        queries: [q("sum(rate(vllm:prompt_tokens_total[$__rate_interval]))", "prompt"), q("sum(rate(vllm:generation_tokens_total[$__rate_interval]))", "generation")],
+        queries: [
+          q("sum(rate(vllm:prompt_tokens_total[$__rate_interval]))", "prompt"),
+          q("sum(rate(vllm:generation_tokens_total[$__rate_interval]))", "generation"),
+        ],
       },
       {
         title: "vLLM time to first token (p95)",
@@ -175,7 +199,8 @@ export const DASHBOARDS: DashboardDef[] = [
         title: "Curation: pairs dropped, by rule",
         kind: "bargauge",
         unit: "short",
-        description: "Selected pairs the reference's clean-up removes: format checks, long instructions, exact and near duplicates (sca_curation_dropped_total)",
+        description:
+          "Selected pairs the reference's clean-up removes: format checks, long instructions, exact and near duplicates (sca_curation_dropped_total)",
         queries: [q("sum by (rule) (sca_curation_dropped_total)", "{{rule}}")],
       },
       { title: "Dataset growth (rows per second)", unit: "ops", queries: [q('sum(rate(sca_records_out_total{topic="dataset"}[$__rate_interval]))', "rows/s")] },
@@ -186,7 +211,12 @@ export const DASHBOARDS: DashboardDef[] = [
         description: "Instructions generated per row kept: the cost of one row",
         queries: [q('sum(sca_records_out_total{topic="instructions"}) / sum(sca_records_out_total{topic="dataset"})', "ratio")],
       },
-      { title: "Records sent to DLQ, by stage and reason", kind: "bargauge", unit: "short", queries: [q("sum by (stage, reason) (sca_records_failed_total)", "{{stage}}: {{reason}}")] },
+      {
+        title: "Records sent to DLQ, by stage and reason",
+        kind: "bargauge",
+        unit: "short",
+        queries: [q("sum by (stage, reason) (sca_records_failed_total)", "{{stage}}: {{reason}}")],
+      },
     ],
   },
 ];
@@ -208,7 +238,14 @@ function panelJson(p: PanelDef, id: number, x: number, y: number): Record<string
     datasource: DATASOURCE,
     fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
     options,
-    targets: p.queries.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DATASOURCE, expr: t.expr, legendFormat: t.legend, range: kind === "timeseries", instant: kind !== "timeseries" })),
+    targets: p.queries.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: DATASOURCE,
+      expr: t.expr,
+      legendFormat: t.legend,
+      range: kind === "timeseries",
+      instant: kind !== "timeseries",
+    })),
   };
 }
 

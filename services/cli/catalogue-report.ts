@@ -26,7 +26,8 @@ export function differences(spec: TopicSpec, have: TopicState | undefined): stri
   const out: string[] = [];
   // more partitions than the catalogue is a deliberate scale-out, fewer is not
   if (have.partitions < spec.partitions) out.push(`partitions ${have.partitions} < ${spec.partitions}`);
-  if (have.retentionMs !== undefined && have.retentionMs !== spec.retentionMs) out.push(`retention ${formatRetention(have.retentionMs)} (want ${formatRetention(spec.retentionMs)})`);
+  if (have.retentionMs !== undefined && have.retentionMs !== spec.retentionMs)
+    out.push(`retention ${formatRetention(have.retentionMs)} (want ${formatRetention(spec.retentionMs)})`);
   if (have.compacted !== undefined && have.compacted !== spec.compacted) out.push(spec.compacted ? "not compacted" : "compacted");
   return out;
 }
@@ -34,6 +35,10 @@ export function differences(spec: TopicSpec, have: TopicState | undefined): stri
 /** A plain text table, columns padded to their widest cell. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }

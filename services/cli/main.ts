@@ -24,7 +24,9 @@ const program = new Command("sca")
   .exitOverride();
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
-for (const f of readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) {
+for (const f of readdirSync(dir)
+  .filter((f) => f.endsWith(".ts"))
+  .sort()) {
   const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: (p: Command) => void };
   mod.register?.(program);
 }

@@ -43,7 +43,8 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   const logFile = join(resolve(o.state), "run.log");
   const log = pino({ name: "sca", level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: logFile, mkdir: true, sync: false }));
   const mode = o.progress === "auto" ? (process.stderr.isTTY ? "bars" : "lines") : o.progress;
-  const view: ProgressView = mode === "bars" ? barsView(process.stderr) : mode === "lines" ? linesView((l) => process.stderr.write(l + "\n")) : { update() {}, stop() {} };
+  const view: ProgressView =
+    mode === "bars" ? barsView(process.stderr) : mode === "lines" ? linesView((l) => process.stderr.write(l + "\n")) : { update() {}, stop() {} };
   const abort = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -56,7 +57,14 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
   process.on("SIGTERM", onSignal);
   process.stderr.write(`state ${resolve(o.state)}, export ${resolve(o.out)}, log ${logFile}\n`);
   try {
-    const result = await runPipeline(o, { env: process.env, log, view, signal: abort.signal, onMetrics: (url) => process.stderr.write(`metrics ${url}\n`), ...opts });
+    const result = await runPipeline(o, {
+      env: process.env,
+      log,
+      view,
+      signal: abort.signal,
+      onMetrics: (url) => process.stderr.write(`metrics ${url}\n`),
+      ...opts,
+    });
     process.stdout.write(`\n${result.table}\n`);
     if (result.dlqLines.length > 0) process.stdout.write(`\ngiven up on (DLQ; details in ${logFile}):\n${result.dlqLines.map((l) => `  ${l}`).join("\n")}\n`);
     if (result.stopped) {

@@ -62,7 +62,9 @@ export function loadBenchmarks(dirs: string[]): BenchmarkString[] {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new Error(`benchmarks folder ${JSON.stringify(dir)} does not exist: set SCA_BENCHMARKS_DIR or pass --benchmarks`);
     }
-    const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl") || f.endsWith(".jsonl.gz")).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".jsonl") || f.endsWith(".jsonl.gz"))
+      .sort();
     for (const f of files) out.push(...loadBenchmarkFile(join(dir, f)));
   }
   return out;
@@ -87,7 +89,9 @@ export function loadBenchmarkFile(path: string): BenchmarkString[] {
     const problem = rec.prompt ?? rec.text ?? rec.question;
     const solution = rec.canonical_solution ?? rec.code ?? rec.solution;
     if (problem === undefined && solution === undefined) {
-      throw new Error(`${path}:${i + 1}: a benchmark line needs prompt/text/question or canonical_solution/code/solution (got keys ${Object.keys(rec).join(", ")})`);
+      throw new Error(
+        `${path}:${i + 1}: a benchmark line needs prompt/text/question or canonical_solution/code/solution (got keys ${Object.keys(rec).join(", ")})`,
+      );
     }
     const where = `${name}:${rec.task_id ?? `line ${i + 1}`}`;
     for (const p of problem === undefined ? [] : problemTexts(problem)) {

@@ -22,9 +22,7 @@ export class Decontaminator {
     strings: readonly BenchmarkString[],
     readonly mode: MatchMode = "exact",
   ) {
-    const patterns = strings
-      .map((s) => ({ pattern: mode === "normalized" ? normalize(s.text) : s.text, data: s }))
-      .filter((p) => p.pattern.length > 0);
+    const patterns = strings.map((s) => ({ pattern: mode === "normalized" ? normalize(s.text) : s.text, data: s })).filter((p) => p.pattern.length > 0);
     this.size = patterns.length;
     this.matcher = patterns.length > 0 ? new AhoCorasick(patterns) : null;
   }

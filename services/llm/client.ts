@@ -126,7 +126,12 @@ export class LlmClient {
       throw new LlmError("connection", `cannot reach the LLM server at ${this.config.baseURL}: ${causeText(e)}`);
     }
     const text = await res.text();
-    if (!res.ok) throw new LlmError(res.status >= 500 || res.status === 429 ? "server_error" : "other", `GET ${url} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
+    if (!res.ok)
+      throw new LlmError(
+        res.status >= 500 || res.status === 429 ? "server_error" : "other",
+        `GET ${url} answered ${res.status}: ${text.slice(0, 200)}`,
+        res.status,
+      );
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -201,20 +206,48 @@ export class LlmClient {
 
   private async text(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
     const body = await this.sdk.completions.create(
-      { model: this.config.model, prompt: req.prompt, n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p, ...extensions(req) },
+      {
+        model: this.config.model,
+        prompt: req.prompt,
+        n: req.n,
+        max_tokens: req.max_tokens,
+        temperature: req.temperature,
+        stop: req.stop,
+        seed: req.seed,
+        top_p: req.top_p,
+        ...extensions(req),
+      },
       { signal },
     );
     const parsed = parseBody(CompletionBody, body);
-    return toResult(parsed.choices.map((c) => ({ index: c.index, text: c.text, finish_reason: c.finish_reason })), parsed.usage, req.n);
+    return toResult(
+      parsed.choices.map((c) => ({ index: c.index, text: c.text, finish_reason: c.finish_reason })),
+      parsed.usage,
+      req.n,
+    );
   }
 
   private async chat(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
     const body = await this.sdk.chat.completions.create(
-      { model: this.config.model, messages: [{ role: "user", content: req.prompt }], n: req.n, max_tokens: req.max_tokens, temperature: req.temperature, stop: req.stop, seed: req.seed, top_p: req.top_p, ...extensions(req) },
+      {
+        model: this.config.model,
+        messages: [{ role: "user", content: req.prompt }],
+        n: req.n,
+        max_tokens: req.max_tokens,
+        temperature: req.temperature,
+        stop: req.stop,
+        seed: req.seed,
+        top_p: req.top_p,
+        ...extensions(req),
+      },
       { signal },
     );
     const parsed = parseBody(ChatBody, body);
-    return toResult(parsed.choices.map((c) => ({ index: c.index, text: c.message.content ?? "", finish_reason: c.finish_reason })), parsed.usage, req.n);
+    return toResult(
+      parsed.choices.map((c) => ({ index: c.index, text: c.message.content ?? "", finish_reason: c.finish_reason })),
+      parsed.usage,
+      req.n,
+    );
   }
 }
 

@@ -47,6 +47,7 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv): LlmConfig {
     });
     throw new Error(`invalid LLM configuration: ${issues.join("; ")}`);
   }
-  if (r.data.minConcurrency > r.data.maxConcurrency) throw new Error(`LLM_CONCURRENCY_MIN (${r.data.minConcurrency}) exceeds LLM_CONCURRENCY_MAX (${r.data.maxConcurrency})`);
+  if (r.data.minConcurrency > r.data.maxConcurrency)
+    throw new Error(`LLM_CONCURRENCY_MIN (${r.data.minConcurrency}) exceeds LLM_CONCURRENCY_MAX (${r.data.maxConcurrency})`);
   return r.data;
 }

@@ -88,7 +88,14 @@ export function constraintsFor(mode: Mode, s: GenerationSettings): Pick<Completi
 }
 
 export function lineageFor(g: Generation, req: CompletionRequest, now: Date): Lineage {
-  return { run_id: g.settings.runId, schema_version: SCHEMA_VERSION, created_at: now.toISOString(), model: g.model, prompt_hash: g.promptHash, sampling: samplingOf(req) };
+  return {
+    run_id: g.settings.runId,
+    schema_version: SCHEMA_VERSION,
+    created_at: now.toISOString(),
+    model: g.model,
+    prompt_hash: g.promptHash,
+    sampling: samplingOf(req),
+  };
 }
 
 /** What makes two generations the same: hashed into the output's content id. */

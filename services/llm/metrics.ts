@@ -27,9 +27,19 @@ export function llmMetrics(registry: Registry = globalRegistry): LlmMetrics {
   if (known) return known;
   const registers = [registry];
   const m: LlmMetrics = {
-    requests: new Counter({ name: "sca_llm_requests_total", help: "LLM requests by final outcome (after retries)", labelNames: ["stage", "outcome"], registers }),
+    requests: new Counter({
+      name: "sca_llm_requests_total",
+      help: "LLM requests by final outcome (after retries)",
+      labelNames: ["stage", "outcome"],
+      registers,
+    }),
     promptTokens: new Counter({ name: "sca_llm_prompt_tokens_total", help: "prompt tokens reported by the server", labelNames: ["stage"], registers }),
-    completionTokens: new Counter({ name: "sca_llm_completion_tokens_total", help: "completion tokens reported by the server", labelNames: ["stage"], registers }),
+    completionTokens: new Counter({
+      name: "sca_llm_completion_tokens_total",
+      help: "completion tokens reported by the server",
+      labelNames: ["stage"],
+      registers,
+    }),
     duration: new Histogram({
       name: "sca_llm_request_duration_seconds",
       help: "latency of one HTTP attempt",
@@ -39,12 +49,26 @@ export function llmMetrics(registry: Registry = globalRegistry): LlmMetrics {
       registers,
     }),
     inFlight: new Gauge({ name: "sca_llm_in_flight_requests", help: "requests currently sent and unanswered", registers }),
-    concurrencyLimit: new Gauge({ name: "sca_llm_concurrency_limit", help: "current adaptive client-side concurrency limit, in sequences (a request for n samples counts n)", registers }),
+    concurrencyLimit: new Gauge({
+      name: "sca_llm_concurrency_limit",
+      help: "current adaptive client-side concurrency limit, in sequences (a request for n samples counts n)",
+      registers,
+    }),
     errors: new Counter({ name: "sca_llm_errors_total", help: "failed attempts by kind", labelNames: ["stage", "kind"], registers }),
     retries: new Counter({ name: "sca_llm_retries_total", help: "attempts retried after a transient error", labelNames: ["stage"], registers }),
     finishReasons: new Counter({ name: "sca_llm_finish_reasons_total", help: "sampled choices by finish reason", labelNames: ["stage", "reason"], registers }),
-    parseFailures: new Counter({ name: "sca_llm_parse_failures_total", help: "completions that did not parse, by reason", labelNames: ["stage", "reason"], registers }),
-    truncated: new Counter({ name: "sca_llm_truncated_total", help: "completions dropped because they did not end at a stop sequence (finish_reason other than stop)", labelNames: ["stage"], registers }),
+    parseFailures: new Counter({
+      name: "sca_llm_parse_failures_total",
+      help: "completions that did not parse, by reason",
+      labelNames: ["stage", "reason"],
+      registers,
+    }),
+    truncated: new Counter({
+      name: "sca_llm_truncated_total",
+      help: "completions dropped because they did not end at a stop sequence (finish_reason other than stop)",
+      labelNames: ["stage"],
+      registers,
+    }),
   };
   byRegistry.set(registry, m);
   return m;

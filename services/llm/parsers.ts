@@ -24,14 +24,19 @@ function cutAtStops(text: string, stops: string[]): string {
  * report a finish reason (null) is taken at its word.
  */
 export function truncation(finishReason: string | null): Extract<Parsed<never>, { ok: false }> | null {
-  return finishReason === null || finishReason === "stop" ? null : fail("truncated", `the completion ended with finish_reason "${finishReason}", not at a stop sequence`);
+  return finishReason === null || finishReason === "stop"
+    ? null
+    : fail("truncated", `the completion ended with finish_reason "${finishReason}", not at a stop sequence`);
 }
 
 const ConceptList = z.array(z.string().min(1).max(200)).min(1).max(40);
 
 /** S→C: a comma-separated list of concepts on the first paragraph. */
 export function parseConcepts(raw: string): Parsed<string[]> {
-  const para = cutAtStops(raw, ["## Example", "\n#"]).trim().split(/\n\s*\n/)[0] ?? "";
+  const para =
+    cutAtStops(raw, ["## Example", "\n#"])
+      .trim()
+      .split(/\n\s*\n/)[0] ?? "";
   const seen = new Map<string, string>();
   for (const piece of para.split(/,|\n/)) {
     const c = piece

@@ -69,15 +69,27 @@ function assemble(mode: Mode, shots: string[], target: string): string {
 }
 
 export function conceptsPrompt(seedCode: string, shots: FewShotExample[]): string {
-  return assemble("concepts", shots.map((e) => conceptsBody(e.snippet, e.concepts)), conceptsBody(seedCode));
+  return assemble(
+    "concepts",
+    shots.map((e) => conceptsBody(e.snippet, e.concepts)),
+    conceptsBody(seedCode),
+  );
 }
 
 export function instructionsPrompt(p: TaskProperties, shots: FewShotExample[]): string {
-  return assemble("instructions", shots.map((e) => propertiesBody(e, e.instruction)), propertiesBody(p));
+  return assemble(
+    "instructions",
+    shots.map((e) => propertiesBody(e, e.instruction)),
+    propertiesBody(p),
+  );
 }
 
 export function responsesPrompt(instruction: string, shots: FewShotExample[]): string {
-  return assemble("responses", shots.map((e) => responseBody(e.instruction, e)), responseBody(instruction));
+  return assemble(
+    "responses",
+    shots.map((e) => responseBody(e.instruction, e)),
+    responseBody(instruction),
+  );
 }
 
 /**

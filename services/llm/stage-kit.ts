@@ -40,7 +40,13 @@ export class LlmStageKit {
     const config = llmConfigFromEnv(env);
     const pool = new FewShotPool();
     const settings = generationSettingsFromEnv(env, mode);
-    return new LlmStageKit(mode, sharedLlmClient(config, registry), { settings, model: config.model, promptHash: promptHash(mode, pool), pool }, llmMetrics(registry), Math.min(config.maxConcurrency, 256));
+    return new LlmStageKit(
+      mode,
+      sharedLlmClient(config, registry),
+      { settings, model: config.model, promptHash: promptHash(mode, pool), pool },
+      llmMetrics(registry),
+      Math.min(config.maxConcurrency, 256),
+    );
   }
 
   /** What the stage declares to the runner. */
@@ -58,7 +64,8 @@ export class LlmStageKit {
       return await this.llm.complete(req, { stage: this.mode, signal });
     } catch (e) {
       if (e instanceof LlmError && e.kind === "bad_request") throw new PoisonError(`${this.mode}: ${e.message}`, "poison", { status: e.status });
-      if (e instanceof LlmError && e.unavailable && this.llm.dependency) throw new DependencyUnavailableError(this.llm.dependency, `${this.mode}: ${e.message}`, { cause: e });
+      if (e instanceof LlmError && e.unavailable && this.llm.dependency)
+        throw new DependencyUnavailableError(this.llm.dependency, `${this.mode}: ${e.message}`, { cause: e });
       throw e;
     }
   }
@@ -74,6 +81,10 @@ export class LlmStageKit {
   unparsable(failure: Extract<Parsed<unknown>, { ok: false }>, choice: CompletionChoice): PoisonError {
     const reason = this.countParseFailure(failure, choice);
     const truncated = reason === "truncated";
-    return new PoisonError(`${this.mode}: ${truncated ? "truncated" : `unparsable (${reason})`} completion: ${failure.message}`, truncated ? "truncated_output" : "unparsable_output", { reason, raw: choice.text, finish_reason: choice.finish_reason });
+    return new PoisonError(
+      `${this.mode}: ${truncated ? "truncated" : `unparsable (${reason})`} completion: ${failure.message}`,
+      truncated ? "truncated_output" : "unparsable_output",
+      { reason, raw: choice.text, finish_reason: choice.finish_reason },
+    );
   }
 }

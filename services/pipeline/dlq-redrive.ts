@@ -69,7 +69,12 @@ export async function redrive(transport: Transport, codec: Codec, stage: string,
           result.skipped++;
           continue;
         }
-        outputs.push({ topic: env.source_topic, key: env.key, value: Buffer.from(env.value_base64, "base64"), headers: { [REDRIVEN_FROM]: `${topic}/${r.partition}/${r.offset}` } });
+        outputs.push({
+          topic: env.source_topic,
+          key: env.key,
+          value: Buffer.from(env.value_base64, "base64"),
+          headers: { [REDRIVEN_FROM]: `${topic}/${r.partition}/${r.offset}` },
+        });
       }
       if (offsets.size === 0) continue;
       const commit: OffsetCommit[] = [...offsets].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() }));

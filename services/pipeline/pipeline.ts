@@ -30,7 +30,6 @@ import { stableRunId } from "./run-id.ts";
 import { LLM_STAGES, PIPELINE_STAGES } from "../../schemas/stages.ts";
 import { type StageProgress, stageProgress } from "./stage-progress.ts";
 
-
 export interface PipelineResult {
   progress: StageProgress[];
   stats: DatasetStats;
@@ -118,14 +117,18 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       log.info({ port: http.port }, "metrics listening");
       ctx.onMetrics?.(`http://127.0.0.1:${http.port}/metrics`);
     }
-    await transport.admin().createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs, compacted: t.compacted })));
+    await transport
+      .admin()
+      .createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs, compacted: t.compacted })));
     const runConfig = {
       llm: { base_url: localLlm ? "local small model (sca model serve)" : env.LLM_BASE_URL, model: env.LLM_MODEL },
       corpus: o.seeds ? { seeds_file: o.seeds } : { paths: o.corpus.length ? o.corpus : ["python stdlib"] },
       limit,
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
-      ...(env.SCA_FORMAT_GRAMMAR === "gbnf" ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, grammarId(m)])) } } : {}),
+      ...(env.SCA_FORMAT_GRAMMAR === "gbnf"
+        ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, grammarId(m)])) } }
+        : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       selection_policy: o.policy,
@@ -137,7 +140,15 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       const stage = await mod.createStage(env, { registry, transport, codec, log, storeDir: join(stateDir, "stores"), runConfig });
       stages.push(stage);
       // Read ahead of a serial stage (the selector) so each commit carries many records, not one.
-      const runner = new StageRunner({ transport, codec, stage, registry, log, commitIntervalMs: 100, maxBuffered: Math.max(1024, 2 * (stage.concurrency ?? 16)) });
+      const runner = new StageRunner({
+        transport,
+        codec,
+        stage,
+        registry,
+        log,
+        commitIntervalMs: 100,
+        maxBuffered: Math.max(1024, 2 * (stage.concurrency ?? 16)),
+      });
       await runner.start();
       runners.push(runner);
     }
@@ -147,7 +158,10 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
 
     let ingestDone = ctx.ingest === false;
     let ingestError: unknown;
-    const ingesting = (ctx.ingest === false ? Promise.resolve(0) : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, judge, runId, env, log })
+    const ingesting = (
+      ctx.ingest === false
+        ? Promise.resolve(0)
+        : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, judge, runId, env, log })
     )
       .then((n) => {
         if (ctx.ingest !== false) log.info({ seeds: n }, "seeds in the log");
@@ -208,7 +222,16 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     const rows = sink?.dir.rows.length ?? 0;
     const dlq = await dlqReasons(transport, codec, watched);
     const settings = { local, maxTokens: Object.fromEntries(LLM_STAGES.map((m) => [m, Number(maxTokensVar(env, m as Mode)[1])])) };
-    return { progress, stats, rows, table: funnelTable(progress, stats, rows), interrupted, dlqLines: dlqSummary(dlq, settings), zeroRowCause: zeroRowCause(progress, stats, rows, dlq, settings), ...(stopped ? { stopped } : {}) };
+    return {
+      progress,
+      stats,
+      rows,
+      table: funnelTable(progress, stats, rows),
+      interrupted,
+      dlqLines: dlqSummary(dlq, settings),
+      zeroRowCause: zeroRowCause(progress, stats, rows, dlq, settings),
+      ...(stopped ? { stopped } : {}),
+    };
   } finally {
     ctx.view.stop();
     await Promise.all(runners.map((r) => r.close().catch(() => {})));
@@ -232,5 +255,10 @@ function oldestPerTarget(outages: Outage[]): Outage[] {
 /** The curation settings as the card shows them (a bad value fails here, before any stage starts). */
 function curationSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const c = loadCurationConfig(env);
-  return { skip: [...c.skip], max_instruction_words: c.maxInstructionWords, minhash: { threshold: c.threshold, ngram: c.ngram, num_perm: c.numPerm, min_tokens: c.minTokens }, keeps: "smallest instruction id among duplicates" };
+  return {
+    skip: [...c.skip],
+    max_instruction_words: c.maxInstructionWords,
+    minhash: { threshold: c.threshold, ngram: c.ngram, num_perm: c.numPerm, min_tokens: c.minTokens },
+    keeps: "smallest instruction id among duplicates",
+  };
 }

@@ -39,7 +39,14 @@ export function barsView(stream: NodeJS.WriteStream): ProgressView {
       const now = Date.now();
       for (const r of rows) {
         let b = bars.get(r.stage);
-        if (!b) bars.set(r.stage, (b = { bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: formatRate(0), eta: "-", dlq: 0 }), first: { t: now, done: r.done } }));
+        if (!b)
+          bars.set(
+            r.stage,
+            (b = {
+              bar: multi.create(Math.max(r.total, 1), r.done, { stage: r.stage.padEnd(12), rate: formatRate(0), eta: "-", dlq: 0 }),
+              first: { t: now, done: r.done },
+            }),
+          );
         const secs = (now - b.first.t) / 1000;
         const rate = secs > 0 ? (r.done - b.first.done) / secs : 0;
         b.bar.setTotal(Math.max(r.total, 1));

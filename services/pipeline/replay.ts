@@ -11,7 +11,10 @@ export const ReplayFromSpec = z.string().transform((s, ctx): ReplayFrom => {
   if (/^\d+$/.test(s)) return { kind: "offset", offset: BigInt(s) };
   const ts = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
   if (!Number.isNaN(ts)) return { kind: "time", ts };
-  ctx.addIssue({ code: "custom", message: `--from must be "beginning", an offset (e.g. 120) or an ISO time (e.g. 2026-01-31T12:00:00Z); got ${JSON.stringify(s)}` });
+  ctx.addIssue({
+    code: "custom",
+    message: `--from must be "beginning", an offset (e.g. 120) or an ISO time (e.g. 2026-01-31T12:00:00Z); got ${JSON.stringify(s)}`,
+  });
   return z.NEVER;
 });
 

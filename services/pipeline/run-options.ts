@@ -29,8 +29,14 @@ export const RunOptions = z
     llmBaseUrl: z.url().optional(),
     llmModel: z.string().min(1).optional(),
     sandbox: BackendName.default("auto"),
-    sandboxTimeout: z.string().regex(/^\d+(\.\d+)?$/, "seconds, e.g. 10 or 2.5").optional(),
-    policy: z.string().refine((p) => policyNames().includes(p), { error: `a selection policy: ${policyNames().join(", ")}` }).default("pass-random"),
+    sandboxTimeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, "seconds, e.g. 10 or 2.5")
+      .optional(),
+    policy: z
+      .string()
+      .refine((p) => policyNames().includes(p), { error: `a selection policy: ${policyNames().join(", ")}` })
+      .default("pass-random"),
     stragglerTimeoutMs: positiveInt.default(10 * 60_000),
     /** Curation rules switched off, comma-separated (validated by the curation stage's config). */
     curationSkip: z.string().optional(),

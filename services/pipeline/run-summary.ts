@@ -82,7 +82,8 @@ export function zeroRowCause(progress: StageProgress[], stats: DatasetStats, row
       .join(", ");
     return `none of the ${plural(judged, "sample")} judged passed its own tests (${how}): ${s.local ? "the small CPU model rarely writes a program and tests that agree; raise --limit/--samples, or use a larger model (--llm-base-url URL --llm-model NAME)" : "raise --samples, or use a stronger model"}`;
   }
-  if (stats.outcomes.contaminated > 0 && stats.outcomes.selected === 0) return "every passing response matched a benchmark problem (contaminated): use other seeds";
+  if (stats.outcomes.contaminated > 0 && stats.outcomes.selected === 0)
+    return "every passing response matched a benchmark problem (contaminated): use other seeds";
   if (stats.outcomes.selected > 0) return "every selected pair was a duplicate of an exported instruction";
   return "no instruction was decided yet: rerun the same command to resume";
 }

@@ -47,7 +47,10 @@ export class JsonCodec implements Codec {
     try {
       parsed = JSON.parse(bytes.toString("utf8"));
     } catch (e) {
-      throw new CodecError("undecodable", `bytes on topic "${topic}" are not JSON: ${(e as Error).message}; first bytes: ${JSON.stringify(bytes.subarray(0, 40).toString("latin1"))}`);
+      throw new CodecError(
+        "undecodable",
+        `bytes on topic "${topic}" are not JSON: ${(e as Error).message}; first bytes: ${JSON.stringify(bytes.subarray(0, 40).toString("latin1"))}`,
+      );
     }
     return validate(this.schemas(topic), topic, parsed);
   }

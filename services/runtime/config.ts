@@ -25,11 +25,17 @@ export const RuntimeConfig = z
     commitIntervalMs: int(1).default(100),
     maxCommitRecords: int(1).default(1_000),
     shutdownTimeoutMs: int(0).default(30_000),
-    instanceId: z.string().min(1).default(() => hostname()),
+    instanceId: z
+      .string()
+      .min(1)
+      .default(() => hostname()),
     groupId: z.string().min(1).optional(),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
-  .refine((c) => c.transport !== "kafka" || !!c.brokers?.trim(), { message: "SCA_TRANSPORT=kafka needs KAFKA_BROKERS (host:port[,host:port...])", path: ["brokers"] });
+  .refine((c) => c.transport !== "kafka" || !!c.brokers?.trim(), {
+    message: "SCA_TRANSPORT=kafka needs KAFKA_BROKERS (host:port[,host:port...])",
+    path: ["brokers"],
+  });
 export type RuntimeConfig = z.output<typeof RuntimeConfig>;
 export type RuntimeFlags = Partial<Record<keyof RuntimeConfig, string | number | undefined>>;
 

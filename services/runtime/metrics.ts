@@ -18,14 +18,46 @@ export class RuntimeMetrics {
   private constructor(registry: Registry) {
     const registers = [registry];
     this.recordsIn = new Counter({ name: "sca_records_in_total", help: "Input records received by a stage", labelNames: ["stage"], registers });
-    this.recordsOut = new Counter({ name: "sca_records_out_total", help: "Records a stage committed to an output topic (DLQ included)", labelNames: ["stage", "topic"], registers });
-    this.recordsFailed = new Counter({ name: "sca_records_failed_total", help: "Input records sent to the DLQ, by reason", labelNames: ["stage", "reason"], registers });
+    this.recordsOut = new Counter({
+      name: "sca_records_out_total",
+      help: "Records a stage committed to an output topic (DLQ included)",
+      labelNames: ["stage", "topic"],
+      registers,
+    });
+    this.recordsFailed = new Counter({
+      name: "sca_records_failed_total",
+      help: "Input records sent to the DLQ, by reason",
+      labelNames: ["stage", "reason"],
+      registers,
+    });
     this.retries = new Counter({ name: "sca_retries_total", help: "Retries of transient processing errors", labelNames: ["stage"], registers });
-    this.processDuration = new Histogram({ name: "sca_process_duration_seconds", help: "Duration of one process() call", labelNames: ["stage"], buckets: DURATION_BUCKETS, registers });
-    this.inFlight = new Gauge({ name: "sca_in_flight", help: "Input records held by a stage: queued, processing, or done and awaiting commit", labelNames: ["stage"], registers });
-    this.consumerLag = new Gauge({ name: "sca_consumer_lag", help: "Records not yet committed on the partitions a stage owns (high watermark minus committed offset)", labelNames: ["stage"], registers });
+    this.processDuration = new Histogram({
+      name: "sca_process_duration_seconds",
+      help: "Duration of one process() call",
+      labelNames: ["stage"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: "sca_in_flight",
+      help: "Input records held by a stage: queued, processing, or done and awaiting commit",
+      labelNames: ["stage"],
+      registers,
+    });
+    this.consumerLag = new Gauge({
+      name: "sca_consumer_lag",
+      help: "Records not yet committed on the partitions a stage owns (high watermark minus committed offset)",
+      labelNames: ["stage"],
+      registers,
+    });
     this.commits = new Counter({ name: "sca_commits_total", help: "Atomic output+offset commits", labelNames: ["stage"], registers });
-    this.commitDuration = new Histogram({ name: "sca_commit_duration_seconds", help: "Duration of one atomic commit", labelNames: ["stage"], buckets: DURATION_BUCKETS, registers });
+    this.commitDuration = new Histogram({
+      name: "sca_commit_duration_seconds",
+      help: "Duration of one atomic commit",
+      labelNames: ["stage"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
   }
 
   private static readonly byRegistry = new WeakMap<Registry, RuntimeMetrics>();

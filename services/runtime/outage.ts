@@ -27,8 +27,18 @@ class DependencyMetrics {
 
   private constructor(registry: Registry) {
     const registers = [registry];
-    this.up = new Gauge({ name: "sca_dependency_up", help: "1 while a stage's dependency (LLM server, sandbox, registry) answers its probe, 0 during an outage", labelNames: ["stage", "dependency"], registers });
-    this.outageSeconds = new Counter({ name: "sca_dependency_outage_seconds_total", help: "Seconds a stage spent waiting for a dependency that was down", labelNames: ["stage", "dependency"], registers });
+    this.up = new Gauge({
+      name: "sca_dependency_up",
+      help: "1 while a stage's dependency (LLM server, sandbox, registry) answers its probe, 0 during an outage",
+      labelNames: ["stage", "dependency"],
+      registers,
+    });
+    this.outageSeconds = new Counter({
+      name: "sca_dependency_outage_seconds_total",
+      help: "Seconds a stage spent waiting for a dependency that was down",
+      labelNames: ["stage", "dependency"],
+      registers,
+    });
   }
 
   private static readonly byRegistry = new WeakMap<Registry, DependencyMetrics>();

@@ -49,7 +49,10 @@ export class OutcomePolicy {
     if (job.attempts >= this.o.maxAttempts) return this.toDlq(job, "retries_exhausted", `${step} failed ${job.attempts} times; last error: ${message}`);
     this.o.retries.inc();
     const retryInMs = backoffDelay(job.attempts, this.o.backoff);
-    this.o.log.warn({ partition: job.record.partition, offset: job.record.offset, attempt: job.attempts, retryInMs: Math.round(retryInMs), err: message }, `${step} failed, will retry`);
+    this.o.log.warn(
+      { partition: job.record.partition, offset: job.record.offset, attempt: job.attempts, retryInMs: Math.round(retryInMs), err: message },
+      `${step} failed, will retry`,
+    );
     return { retryInMs };
   }
 

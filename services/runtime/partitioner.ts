@@ -61,7 +61,8 @@ export const JavaCompatiblePartitioner: ICustomPartitioner = () => {
   const fallback = kafkajs.Partitioners.DefaultPartitioner();
   return (args) => {
     const { message, partitionMetadata } = args;
-    if (typeof message.key === "string" && (message.partition === null || message.partition === undefined)) return keyPartition(message.key, partitionMetadata.length);
+    if (typeof message.key === "string" && (message.partition === null || message.partition === undefined))
+      return keyPartition(message.key, partitionMetadata.length);
     return fallback(args);
   };
 };

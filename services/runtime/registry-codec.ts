@@ -165,7 +165,11 @@ export class RegistryCodec implements Codec {
       headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
       body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
     });
-    if (!res.ok) throw Object.assign(new Error(`schema registry: setting ${COMPATIBILITY.BACKWARD} compatibility on "${subject}" failed: HTTP ${res.status} ${await res.text()}`), { status: res.status });
+    if (!res.ok)
+      throw Object.assign(
+        new Error(`schema registry: setting ${COMPATIBILITY.BACKWARD} compatibility on "${subject}" failed: HTTP ${res.status} ${await res.text()}`),
+        { status: res.status },
+      );
   }
 }
 

@@ -232,7 +232,10 @@ export class StageRunner {
     this.lagTimer = setInterval(() => void this.updateLag(), this.lagIntervalMs);
     const hooks = this.stage.partitions;
     if (hooks?.punctuate) this.punctuateTimer = setInterval(() => void this.punctuate(), hooks.punctuateIntervalMs ?? 1_000);
-    this.log.info({ input: this.stage.input, outputs: this.stage.outputs, group: this.groupId, concurrency: this.concurrency, maxBuffered: this.maxBuffered }, "stage started");
+    this.log.info(
+      { input: this.stage.input, outputs: this.stage.outputs, group: this.groupId, concurrency: this.concurrency, maxBuffered: this.maxBuffered },
+      "stage started",
+    );
   }
 
   /**
@@ -269,7 +272,12 @@ export class StageRunner {
   }
 
   private async openSession(): Promise<void> {
-    const consumer = await this.transport.consumer({ groupId: this.groupId, topic: this.stage.input, fromBeginning: this.fromBeginning, instanceId: this.instanceId });
+    const consumer = await this.transport.consumer({
+      groupId: this.groupId,
+      topic: this.stage.input,
+      fromBeginning: this.fromBeginning,
+      instanceId: this.instanceId,
+    });
     this.consumer = consumer;
     this.paused = false;
     // Callbacks from a consumer this runner has since replaced must not touch the new session's state.
@@ -431,7 +439,13 @@ export class StageRunner {
     let emits: Emit[];
     const endTimer = this.m.processDuration.startTimer();
     try {
-      emits = await stage.process(job.decoded.value, { log: this.log, attempt: job.attempts, signal: job.state.abort.signal, partition: job.record.partition, offset: job.offset });
+      emits = await stage.process(job.decoded.value, {
+        log: this.log,
+        attempt: job.attempts,
+        signal: job.state.abort.signal,
+        partition: job.record.partition,
+        offset: job.offset,
+      });
     } catch (e) {
       if (isPoison(e)) return this.outcomes.toDlq(job, e.reason, e.message, e.detail);
       return this.outcomes.transient(job, e, "process");
@@ -442,7 +456,11 @@ export class StageRunner {
     const outputs: OutRecord[] = [];
     for (const emit of emits) {
       if (!stage.outputs.includes(emit.topic)) {
-        return this.outcomes.toDlq(job, "poison", `stage "${stage.name}" emitted to topic "${emit.topic}", which is not one of its outputs (${stage.outputs.join(", ")})`);
+        return this.outcomes.toDlq(
+          job,
+          "poison",
+          `stage "${stage.name}" emitted to topic "${emit.topic}", which is not one of its outputs (${stage.outputs.join(", ")})`,
+        );
       }
       try {
         const value = this.codec.encode(emit.topic, emit.value);
@@ -559,7 +577,8 @@ export class StageRunner {
       try {
         const outs: OutRecord[] = [];
         for (const e of emits) {
-          if (!this.stage.outputs.includes(e.topic)) throw new Error(`stage "${this.stage.name}" punctuated to topic "${e.topic}", which is not one of its outputs`);
+          if (!this.stage.outputs.includes(e.topic))
+            throw new Error(`stage "${this.stage.name}" punctuated to topic "${e.topic}", which is not one of its outputs`);
           outs.push({ topic: e.topic, key: e.key, value: await this.codec.encode(e.topic, e.value) });
         }
         if (st.dead) continue;

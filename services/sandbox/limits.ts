@@ -12,7 +12,12 @@ export const Limits = z.object({
   fileMb: z.number().int().min(1).max(4096).default(64),
   openFiles: z.number().int().min(16).max(65536).default(256),
   /** Bytes kept from the end of stdout and of stderr each. */
-  outputBytes: z.number().int().min(256).max(16 << 20).default(16 << 10),
+  outputBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(16 << 20)
+    .default(16 << 10),
 });
 export type Limits = z.infer<typeof Limits>;
 export type LimitsInput = z.input<typeof Limits>;

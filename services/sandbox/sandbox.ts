@@ -111,7 +111,9 @@ export async function createSandbox(input: SandboxOptions = {}, env: NodeJS.Proc
     image: backend.image,
     dependency: {
       name: "sandbox",
-      target: backend.name.startsWith("docker") ? `the Docker engine at ${env.DOCKER_HOST ?? "unix:///var/run/docker.sock"} (${backend.name})` : `the ${backend.name} sandbox`,
+      target: backend.name.startsWith("docker")
+        ? `the Docker engine at ${env.DOCKER_HOST ?? "unix:///var/run/docker.sock"} (${backend.name})`
+        : `the ${backend.name} sandbox`,
       probe: (signal) => backend.ping(signal),
     },
     run(program, limits) {

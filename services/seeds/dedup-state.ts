@@ -38,7 +38,9 @@ export class DedupState {
       if (!meta.success) throw new Error(`${metaPath}: ${describeZodError(meta.error, raw)}`);
       for (const k of ["numPerm", "ngram", "threshold"] as const) {
         if (meta.data[k] !== params[k]) {
-          throw new Error(`${metaPath}: the dedup state was built with ${k}=${meta.data[k]}, this run uses ${params[k]}; signatures are not comparable (use another --dedup-dir)`);
+          throw new Error(
+            `${metaPath}: the dedup state was built with ${k}=${meta.data[k]}, this run uses ${params[k]}; signatures are not comparable (use another --dedup-dir)`,
+          );
         }
       }
     } else {

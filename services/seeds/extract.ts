@@ -27,9 +27,7 @@ export interface ExtractedFunction {
   top_level: boolean;
 }
 
-export type ExtractResult =
-  | { parsed: true; functions: ExtractedFunction[]; imports: FileImports }
-  | { parsed: false; reason: string };
+export type ExtractResult = { parsed: true; functions: ExtractedFunction[]; imports: FileImports } | { parsed: false; reason: string };
 
 /** Every function of one Python source file; a file with any syntax error is reported, not half-used. */
 export function extractFunctions(parser: Parser, source: string): ExtractResult {

@@ -53,7 +53,10 @@ export function splitDocstring(standalone: string): { code: string; description:
 
 function dedentText(text: string): string {
   const lines = text.split("\n");
-  const indents = lines.slice(1).filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length);
+  const indents = lines
+    .slice(1)
+    .filter((l) => l.trim() !== "")
+    .map((l) => l.length - l.trimStart().length);
   const cut = indents.length > 0 ? Math.min(...indents) : 0;
   return [lines[0], ...lines.slice(1).map((l) => l.slice(Math.min(cut, l.length - l.trimStart().length)))].join("\n");
 }

@@ -24,7 +24,9 @@ const KNOWN: Array<[RegExp, string]> = [
 export function detectLicense(dir: string): string {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => LICENSE_FILE.test(n)).sort();
+    names = readdirSync(dir)
+      .filter((n) => LICENSE_FILE.test(n))
+      .sort();
   } catch {
     return "unknown";
   }

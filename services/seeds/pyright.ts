@@ -85,7 +85,12 @@ function runPyright(dir: string, timeoutMs: number): Promise<string> {
       clearTimeout(timer);
       // 0: no errors, 1: errors found; anything else means Pyright itself failed
       if (code === 0 || code === 1) resolve(Buffer.concat(out).toString("utf8"));
-      else reject(new Error(`pyright exited with ${signal ?? code}: ${Buffer.concat(err).toString("utf8").slice(0, 500) || Buffer.concat(out).toString("utf8").slice(0, 500)}`));
+      else
+        reject(
+          new Error(
+            `pyright exited with ${signal ?? code}: ${Buffer.concat(err).toString("utf8").slice(0, 500) || Buffer.concat(out).toString("utf8").slice(0, 500)}`,
+          ),
+        );
     });
   });
 }

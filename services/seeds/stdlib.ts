@@ -9,6 +9,8 @@ export function pythonStdlibDir(env: NodeJS.ProcessEnv = process.env): string {
   try {
     return execFileSync(python, ["-c", 'import sysconfig; print(sysconfig.get_paths()["stdlib"])'], { encoding: "utf8", timeout: 60_000 }).trim();
   } catch (e) {
-    throw new Error(`no corpus given and the default (the Python standard library) needs a Python interpreter: running ${python} failed: ${(e as Error).message}`);
+    throw new Error(
+      `no corpus given and the default (the Python standard library) needs a Python interpreter: running ${python} failed: ${(e as Error).message}`,
+    );
   }
 }

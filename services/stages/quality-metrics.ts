@@ -28,15 +28,31 @@ export function qualityMetrics(registry: Registry = globalRegistry): QualityMetr
   if (known) return known;
   const registers = [registry];
   const m: QualityMetrics = {
-    verdicts: new Counter({ name: "sca_verdicts_total", help: "Sandbox verdicts by status and the instruction's difficulty and category", labelNames: ["status", "difficulty", "category"], registers }),
-    sandboxDuration: new Histogram({ name: "sca_sandbox_run_duration_seconds", help: "Wall time of one sandbox execution, by verdict status", labelNames: ["status"], buckets: DURATION_BUCKETS, registers }),
+    verdicts: new Counter({
+      name: "sca_verdicts_total",
+      help: "Sandbox verdicts by status and the instruction's difficulty and category",
+      labelNames: ["status", "difficulty", "category"],
+      registers,
+    }),
+    sandboxDuration: new Histogram({
+      name: "sca_sandbox_run_duration_seconds",
+      help: "Wall time of one sandbox execution, by verdict status",
+      labelNames: ["status"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
     tampering: new Counter({
       name: "sca_verdict_tampering_total",
       help: "Programs that tried to forge their sandbox completion (reward hacking), by kind of attempt and by the model that wrote them",
       labelNames: ["kind", "model"],
       registers,
     }),
-    selections: new Counter({ name: "sca_selections_total", help: "Selector decisions per instruction: selected, no_pass, contaminated", labelNames: ["outcome"], registers }),
+    selections: new Counter({
+      name: "sca_selections_total",
+      help: "Selector decisions per instruction: selected, no_pass, contaminated",
+      labelNames: ["outcome"],
+      registers,
+    }),
   };
   byRegistry.set(registry, m);
   return m;

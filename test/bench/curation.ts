@@ -44,7 +44,7 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 /** Pairs shaped like real ones: a task of 40-80 words, prose, a function of 4-9 statements; some near-copies. */
 function syntheticPairs(n: number, dupRate: number): SelectedPair[] {
   let x = 42;
-  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const pick = (k: number) => Math.floor(rand() * k);
   const word = () => `w${pick(8000)}`;
   const words = (k: number) => Array.from({ length: k }, word).join(" ");
@@ -59,7 +59,15 @@ function syntheticPairs(n: number, dupRate: number): SelectedPair[] {
     } else instruction = words(40 + pick(40));
     instructions.push(instruction);
     const body = Array.from({ length: 4 + pick(6) }, () => `    ${word()} = ${word()} ${["+", "*", "-"][pick(3)]} ${pick(100)}`).join("\n");
-    out.push(pair({ n: i, instruction, prose: words(30 + pick(60)), code: `def f${i}_${word()}(${word()}, ${word()}):\n${body}\n    return ${pick(9)}`, tests: `assert f${i}(1, 2) is not None` }));
+    out.push(
+      pair({
+        n: i,
+        instruction,
+        prose: words(30 + pick(60)),
+        code: `def f${i}_${word()}(${word()}, ${word()}):\n${body}\n    return ${pick(9)}`,
+        tests: `assert f${i}(1, 2) is not None`,
+      }),
+    );
   }
   return out;
 }
@@ -88,12 +96,22 @@ export async function run(argv: string[]): Promise<{ table: string; data: unknow
     await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: s.partitions, compacted: s.compacted })));
     const producer = await t.producer();
     for (let i = 0; i < pairs.length; i += 1000) {
-      await producer.send(await Promise.all(pairs.slice(i, i + 1000).map(async (p) => ({ topic: "selected", key: p.instruction_id, value: await codec.encode("selected", p) }))));
+      await producer.send(
+        await Promise.all(pairs.slice(i, i + 1000).map(async (p) => ({ topic: "selected", key: p.instruction_id, value: await codec.encode("selected", p) }))),
+      );
     }
     pairs.length = 0;
     const before = heap();
     const stage = await createStage({}, { transport: t, codec, log: silent, registry: new Registry() });
-    const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 100, maxBuffered: 1024 });
+    const runner = new StageRunner({
+      transport: t,
+      codec,
+      stage: stage as StageDef,
+      registry: new Registry(),
+      log: silent,
+      commitIntervalMs: 100,
+      maxBuffered: 1024,
+    });
     t0 = performance.now();
     await runner.start();
     for (;;) {
@@ -115,7 +133,17 @@ export async function run(argv: string[]): Promise<{ table: string; data: unknow
     await restored.close();
     await t.close();
 
-    const data = { pairs: total, kept, stage_pairs_per_s: Math.round(total / stageSeconds), decision_pairs_per_s: Math.round(pureRate), decision_sample: slice.length, index_heap_mb: Number(mb(indexBytes)), bytes_per_pair: Math.round(indexBytes / total), restore_s: Number(restoreSeconds.toFixed(1)), rss_mb: Number(mb(process.memoryUsage().rss)) };
+    const data = {
+      pairs: total,
+      kept,
+      stage_pairs_per_s: Math.round(total / stageSeconds),
+      decision_pairs_per_s: Math.round(pureRate),
+      decision_sample: slice.length,
+      index_heap_mb: Number(mb(indexBytes)),
+      bytes_per_pair: Math.round(indexBytes / total),
+      restore_s: Number(restoreSeconds.toFixed(1)),
+      rss_mb: Number(mb(process.memoryUsage().rss)),
+    };
     const table = [
       "| pairs | kept | stage pairs/s | decision only pairs/s (first 20k) | stage / decision | index heap | per pair | restore from changelog | process RSS |",
       "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

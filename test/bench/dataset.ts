@@ -81,7 +81,18 @@ export async function run(argv: string[]): Promise<{ table: string; data: unknow
     const rows = sink.dir.rows.length;
     await sink.close();
     await t.close();
-    const data = { ...a, verdicts: n, datasetRecords, rows, selectorMs, selectorPerSec: (n * 1000) / selectorMs, restoreMs, curationMs, sinkMs, sinkPerSec: (datasetRecords * 1000) / sinkMs };
+    const data = {
+      ...a,
+      verdicts: n,
+      datasetRecords,
+      rows,
+      selectorMs,
+      selectorPerSec: (n * 1000) / selectorMs,
+      restoreMs,
+      curationMs,
+      sinkMs,
+      sinkPerSec: (datasetRecords * 1000) / sinkMs,
+    };
     const table = [
       `${a.instructions} instructions × ${a.samples} verdicts on the embedded log (fsync on), through the stage runner; machine load shared with other work.`,
       "",

@@ -77,12 +77,43 @@ export async function run(_args: string[]): Promise<{ table: string; data: unkno
 
     const data = {
       loadAverage1m: Number(load.toFixed(1)),
-      kafka: { coldStartMs: kafkaColdMs, jvmToReadyMs: kafkaJvmMs, restartMs: kafkaRestartMs, rssIdleMiB: kafkaIdleMiB, rssAfterTrafficMiB: kafkaLoadedMiB, produced: RECORDS, produceMs, heap: "-Xms256m -Xmx768m" },
-      registry: { coldStartMs: registryColdMs, jvmToReadyMs: registryJvmMs, rssIdleMiB: registryIdleMiB, rssAfterRegisteringMiB: registryLoadedMiB, schemas: allTopicSpecs().length, registerMs, heap: "-Xms64m -Xmx256m, C1 only" },
+      kafka: {
+        coldStartMs: kafkaColdMs,
+        jvmToReadyMs: kafkaJvmMs,
+        restartMs: kafkaRestartMs,
+        rssIdleMiB: kafkaIdleMiB,
+        rssAfterTrafficMiB: kafkaLoadedMiB,
+        produced: RECORDS,
+        produceMs,
+        heap: "-Xms256m -Xmx768m",
+      },
+      registry: {
+        coldStartMs: registryColdMs,
+        jvmToReadyMs: registryJvmMs,
+        rssIdleMiB: registryIdleMiB,
+        rssAfterRegisteringMiB: registryLoadedMiB,
+        schemas: allTopicSpecs().length,
+        registerMs,
+        heap: "-Xms64m -Xmx256m, C1 only",
+      },
     };
     const rows = [
-      ["kafka 3.9.2 (KRaft, 1 node)", `${kafkaColdMs}`, `${kafkaJvmMs}`, `${kafkaRestartMs}`, `${kafkaIdleMiB}`, `${kafkaLoadedMiB} after ${RECORDS} x 512 B (${produceMs} ms)`],
-      ["apicurio registry 3.0.9", `${registryColdMs}`, `${registryJvmMs}`, "-", `${registryIdleMiB}`, `${registryLoadedMiB} after ${allTopicSpecs().length} schemas (${registerMs} ms)`],
+      [
+        "kafka 3.9.2 (KRaft, 1 node)",
+        `${kafkaColdMs}`,
+        `${kafkaJvmMs}`,
+        `${kafkaRestartMs}`,
+        `${kafkaIdleMiB}`,
+        `${kafkaLoadedMiB} after ${RECORDS} x 512 B (${produceMs} ms)`,
+      ],
+      [
+        "apicurio registry 3.0.9",
+        `${registryColdMs}`,
+        `${registryJvmMs}`,
+        "-",
+        `${registryIdleMiB}`,
+        `${registryLoadedMiB} after ${allTopicSpecs().length} schemas (${registerMs} ms)`,
+      ],
     ];
     const text = `${table(["component", "start script ms", "JVM to ready ms", "stop+start ms", "RSS idle MiB", "RSS after use MiB"], rows)}\n\n"start script" includes waiting for the port lock other test runs hold while they start and (Kafka) formatting the storage; "JVM to ready" is launch to serving. Both use the class-data sharing archives made at install.\n1-minute load average at start: ${load.toFixed(1)} on 2 cores (the machine is shared; start times grow with load).`;
     return { table: text, data };

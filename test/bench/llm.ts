@@ -71,7 +71,10 @@ async function runScenario(sc: Scenario): Promise<Result> {
   // Steady state: the first fifth of the inputs is the client's warm-up (slow start), not measured.
   const sim = await spawnSimServer({ ...SIM, lengths: LENGTHS, windowFromRequest: Math.ceil(sc.inputs / 5) });
   const registry = new Registry();
-  const stage: StageDef = await STAGES[sc.mode].create({}, { kit: kit(sc.mode, sim.url, { ...CLIENTS[sc.client](sc.mode), SCA_SHOT_ORDER: sc.shots, SCA_RESPONSES_SAMPLES: String(SAMPLES.responses) }, registry) });
+  const stage: StageDef = await STAGES[sc.mode].create(
+    {},
+    { kit: kit(sc.mode, sim.url, { ...CLIENTS[sc.client](sc.mode), SCA_SHOT_ORDER: sc.shots, SCA_RESPONSES_SAMPLES: String(SAMPLES.responses) }, registry) },
+  );
   const p = await transport.producer();
   const inputs = Array.from({ length: sc.inputs }, (_, i) => STAGES[sc.mode].input(i) as { id: string });
   await p.send(inputs.map((v) => ({ topic: stage.input, key: v.id, value: Buffer.from(JSON.stringify(v)) })));
@@ -114,7 +117,11 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   const only = args.includes("--stage") ? args[args.indexOf("--stage") + 1] : undefined;
   const n = (x: number) => Math.max(8, Math.round(x * scale));
   const scenarios: Scenario[] = [];
-  for (const [mode, inputs] of [["concepts", n(400)], ["instructions", n(300)], ["responses", n(40)]] as const) {
+  for (const [mode, inputs] of [
+    ["concepts", n(400)],
+    ["instructions", n(300)],
+    ["responses", n(40)],
+  ] as const) {
     for (const client of Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>) scenarios.push({ mode, client, shots: "random", inputs });
   }
   scenarios.push({ mode: "concepts", client: "adaptive", shots: "fixed", inputs: n(400) });

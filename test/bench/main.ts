@@ -5,7 +5,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const areas = readdirSync(here).filter((f) => f.endsWith(".ts") && f !== "main.ts").map((f) => f.slice(0, -3));
+const areas = readdirSync(here)
+  .filter((f) => f.endsWith(".ts") && f !== "main.ts")
+  .map((f) => f.slice(0, -3));
 const [wanted, ...args] = process.argv.slice(2);
 const chosen = wanted ? [wanted] : areas;
 for (const a of chosen) if (!areas.includes(a)) throw new Error(`unknown bench "${a}"; have: ${areas.join(", ")}`);

@@ -12,7 +12,10 @@ import { resolveModelPath } from "../../services/llm/local-model/resolve.ts";
 import { startLocalModelServer } from "../../services/llm/local-model/server.ts";
 
 const Args = z.object({
-  threads: z.string().regex(/^\d+(,\d+)*$/, "comma-separated thread counts").transform((s) => s.split(",").map(Number)),
+  threads: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, "comma-separated thread counts")
+    .transform((s) => s.split(",").map(Number)),
   rounds: z.coerce.number().int().min(1).max(20),
   genTokens: z.coerce.number().int().min(8).max(1536),
   promptLines: z.coerce.number().int().min(1).max(400),
@@ -35,7 +38,12 @@ interface Row {
 export async function run(argv: string[]): Promise<{ table: string; data: unknown }> {
   const { values } = parseArgs({
     args: argv,
-    options: { threads: { type: "string", default: "2,1" }, rounds: { type: "string", default: "2" }, "gen-tokens": { type: "string", default: "96" }, "prompt-lines": { type: "string", default: "60" } },
+    options: {
+      threads: { type: "string", default: "2,1" },
+      rounds: { type: "string", default: "2" },
+      "gen-tokens": { type: "string", default: "96" },
+      "prompt-lines": { type: "string", default: "60" },
+    },
   });
   const raw = { threads: values.threads, rounds: values.rounds, genTokens: values["gen-tokens"], promptLines: values["prompt-lines"] };
   const parsed = Args.safeParse(raw);
@@ -61,11 +69,22 @@ export async function run(argv: string[]): Promise<{ table: string; data: unknow
         return Usage.parse(await res.json()).usage;
       };
       // A distinct first line defeats the sequences' prefix reuse: every round evaluates its whole prompt.
-      const longPrompt = () => `# file ${uniq++}\n` + Array.from({ length: args.promptLines }, (_, i) => `def f${i}(x):\n    return x * ${i} + ${i % 7}\n`).join("");
+      const longPrompt = () =>
+        `# file ${uniq++}\n` + Array.from({ length: args.promptLines }, (_, i) => `def f${i}(x):\n    return x * ${i} + ${i % 7}\n`).join("");
       const shortPrompt = () => `# module ${uniq++}: utilities for parsing configuration files\nimport json\nimport re\n\n\nclass ConfigParser:\n`;
       await complete(shortPrompt(), 4); // warm-up: first decode pays one-time allocation costs
       for (const parallel of [1, 2]) {
-        const row: Row = { threads, parallel, promptTokens: 0, promptSeconds: 0, promptTokPerS: 0, genTokens: 0, genSeconds: 0, genTokPerS: 0, genTokPerSPerSeq: 0 };
+        const row: Row = {
+          threads,
+          parallel,
+          promptTokens: 0,
+          promptSeconds: 0,
+          promptTokPerS: 0,
+          genTokens: 0,
+          genSeconds: 0,
+          genTokPerS: 0,
+          genTokPerSPerSeq: 0,
+        };
         for (let r = 0; r < args.rounds; r++) {
           let t = performance.now();
           const pp = await Promise.all(Array.from({ length: parallel }, () => complete(longPrompt(), 1)));

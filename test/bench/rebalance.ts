@@ -35,7 +35,17 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   mkdirSync(benchmarks);
   const replicas: ChildProcess[] = [];
   const startReplica = (i: number) => {
-    const env = { ...process.env, SCA_TRANSPORT: "kafka", KAFKA_BROKERS: broker.brokers.join(","), SCA_STATE_DIR: dir, SCA_INSTANCE_ID: `selector-${i}`, SCA_METRICS_PORT: "0", LOG_LEVEL: "warn", SCA_CONCURRENCY: "256", SCA_BENCHMARKS_DIR: benchmarks };
+    const env = {
+      ...process.env,
+      SCA_TRANSPORT: "kafka",
+      KAFKA_BROKERS: broker.brokers.join(","),
+      SCA_STATE_DIR: dir,
+      SCA_INSTANCE_ID: `selector-${i}`,
+      SCA_METRICS_PORT: "0",
+      LOG_LEVEL: "warn",
+      SCA_CONCURRENCY: "256",
+      SCA_BENCHMARKS_DIR: benchmarks,
+    };
     const c = spawn(process.execPath, [join(root, "bin", "sca.js"), "service", "selector"], { env, stdio: ["ignore", "ignore", "inherit"] });
     replicas.push(c);
     return c;
@@ -66,7 +76,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       while (!stop) {
         const due = Math.floor(((Date.now() - start) / 1000) * rate) - n;
         if (due > 0) {
-          const vs = Array.from({ length: due }, (_, j) => verdict(`r${n + j >> 1}`, (n + j) & 1, 2, (n + j) % 3 ? "pass" : "fail"));
+          const vs = Array.from({ length: due }, (_, j) => verdict(`r${(n + j) >> 1}`, (n + j) & 1, 2, (n + j) % 3 ? "pass" : "fail"));
           await producer.send(vs.map((v) => ({ topic: "verdicts", key: v.instruction_id, value: codec.encode("verdicts", v) as Buffer })));
           n += due;
           produced = n + 1;
@@ -121,7 +131,10 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     "",
     "| move | at s | lag before | peak lag | lowest 1-s rate after (records/s) | back to the lag before (s) |",
     "|---|---:|---:|---:|---:|---:|",
-    ...effects.map((e) => `| ${e.what} | ${(e.at / 1000).toFixed(1)} | ${e.lagBefore} | ${e.peakLag} | ${e.minRate} | ${e.recoverMs === null ? "not within the window" : (e.recoverMs / 1000).toFixed(1)} |`),
+    ...effects.map(
+      (e) =>
+        `| ${e.what} | ${(e.at / 1000).toFixed(1)} | ${e.lagBefore} | ${e.peakLag} | ${e.minRate} | ${e.recoverMs === null ? "not within the window" : (e.recoverMs / 1000).toFixed(1)} |`,
+    ),
   ].join("\n");
   return { table, data: { rate, seconds, baseRate, effects, samples } };
 }

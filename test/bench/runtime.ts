@@ -63,7 +63,8 @@ const encode = (x: Item) => Buffer.from(JSON.stringify(x));
 
 /** Records from..from+n of the bench, 1,000 per request. */
 async function sendItems(send: (batch: Array<{ key: string; value: Buffer }>) => Promise<unknown>, from: number, n: number): Promise<void> {
-  for (let i = from; i < from + n; i += 1_000) await send(Array.from({ length: Math.min(1_000, from + n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })));
+  for (let i = from; i < from + n; i += 1_000)
+    await send(Array.from({ length: Math.min(1_000, from + n - i) }, (_, j) => ({ key: `item-${i + j}`, value: encode(item(i + j)) })));
 }
 
 /** Sends records from..from+n of the bench to `topic` through one of our transports' producers. */
@@ -90,14 +91,26 @@ interface Timed {
   machine: { busy: number; brokerCpuSeconds: number };
 }
 
-async function timed(send: (from: number, n: number) => Promise<void>, seen: () => number, n: number, what: string, warm?: () => Promise<void>): Promise<Timed> {
+async function timed(
+  send: (from: number, n: number) => Promise<void>,
+  seen: () => number,
+  n: number,
+  what: string,
+  warm?: () => Promise<void>,
+): Promise<Timed> {
   await send(0, WARMUP);
-  await until(() => seen() >= WARMUP, () => `${what}: sink saw ${seen()} of ${WARMUP} warm-up records`);
+  await until(
+    () => seen() >= WARMUP,
+    () => `${what}: sink saw ${seen()} of ${WARMUP} warm-up records`,
+  );
   await warm?.();
   const cpu0 = cpuTicks();
   const t0 = performance.now();
   await send(WARMUP, n);
-  await until(() => seen() >= WARMUP + n, () => `${what}: sink saw ${seen() - WARMUP} of ${n} records`);
+  await until(
+    () => seen() >= WARMUP + n,
+    () => `${what}: sink saw ${seen() - WARMUP} of ${n} records`,
+  );
   const seconds = (performance.now() - t0) / 1_000;
   const cpu1 = cpuTicks();
   return { seconds, machine: { busy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), brokerCpuSeconds: (cpu1.broker - cpu0.broker) / USER_HZ } };
@@ -167,7 +180,12 @@ async function slowStage(t: Transport, n: number): Promise<{ seconds: number; pe
   };
   const runner = new StageRunner({ transport: t, codec: itemCodec(), stage: stage as StageDef, log, concurrency: 100, commitIntervalMs: 50 });
   await runner.start();
-  await until(async () => (await committedTotal(t, stage.name, input)) >= n, () => `bench (a) on ${t.kind}: not all ${n} records committed`, 600_000, 10);
+  await until(
+    async () => (await committedTotal(t, stage.name, input)) >= n,
+    () => `bench (a) on ${t.kind}: not all ${n} records committed`,
+    600_000,
+    10,
+  );
   const seconds = (performance.now() - first) / 1_000;
   await runner.close();
   return { seconds, perSecond: n / seconds };
@@ -235,7 +253,10 @@ function platformaticClient(brokers: string[]): BareClient {
     sink: (topic) => platformaticSink(brokers, topic),
     producer: async (topic) => {
       const p = platformaticProducer(brokers, "bench-bare");
-      return { send: (from, n) => sendItems((batch) => p.send({ messages: batch.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) }), from, n), close: () => p.close() };
+      return {
+        send: (from, n) => sendItems((batch) => p.send({ messages: batch.map((m) => ({ topic, key: Buffer.from(m.key), value: m.value })) }), from, n),
+        close: () => p.close(),
+      };
     },
     relayScript: "test/bench/support/platformatic-relay.ts",
     txRelayScript: "test/bench/support/platformatic-tx-relay.ts",
@@ -258,12 +279,26 @@ async function rawKafka(client: BareClient, n: number): Promise<Timed> {
  * re-producing every message, no codec, no runner. What the topology alone costs here; with
  * `transactional`, what a client's transactions add (read_committed, input offsets committed in them).
  */
-async function bareRelay(client: BareClient, brokers: string[], n: number, hops: number, transactional = false): Promise<Timed & { relayCpuSeconds: number[] }> {
+async function bareRelay(
+  client: BareClient,
+  brokers: string[],
+  n: number,
+  hops: number,
+  transactional = false,
+): Promise<Timed & { relayCpuSeconds: number[] }> {
   const p = `bench-relay-${uid()}`;
   const topics = Array.from({ length: hops + 1 }, (_, i) => `${p}.${i}`);
   await client.createTopics(topics);
   let ready = 0;
-  const relays = topics.slice(0, hops).map((_, i) => spawnTs([transactional ? client.txRelayScript : client.relayScript, brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`], process.env, (line) => line === "ready" && ready++));
+  const relays = topics
+    .slice(0, hops)
+    .map((_, i) =>
+      spawnTs(
+        [transactional ? client.txRelayScript : client.relayScript, brokers.join(","), topics[i], topics[i + 1], `${p}-r${i}`],
+        process.env,
+        (line) => line === "ready" && ready++,
+      ),
+    );
   try {
     const sink = await client.sink(topics[hops]);
     const producer = await client.producer(topics[0]);
@@ -297,17 +332,49 @@ interface ServiceStats {
   gc: Record<string, number>;
 }
 
-async function pipeline(brokers: string[], n: number, stages: number, concurrency: number, commitRecords: number): Promise<Timed & { services: ServiceStats[] }> {
+async function pipeline(
+  brokers: string[],
+  n: number,
+  stages: number,
+  concurrency: number,
+  commitRecords: number,
+): Promise<Timed & { services: ServiceStats[] }> {
   const p = `bench-pipe-${uid()}`;
   const topics = Array.from({ length: stages + 1 }, (_, i) => `${p}.${i}`);
   const t = new KafkaTransport({ brokers, clientId: "bench-pipe" }, quiet);
-  await t.admin().createTopics([...topics.map((name) => ({ name, partitions: 4 })), ...topics.slice(0, stages).map((name) => ({ name: `${name}.dlq`, partitions: 1 }))]);
+  await t
+    .admin()
+    .createTopics([...topics.map((name) => ({ name, partitions: 4 })), ...topics.slice(0, stages).map((name) => ({ name: `${name}.dlq`, partitions: 1 }))]);
   const ports: number[] = [];
   const services = topics.slice(0, stages).map((_, i) =>
     spawnTs(
-      ["bin/sca.js", "service", `s${i}`, "--stage-module", "test/runtime/support/noop-stage.ts", "--transport", "kafka", "--brokers", brokers.join(","), "--metrics-port", "0", "--instance-id", "bench", "--concurrency", String(concurrency)],
+      [
+        "bin/sca.js",
+        "service",
+        `s${i}`,
+        "--stage-module",
+        "test/runtime/support/noop-stage.ts",
+        "--transport",
+        "kafka",
+        "--brokers",
+        brokers.join(","),
+        "--metrics-port",
+        "0",
+        "--instance-id",
+        "bench",
+        "--concurrency",
+        String(concurrency),
+      ],
       // plain JSON on every hop, like the raw baseline, even when with-infra.sh exports a registry
-      { ...process.env, SCHEMA_REGISTRY_URL: "", NOOP_PREFIX: p, LOG_LEVEL: "info", SCA_KAFKA_LOG_LEVEL: "fatal", SCA_COMMIT_INTERVAL_MS: "50", SCA_MAX_COMMIT_RECORDS: String(commitRecords) },
+      {
+        ...process.env,
+        SCHEMA_REGISTRY_URL: "",
+        NOOP_PREFIX: p,
+        LOG_LEVEL: "info",
+        SCA_KAFKA_LOG_LEVEL: "fatal",
+        SCA_COMMIT_INTERVAL_MS: "50",
+        SCA_MAX_COMMIT_RECORDS: String(commitRecords),
+      },
       (line) => {
         const entry = JSON.parse(line) as { msg: string; port?: number };
         if (entry.msg === "health server listening") ports.push(entry.port!);
@@ -324,7 +391,18 @@ async function pipeline(brokers: string[], n: number, stages: number, concurrenc
         seen += rs.length;
       },
     });
-    const ready = async () => ports.length === stages && (await Promise.all(ports.map((port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false)))).every(Boolean);
+    const ready = async () =>
+      ports.length === stages &&
+      (
+        await Promise.all(
+          ports.map((port) =>
+            fetch(`http://127.0.0.1:${port}/readyz`).then(
+              (r) => r.status === 200,
+              () => false,
+            ),
+          ),
+        )
+      ).every(Boolean);
     const deadline = Date.now() + 120_000;
     while (assigned < 4 || !(await ready())) {
       for (const s of services) if (s.proc.exitCode !== null) throw new Error(`bench service exited: ${s.stderrTail()}`);
@@ -345,7 +423,11 @@ async function pipeline(brokers: string[], n: number, stages: number, concurrenc
     );
     await Promise.all([sink.close(), producer.close()]);
     // startup and warm-up are not part of the run
-    const stats = (await scrape()).map((s, i) => ({ ...s, cpuSeconds: s.cpuSeconds - before[i].cpuSeconds, gc: Object.fromEntries(Object.entries(s.gc).map(([k, v]) => [k, v - (before[i].gc[k] ?? 0)])) }));
+    const stats = (await scrape()).map((s, i) => ({
+      ...s,
+      cpuSeconds: s.cpuSeconds - before[i].cpuSeconds,
+      gc: Object.fromEntries(Object.entries(s.gc).map(([k, v]) => [k, v - (before[i].gc[k] ?? 0)])),
+    }));
     return { ...run, services: stats };
   } finally {
     for (const s of services) s.proc.kill("SIGTERM");
@@ -399,14 +481,19 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       // raw right before each pipeline, so every ratio compares runs seconds apart on the same machine state
       const rawRun = await rawKafka(clients[0], opts.nB);
       const raw = rawRun.seconds;
-      rows.push(`| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`);
+      rows.push(
+        `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
+      );
       const bare: Record<string, { raw: Timed; relay: Timed & { relayCpuSeconds: number[] }; txRelay: Timed & { relayCpuSeconds: number[] } }> = {};
       for (const c of clients) {
         const cRaw = c === clients[0] ? rawRun : await rawKafka(c, opts.nB);
         const relayRun = await bareRelay(c, brokers, opts.nB, k);
         const txRelayRun = await bareRelay(c, brokers, opts.nB, k, true);
         bare[c.name] = { raw: cRaw, relay: relayRun, txRelay: txRelayRun };
-        if (c !== clients[0]) rows.push(`| (b) raw ${c.name} produce→consume, same records; ${machine(cRaw.machine)} | kafka | ${(opts.nB / cRaw.seconds).toFixed(0)} rec/s | ${((raw / cRaw.seconds) * 100).toFixed(1)}% of raw kafkajs | |`);
+        if (c !== clients[0])
+          rows.push(
+            `| (b) raw ${c.name} produce→consume, same records; ${machine(cRaw.machine)} | kafka | ${(opts.nB / cRaw.seconds).toFixed(0)} rec/s | ${((raw / cRaw.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
+          );
         rows.push(
           `| (b) context: the same ${hops} in bare ${c.name} (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec); ${machine(relayRun.machine)}, each relay ${relayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / relayRun.seconds).toFixed(0)} rec/s | ${((raw / relayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
           `| (b) context: the same ${hops} as transactional ${c.name} relays (read_committed, outputs and input offsets in one transaction, no codec, no runner); ${machine(txRelayRun.machine)}, each relay ${txRelayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / txRelayRun.seconds).toFixed(0)} rec/s | ${((raw / txRelayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
@@ -423,7 +510,19 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         rawPerSecond: opts.nB / raw,
         relaySeconds: relay,
         relayPerSecond: opts.nB / relay,
-        bare: Object.fromEntries(Object.entries(bare).map(([name, b]) => [name, { rawPerSecond: opts.nB / b.raw.seconds, relayPerSecond: opts.nB / b.relay.seconds, relayCpuSeconds: b.relay.relayCpuSeconds, txRelayPerSecond: opts.nB / b.txRelay.seconds, txRelayCpuSeconds: b.txRelay.relayCpuSeconds, machine: { raw: b.raw.machine, relay: b.relay.machine, txRelay: b.txRelay.machine } }])),
+        bare: Object.fromEntries(
+          Object.entries(bare).map(([name, b]) => [
+            name,
+            {
+              rawPerSecond: opts.nB / b.raw.seconds,
+              relayPerSecond: opts.nB / b.relay.seconds,
+              relayCpuSeconds: b.relay.relayCpuSeconds,
+              txRelayPerSecond: opts.nB / b.txRelay.seconds,
+              txRelayCpuSeconds: b.txRelay.relayCpuSeconds,
+              machine: { raw: b.raw.machine, relay: b.relay.machine, txRelay: b.txRelay.machine },
+            },
+          ]),
+        ),
         pipelineSeconds: pipe,
         pipelinePerSecond: opts.nB / pipe,
         ratio,
@@ -438,6 +537,12 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     data.b = { records: opts.nB, concurrency: opts.concurrencyB, commitRecords: opts.commitRecordsB, runs };
   }
   const load = (data.loadAverageAtStart as number[]).map((x) => x.toFixed(1)).join(", ");
-  const table = [`Load average at start: ${load} on ${data.cpus} cores (other work on the machine skews throughput; CPU-seconds less so).`, "", "| case | transport | throughput | vs | target |", "|---|---|---|---|---|", ...rows].join("\n");
+  const table = [
+    `Load average at start: ${load} on ${data.cpus} cores (other work on the machine skews throughput; CPU-seconds less so).`,
+    "",
+    "| case | transport | throughput | vs | target |",
+    "|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
   return { table, data };
 }

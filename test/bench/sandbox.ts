@@ -95,7 +95,15 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
     Image: image,
     Cmd: ["python3", "-c", source],
     NetworkDisabled: true,
-    HostConfig: { NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], PidsLimit: 96, Memory: 4608 << 20, Runtime: "runc" },
+    HostConfig: {
+      NetworkMode: "none",
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: 96,
+      Memory: 4608 << 20,
+      Runtime: "runc",
+    },
   });
   try {
     await c.start();
@@ -113,9 +121,29 @@ async function dockerRun(docker: Docker, image: string, source: string): Promise
 async function bareSupervisor(source: string, uid: number): Promise<{ run(code: string): Promise<string>; close(): void }> {
   // A private /tmp (older revisions number their work dirs from 1 under /tmp/sca) and pid namespace (it
   // scans /proc for its programs' processes, as it does in a sandbox, not the whole host's).
-  const p = spawn("unshare", ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "sh", "-c", 'mount -t tmpfs none /tmp && exec "$@"', "sh", "/usr/bin/python3", "-I", "-c", source, String(uid)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const p = spawn(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "sh",
+      "-c",
+      'mount -t tmpfs none /tmp && exec "$@"',
+      "sh",
+      "/usr/bin/python3",
+      "-I",
+      "-c",
+      source,
+      String(uid),
+    ],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: p.stdout });
   const waiting: Array<(line: string) => void> = [];
   lines.on("line", (l) => waiting.shift()?.(l));
@@ -178,7 +206,23 @@ async function podMode(concurrency: number): Promise<Mode> {
   const support = join(ROOT, "test", "bench", "support");
   const child: ChildProcessWithoutNullStreams = spawn(
     "docker",
-    ["run", "--rm", "-i", ...flags, "-v", `${support}:/app/test/bench/support:ro`, "--entrypoint", "/usr/bin/tini", APP_TAG, "--", "node", "--import", "tsx", "test/bench/support/pod-runner.ts", String(concurrency)],
+    [
+      "run",
+      "--rm",
+      "-i",
+      ...flags,
+      "-v",
+      `${support}:/app/test/bench/support:ro`,
+      "--entrypoint",
+      "/usr/bin/tini",
+      APP_TAG,
+      "--",
+      "node",
+      "--import",
+      "tsx",
+      "test/bench/support/pod-runner.ts",
+      String(concurrency),
+    ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -340,7 +384,9 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   const table = [
     `x${a.reps} per workload, concurrency ${a.concurrency}, ${cpus().length} CPUs, load average (1 / 5 min) ${loads(loadBefore)} at the start and ${loads(loadAfter)} at the end, sandbox image ${image}, app image ${APP_TAG}; baseline: /usr/bin/python3 file.py, ${a.concurrency} at once, launched by xargs`,
     "Machine load slows the baseline's fresh interpreter starts most: compare ratios within one run, and runs only at a like load.",
-    ...(a.baseline ? ["Rows `supervisor alone @REV`: each program on the supervisor at that revision and at the working tree in turn, without sandbox walls."] : []),
+    ...(a.baseline
+      ? ["Rows `supervisor alone @REV`: each program on the supervisor at that revision and at the working tree in turn, without sandbox walls."]
+      : []),
     "",
     "| workload | mode | programs | seconds | programs/s | programs/s per core | ms/program/slot | vs plain loop | target |",
     "|---|---|---:|---:|---:|---:|---:|---:|---|",

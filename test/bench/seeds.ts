@@ -112,7 +112,9 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   const checked = withPyright ? await chain("whole chain, with Pyright", true) : null;
 
   const head = "| step | files | functions | seeds | seconds | functions/s |\n|---|---:|---:|---:|---:|---:|";
-  const body = rows.map((r) => `| ${r.step} | ${r.files} | ${r.functions} | ${r.seeds ?? ""} | ${r.seconds.toFixed(1)} | ${Math.round(r.functions_per_s)} |`).join("\n");
+  const body = rows
+    .map((r) => `| ${r.step} | ${r.files} | ${r.functions} | ${r.seeds ?? ""} | ${r.seconds.toFixed(1)} | ${Math.round(r.functions_per_s)} |`)
+    .join("\n");
   const note = `Corpus: ${stdlib} (${files.length} files). Load average at start: ${load.toFixed(1)} on this machine's cores.`;
   const funnelTable = (checked ?? plain).table();
   return {

@@ -32,7 +32,13 @@ function decided(i: number): SelectorState {
     category: "function implementation",
     difficulty: "easy",
     policy: "pass-random",
-    samples: Array.from({ length: 10 }, (_, s) => ({ sample_index: s, verdict_id: `${v.id.slice(0, -2)}${String(s).padStart(2, "0")}`, judged_at: "2026-01-01T00:00:00.000Z", status: s % 3 ? "fail" : "pass", contaminated: false })),
+    samples: Array.from({ length: 10 }, (_, s) => ({
+      sample_index: s,
+      verdict_id: `${v.id.slice(0, -2)}${String(s).padStart(2, "0")}`,
+      judged_at: "2026-01-01T00:00:00.000Z",
+      status: s % 3 ? "fail" : "pass",
+      contaminated: false,
+    })),
     pending: [],
     pending_since: null,
     best: null,
@@ -67,8 +73,15 @@ interface Restore {
 }
 
 async function restore(mode: "store" | "heap", brokers: string, storeDir: string): Promise<Restore> {
-  const { stdout, stderr } = await sh(process.execPath, ["--expose-gc", "--import", "tsx", join(import.meta.dirname, "support", "selector-restore.ts"), mode, brokers, storeDir, String(PARTITIONS)], { maxBuffer: 1 << 24 });
-  const restored = stderr.split("\n").filter((l) => l.includes('"state restored"')).map((l) => JSON.parse(l) as { replayed: number; ms: number });
+  const { stdout, stderr } = await sh(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", join(import.meta.dirname, "support", "selector-restore.ts"), mode, brokers, storeDir, String(PARTITIONS)],
+    { maxBuffer: 1 << 24 },
+  );
+  const restored = stderr
+    .split("\n")
+    .filter((l) => l.includes('"state restored"'))
+    .map((l) => JSON.parse(l) as { replayed: number; ms: number });
   return { ...(JSON.parse(stdout.trim().split("\n").at(-1)!) as Restore), replayed: restored[0]?.replayed };
 }
 
@@ -107,7 +120,8 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     await t.close();
     await broker.stop();
   }
-  const line = (n: number, what: string, r: Restore) => `| ${n.toLocaleString("en")} | ${what} | ${r.replayed?.toLocaleString("en") ?? "all"} | ${(r.restoreMs / 1000).toFixed(1)} | ${(r.readyMs / 1000).toFixed(1)} | ${r.rssMiB} | ${r.rssAnonMiB} | ${r.heapMiB} |`;
+  const line = (n: number, what: string, r: Restore) =>
+    `| ${n.toLocaleString("en")} | ${what} | ${r.replayed?.toLocaleString("en") ?? "all"} | ${(r.restoreMs / 1000).toFixed(1)} | ${(r.readyMs / 1000).toFixed(1)} | ${r.rssMiB} | ${r.rssAnonMiB} | ${r.heapMiB} |`;
   const table = [
     `Selector state restore on Kafka (private broker, ${PARTITIONS} partitions, ~2 KB per state), one process per restore, 2-core machine shared with other work (1-min load average at the start: ${rows.map((r) => r.load.toFixed(1)).join(", ")}).`,
     "cold = empty store folder, the whole changelog; warm = the folder of the cold run after 1 % of the instructions changed (only the changelog since the checkpoint); in-memory = the former restore (every state decoded onto the heap).",
@@ -115,7 +129,11 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     "",
     "| instructions | restore | records replayed | restore s | process ready s | RSS MiB | RssAnon MiB | heap MiB |",
     "|---:|---|---:|---:|---:|---:|---:|---:|",
-    ...rows.flatMap((r) => [line(r.instructions, "cold (store)", r.cold), line(r.instructions, `warm (store, ${r.tail.toLocaleString("en")} new)`, r.warm), ...(r.heap ? [line(r.instructions, "in-memory (before)", r.heap)] : [])]),
+    ...rows.flatMap((r) => [
+      line(r.instructions, "cold (store)", r.cold),
+      line(r.instructions, `warm (store, ${r.tail.toLocaleString("en")} new)`, r.warm),
+      ...(r.heap ? [line(r.instructions, "in-memory (before)", r.heap)] : []),
+    ]),
   ].join("\n");
   return { table, data: rows };
 }

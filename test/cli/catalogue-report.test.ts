@@ -8,7 +8,11 @@ describe("catalogue vs cluster comparison", () => {
     expect(differences(spec, undefined)).toEqual(["missing"]);
     expect(differences(spec, { partitions: 12, retentionMs: -1, compacted: false })).toEqual([]);
     expect(differences(spec, { partitions: 24, retentionMs: -1, compacted: false })).toEqual([]);
-    expect(differences(spec, { partitions: 3, retentionMs: 604_800_000, compacted: true })).toEqual(["partitions 3 < 12", "retention 7d (want forever)", "compacted"]);
+    expect(differences(spec, { partitions: 3, retentionMs: 604_800_000, compacted: true })).toEqual([
+      "partitions 3 < 12",
+      "retention 7d (want forever)",
+      "compacted",
+    ]);
     expect(differences(TOPICS.seeds, { partitions: 6, retentionMs: -1, compacted: false })).toEqual(["not compacted"]);
   });
 

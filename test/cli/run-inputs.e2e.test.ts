@@ -13,7 +13,11 @@ async function refused(name: string, args: (here: string) => string[], env: Node
   mkdirSync(here);
   const before = readdirSync(here).sort();
   // LLM_BASE_URL points nowhere: a run that got past the checks would fail differently (or hang), not with the message.
-  const r = await spawnSca(["run", "--state", join(here, "state"), "--progress", "none", ...args(here)], { LLM_BASE_URL: "http://127.0.0.1:9/v1", LLM_MODEL: "none", ...env }).done;
+  const r = await spawnSca(["run", "--state", join(here, "state"), "--progress", "none", ...args(here)], {
+    LLM_BASE_URL: "http://127.0.0.1:9/v1",
+    LLM_MODEL: "none",
+    ...env,
+  }).done;
   return { ...r, before, after: readdirSync(here).sort() };
 }
 
@@ -37,7 +41,10 @@ describe("sca run refuses bad input before any work", () => {
   });
 
   it("an empty --seeds file", async () => {
-    const r = await refused("empty-seeds", (h) => (writeFileSync(join(h, "seeds.jsonl"), "\n\n"), ["--out", join(h, "out"), "--seeds", join(h, "seeds.jsonl")]));
+    const r = await refused(
+      "empty-seeds",
+      (h) => (writeFileSync(join(h, "seeds.jsonl"), "\n\n"), ["--out", join(h, "out"), "--seeds", join(h, "seeds.jsonl")]),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--seeds ".*seeds\.jsonl" holds no seed record/);
     expect(r.after).toEqual(["seeds.jsonl"]);

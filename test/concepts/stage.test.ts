@@ -70,14 +70,18 @@ describe("concepts stage (S→C) against a real HTTP server", () => {
     const transient = await stage.process(seed(6), ctx()).catch((e: unknown) => e);
     expect(transient).not.toBeInstanceOf(PoisonError);
     // The runner probes the server named here before deciding whether the record is to blame.
-    expect(transient).toMatchObject({ name: "DependencyUnavailableError", dependency: { name: "llm", target: `the LLM server at ${srv.url}` }, cause: { name: "LlmError", kind: "server_error" } });
+    expect(transient).toMatchObject({
+      name: "DependencyUnavailableError",
+      dependency: { name: "llm", target: `the LLM server at ${srv.url}` },
+      cause: { name: "LlmError", kind: "server_error" },
+    });
   });
 
   it("rejects an invalid input record as schema_invalid, naming the field", async () => {
     srv = await startScriptedServer({ respond: () => ({ text: GOOD.concepts(0) }) });
     const stage = await createStage({}, { kit: kit("concepts", srv.url) });
     // The runner decodes and validates the input once; the stage never sees an invalid one.
-    await expect(deadLetterOf(stage, { ...seed(7), id: "nope" })).resolves.toMatchObject({ reason: "schema_invalid", error: expect.stringContaining('id: ') });
+    await expect(deadLetterOf(stage, { ...seed(7), id: "nope" })).resolves.toMatchObject({ reason: "schema_invalid", error: expect.stringContaining("id: ") });
     expect(srv.requests).toHaveLength(0);
   });
 

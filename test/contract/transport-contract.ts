@@ -87,12 +87,20 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       await p.close();
 
       const c = await t.consumer({ groupId: group, topic: input, instanceId: "contract-0" });
-      await consumeUntil(c, (a) => a.length >= 6, 30_000, async (rs) => {
-        const first6 = rs.filter((r) => Number(r.offset) < 6);
-        if (!first6.length) return;
-        const last = Number(first6[first6.length - 1].offset);
-        await c.commit(first6.map((r) => rec(output, r.key!, `out-${r.value}`)), [{ topic: input, partition: 0, offset: String(last + 1) }]);
-      });
+      await consumeUntil(
+        c,
+        (a) => a.length >= 6,
+        30_000,
+        async (rs) => {
+          const first6 = rs.filter((r) => Number(r.offset) < 6);
+          if (!first6.length) return;
+          const last = Number(first6[first6.length - 1].offset);
+          await c.commit(
+            first6.map((r) => rec(output, r.key!, `out-${r.value}`)),
+            [{ topic: input, partition: 0, offset: String(last + 1) }],
+          );
+        },
+      );
       await c.close();
       await closeAll();
 
@@ -130,7 +138,11 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       const balanced = () => owned[0].size > 0 && owned[1].size > 0 && owned[0].size + owned[1].size === 4 && new Set([...owned[0], ...owned[1]]).size === 4;
       await waitFor(balanced, 60_000, () => `assignment ${[...owned[0]]} / ${[...owned[1]]}`);
       await members[1].close();
-      await waitFor(() => owned[0].size === 4, 60_000, () => `after leave: ${[...owned[0]]}`);
+      await waitFor(
+        () => owned[0].size === 4,
+        60_000,
+        () => `after leave: ${[...owned[0]]}`,
+      );
       await members[0].close();
     });
 
@@ -180,12 +192,20 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
         },
       });
       await p.send([rec(topic, "k", "a")]);
-      await waitFor(() => seen.length >= 1, 30_000, () => `seen ${seen}`);
+      await waitFor(
+        () => seen.length >= 1,
+        30_000,
+        () => `seen ${seen}`,
+      );
       await p.send([rec(topic, "k", "b")]);
       await new Promise((r) => setTimeout(r, 1500));
       expect(seen).toEqual(["a"]);
       c.resume([{ topic, partition: 0 }]);
-      await waitFor(() => seen.length >= 2, 30_000, () => `seen ${seen}`);
+      await waitFor(
+        () => seen.length >= 2,
+        30_000,
+        () => `seen ${seen}`,
+      );
       expect(seen).toEqual(["a", "b"]);
       await p.close();
       await c.close();
@@ -199,19 +219,37 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       const c = await t.consumer({ groupId: `g-${uid()}`, topic });
       const seen: string[] = [];
       const assigned = new Set<number>();
-      const starting = c.start({ onRecords: async (rs) => void seen.push(...rs.map((r) => r.value.toString())), onAssigned: (ps) => ps.forEach((x) => assigned.add(x.partition)) });
+      const starting = c.start({
+        onRecords: async (rs) => void seen.push(...rs.map((r) => r.value.toString())),
+        onAssigned: (ps) => ps.forEach((x) => assigned.add(x.partition)),
+      });
       // the runner's backpressure may pause and resume at any moment, before the consumer runs too
-      c.pause([{ topic, partition: 0 }, { topic, partition: 1 }]);
+      c.pause([
+        { topic, partition: 0 },
+        { topic, partition: 1 },
+      ]);
       c.resume([{ topic, partition: 1 }]);
       await starting;
-      await waitFor(() => assigned.size === 2, 60_000, () => `assigned ${[...assigned]}`);
+      await waitFor(
+        () => assigned.size === 2,
+        60_000,
+        () => `assigned ${[...assigned]}`,
+      );
       const p = await t.producer();
       await p.send([rec(topic, keyFor(0), "p0"), rec(topic, keyFor(1), "p1")]);
-      await waitFor(() => seen.includes("p1"), 30_000, () => `seen ${seen}`);
+      await waitFor(
+        () => seen.includes("p1"),
+        30_000,
+        () => `seen ${seen}`,
+      );
       await new Promise((r) => setTimeout(r, 1500));
       expect(seen).toEqual(["p1"]);
       c.resume([{ topic, partition: 0 }]);
-      await waitFor(() => seen.length >= 2, 30_000, () => `seen ${seen}`);
+      await waitFor(
+        () => seen.length >= 2,
+        30_000,
+        () => `seen ${seen}`,
+      );
       expect(seen).toEqual(["p1", "p0"]);
       await p.close();
       await c.close();
@@ -232,19 +270,35 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       });
       const a = await t.consumer({ groupId: group, topic, instanceId: `a-${uid()}` });
       await a.start(handlers(0));
-      await waitFor(() => owned[0].size === 2, 60_000, () => `a owns ${[...owned[0]]}`);
+      await waitFor(
+        () => owned[0].size === 2,
+        60_000,
+        () => `a owns ${[...owned[0]]}`,
+      );
       // the runner's backpressure: everything it owns is paused
       a.pause([0, 1].map((partition) => ({ topic, partition })));
       const b = await t.consumer({ groupId: group, topic, instanceId: `b-${uid()}` });
       await b.start(handlers(1));
-      await waitFor(() => owned[0].size === 1 && owned[1].size === 1, 60_000, () => `a owns ${[...owned[0]]}, b owns ${[...owned[1]]}`);
+      await waitFor(
+        () => owned[0].size === 1 && owned[1].size === 1,
+        60_000,
+        () => `a owns ${[...owned[0]]}, b owns ${[...owned[1]]}`,
+      );
       // ...and it lifts the pause from what it still owns; the revoked partition is no longer its to resume
       a.resume([...owned[0]].map((partition) => ({ topic, partition })));
       await b.close();
-      await waitFor(() => owned[0].size === 2, 60_000, () => `after b left, a owns ${[...owned[0]]}`);
+      await waitFor(
+        () => owned[0].size === 2,
+        60_000,
+        () => `after b left, a owns ${[...owned[0]]}`,
+      );
       const p = await t.producer();
       await p.send([rec(topic, keyFor(0), "p0"), rec(topic, keyFor(1), "p1")]);
-      await waitFor(() => seen.length >= 2, 30_000, () => `seen ${seen}`);
+      await waitFor(
+        () => seen.length >= 2,
+        30_000,
+        () => `seen ${seen}`,
+      );
       expect(seen.sort()).toEqual(["p0", "p1"]);
       await p.close();
       await a.close();
@@ -254,7 +308,10 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       const t = await connect();
       const topic = `ct-read-${uid()}`;
       const input = `ct-read-in-${uid()}`;
-      await t.admin().createTopics([{ name: topic, partitions: 2 }, { name: input, partitions: 1 }]);
+      await t.admin().createTopics([
+        { name: topic, partitions: 2 },
+        { name: input, partitions: 1 },
+      ]);
       const keyFor = (partition: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionFor(topic, k, 2, { next: 0 }) === partition)!;
       // Several fetches' worth per partition (a fetch takes up to 1 MB of one)...
       const big = (p: number, i: number) => rec(topic, keyFor(p), `${p}-${i}-`.padEnd(150_000, "x"));
@@ -265,15 +322,25 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       await p.close();
       const c = await t.consumer({ groupId: `g-${uid()}`, topic: input });
       await consumeUntil(c, (a) => a.length >= 1);
-      await c.commit([0, 1].map((part) => rec(topic, keyFor(part), `${part}-tx-`)), [{ topic: input, partition: 0, offset: "1" }]);
+      await c.commit(
+        [0, 1].map((part) => rec(topic, keyFor(part), `${part}-tx-`)),
+        [{ topic: input, partition: 0, offset: "1" }],
+      );
       await c.close();
 
       const read: string[] = [];
-      await t.readPartitions(topic, [{ topic, partition: 0, offset: "0" }, { topic, partition: 1, offset: "18" }], async (rs) => {
-        read.push(...rs.map((r) => `${r.partition}@${r.offset}:${r.value.toString().split("-").slice(0, 2).join("-")}`));
-        // a restore writing each batch to disk on a loaded machine
-        await new Promise((r) => setTimeout(r, 700));
-      });
+      await t.readPartitions(
+        topic,
+        [
+          { topic, partition: 0, offset: "0" },
+          { topic, partition: 1, offset: "18" },
+        ],
+        async (rs) => {
+          read.push(...rs.map((r) => `${r.partition}@${r.offset}:${r.value.toString().split("-").slice(0, 2).join("-")}`));
+          // a restore writing each batch to disk on a loaded machine
+          await new Promise((r) => setTimeout(r, 700));
+        },
+      );
       const expected = [...Array.from({ length: 20 }, (_, i) => `0@${i}:0-${i}`), "0@20:0-tx", "1@18:1-18", "1@19:1-19", "1@20:1-tx"];
       expect(read.sort()).toEqual(expected.sort());
     });
@@ -288,10 +355,18 @@ export function describeTransportContract(name: string, make: () => Promise<Tran
       const seen: string[] = [];
       let assigned = false;
       await c.start({ onRecords: async (rs) => void seen.push(...rs.map((r) => r.value.toString())), onAssigned: () => void (assigned = true) });
-      await waitFor(() => assigned, 60_000, () => "never assigned");
+      await waitFor(
+        () => assigned,
+        60_000,
+        () => "never assigned",
+      );
       await new Promise((r) => setTimeout(r, settle || 200));
       await p.send([rec(topic, "k", "new")]);
-      await waitFor(() => seen.length >= 1, 30_000, () => `seen ${seen}`);
+      await waitFor(
+        () => seen.length >= 1,
+        30_000,
+        () => `seen ${seen}`,
+      );
       expect(seen).toEqual(["new"]);
       await p.close();
       await c.close();

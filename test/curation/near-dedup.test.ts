@@ -38,7 +38,15 @@ describe("MinHash near-dedup against exact Jaccard", () => {
     }
     // Ids in a random order relative to the texts, so copies are as often older as newer than their originals.
     const ids = texts.map((_, i) => i + 1).sort(() => rand() - 0.5);
-    const pairs = texts.map((t, i) => pair({ n: ids[i], instruction: t, prose: `Answer number ${ids[i]} ${word()} ${word()} ${word()} ${word()} ${word()} ${word()}.`, code: `def fn_${ids[i]}(x):\n    return x + ${ids[i]}`, tests: `assert fn_${ids[i]}(0) == ${ids[i]}` }));
+    const pairs = texts.map((t, i) =>
+      pair({
+        n: ids[i],
+        instruction: t,
+        prose: `Answer number ${ids[i]} ${word()} ${word()} ${word()} ${word()} ${word()} ${word()}.`,
+        code: `def fn_${ids[i]}(x):\n    return x + ${ids[i]}`,
+        tests: `assert fn_${ids[i]}(0) == ${ids[i]}`,
+      }),
+    );
 
     const config = loadCurationConfig({ SCA_CURATION_SKIP: CURATION_RULES.filter((r) => r !== "near_instruction").join(",") });
     const index = new CurationIndex({ skip: config.skip, threshold: config.threshold, numPerm: config.numPerm, config: configDigest(config) });

@@ -140,51 +140,168 @@ export function fixedCases(): Case[] {
   if (words(longInstruction).length <= 200) throw new Error("fixture: the long instruction is not long");
   return [
     { spec: good(1, INSTRUCTION_A, PROSE_A, CODE_A, TESTS_A), fate: "kept" },
-    { spec: good(2, "Write a function clamp_value that limits a number to a range given by low and high bounds.", "Compare against both bounds.", "def clamp_value(x, low, high):\n    # TODO: check that low <= high\n    return max(low, min(x, high))", "assert clamp_value(5, 0, 3) == 3"), fate: "placeholder" },
-    { spec: good(3, "Write a function count_vowels that counts the vowels of a string, upper and lower case alike.", "Count membership in a set of vowels.", "def count_vowels(s):\n    return sum(c in 'aeiouAEIOU' for c in s)", "print(count_vowels('Hello'))"), fate: "no_assert" },
-    { spec: good(4, "Write a function is_leap_year that tells whether a Gregorian calendar year is a leap year.", "Divisible by four, except centuries not divisible by four hundred.", "def is_leap_year(y):\n    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)", "def test_leap():\n    assert is_leap_year(2000)\nimport math"), fate: "no_assert" },
-    { spec: { ...good(5, "Write a function reverse_words that reverses the order of the words of a sentence.", "Split, reverse, join.", "def reverse_words(s):\n    return ' '.join(reversed(s.split()))", "assert reverse_words('a b') == 'b a'"), tag: "" }, fate: "no_python_block" },
-    { spec: { ...good(6, "Write a function flatten_list that flattens a list of lists by one level into a single list.", "Use a nested comprehension.", "def flatten_list(xs):\n    return [y for x in xs for y in x]", "assert flatten_list([[1], [2, 3]]) == [1, 2, 3]"), separator: "</response>\n<tests>" }, fate: "bad_separator" },
-    { spec: good(7, "Write a function safe_divide that divides two numbers and returns None when the divisor is zero.", "Guard the zero divisor first.", "def safe_divide(a, b:\n    if b == 0\n        return None\n    return a / b", "assert safe_divide(1, 0) is None"), fate: "unparsable" },
-    { spec: good(8, longInstruction, "Merge after sorting.", "def merge_all(xs):\n    return sorted(xs)", "assert merge_all([2, 1]) == [1, 2]"), fate: "too_long" },
+    {
+      spec: good(
+        2,
+        "Write a function clamp_value that limits a number to a range given by low and high bounds.",
+        "Compare against both bounds.",
+        "def clamp_value(x, low, high):\n    # TODO: check that low <= high\n    return max(low, min(x, high))",
+        "assert clamp_value(5, 0, 3) == 3",
+      ),
+      fate: "placeholder",
+    },
+    {
+      spec: good(
+        3,
+        "Write a function count_vowels that counts the vowels of a string, upper and lower case alike.",
+        "Count membership in a set of vowels.",
+        "def count_vowels(s):\n    return sum(c in 'aeiouAEIOU' for c in s)",
+        "print(count_vowels('Hello'))",
+      ),
+      fate: "no_assert",
+    },
+    {
+      spec: good(
+        4,
+        "Write a function is_leap_year that tells whether a Gregorian calendar year is a leap year.",
+        "Divisible by four, except centuries not divisible by four hundred.",
+        "def is_leap_year(y):\n    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)",
+        "def test_leap():\n    assert is_leap_year(2000)\nimport math",
+      ),
+      fate: "no_assert",
+    },
+    {
+      spec: {
+        ...good(
+          5,
+          "Write a function reverse_words that reverses the order of the words of a sentence.",
+          "Split, reverse, join.",
+          "def reverse_words(s):\n    return ' '.join(reversed(s.split()))",
+          "assert reverse_words('a b') == 'b a'",
+        ),
+        tag: "",
+      },
+      fate: "no_python_block",
+    },
+    {
+      spec: {
+        ...good(
+          6,
+          "Write a function flatten_list that flattens a list of lists by one level into a single list.",
+          "Use a nested comprehension.",
+          "def flatten_list(xs):\n    return [y for x in xs for y in x]",
+          "assert flatten_list([[1], [2, 3]]) == [1, 2, 3]",
+        ),
+        separator: "</response>\n<tests>",
+      },
+      fate: "bad_separator",
+    },
+    {
+      spec: good(
+        7,
+        "Write a function safe_divide that divides two numbers and returns None when the divisor is zero.",
+        "Guard the zero divisor first.",
+        "def safe_divide(a, b:\n    if b == 0\n        return None\n    return a / b",
+        "assert safe_divide(1, 0) is None",
+      ),
+      fate: "unparsable",
+    },
+    {
+      spec: good(8, longInstruction, "Merge after sorting.", "def merge_all(xs):\n    return sorted(xs)", "assert merge_all([2, 1]) == [1, 2]"),
+      fate: "too_long",
+    },
     {
       // A's instruction up to whitespace, everything else its own.
-      spec: good(9, INSTRUCTION_A.replace(/ /g, "  ").replace("Return", "\nReturn"), "Regular expressions do the splitting here, one per line kind, tried in turn.", "import re\n\ndef read_ini(text):\n    return dict(re.findall(r'(\\w+)=(\\w+)', text))", 'assert read_ini("a=1") == {"a": "1"}'),
+      spec: good(
+        9,
+        INSTRUCTION_A.replace(/ /g, "  ").replace("Return", "\nReturn"),
+        "Regular expressions do the splitting here, one per line kind, tried in turn.",
+        "import re\n\ndef read_ini(text):\n    return dict(re.findall(r'(\\w+)=(\\w+)', text))",
+        'assert read_ini("a=1") == {"a": "1"}',
+      ),
       fate: "exact_instruction",
       duplicateOf: 1,
     },
     { spec: good(10, INSTRUCTION_B, PROSE_B, CODE_B, TESTS_B), fate: "kept" },
     {
       // B's response (up to whitespace) answering another question.
-      spec: good(11, "Given intervals of integers as start and end pairs, produce their union as a sorted list of disjoint intervals, joining intervals that merely touch as well.", PROSE_B.replace(/\. /g, ".  "), CODE_B, "assert merge_intervals([(1, 2), (3, 4)]) == [(1, 4)]"),
+      spec: good(
+        11,
+        "Given intervals of integers as start and end pairs, produce their union as a sorted list of disjoint intervals, joining intervals that merely touch as well.",
+        PROSE_B.replace(/\. /g, ".  "),
+        CODE_B,
+        "assert merge_intervals([(1, 2), (3, 4)]) == [(1, 4)]",
+      ),
       fate: "exact_response",
       duplicateOf: 10,
     },
     {
       // Defines parse_config again (another spelling of the same name set), otherwise unrelated.
-      spec: good(12, "Create a helper that turns a list of key=value strings into a dictionary, later keys overriding earlier ones.", "A dictionary comprehension over the split strings is enough.", "def parseConfig(pairs):\n    return dict(p.split('=', 1) for p in pairs)\n\ndef Parse_Config():\n    return {}", "assert parseConfig(['a=1']) == {'a': '1'}"),
+      spec: good(
+        12,
+        "Create a helper that turns a list of key=value strings into a dictionary, later keys overriding earlier ones.",
+        "A dictionary comprehension over the split strings is enough.",
+        "def parseConfig(pairs):\n    return dict(p.split('=', 1) for p in pairs)\n\ndef Parse_Config():\n    return {}",
+        "assert parseConfig(['a=1']) == {'a': '1'}",
+      ),
       fate: "same_names",
       duplicateOf: 1,
     },
     {
       // A's instruction with one word changed: a near-duplicate, not an exact one.
-      spec: good(13, INSTRUCTION_A.replace("ignore blank", "skip blank"), "A small state machine reads the text line by line and records where each key belongs.", "def load_ini(text):\n    sections = {}\n    current = None\n    for line in text.splitlines():\n        if line.startswith('['):\n            current = sections[line.strip('[]')] = {}\n        elif '=' in line:\n            k, v = line.split('=', 1)\n            current[k.strip()] = v.strip()\n    return sections", "assert load_ini('[s]\\na=1') == {'s': {'a': '1'}}"),
+      spec: good(
+        13,
+        INSTRUCTION_A.replace("ignore blank", "skip blank"),
+        "A small state machine reads the text line by line and records where each key belongs.",
+        "def load_ini(text):\n    sections = {}\n    current = None\n    for line in text.splitlines():\n        if line.startswith('['):\n            current = sections[line.strip('[]')] = {}\n        elif '=' in line:\n            k, v = line.split('=', 1)\n            current[k.strip()] = v.strip()\n    return sections",
+        "assert load_ini('[s]\\na=1') == {'s': {'a': '1'}}",
+      ),
       fate: "near_instruction",
       duplicateOf: 1,
     },
     {
       // B's response with its function renamed and one sentence more.
-      spec: good(14, "Combine overlapping ranges: take a list of (start, end) integer ranges and return the minimal list of ranges covering exactly the same integers, in ascending order.", `${PROSE_B} Touching ranges count as overlapping.`, CODE_B.replace(/merge_intervals/g, "combine_ranges"), "assert combine_ranges([(1, 3), (2, 6)]) == [(1, 6)]"),
+      spec: good(
+        14,
+        "Combine overlapping ranges: take a list of (start, end) integer ranges and return the minimal list of ranges covering exactly the same integers, in ascending order.",
+        `${PROSE_B} Touching ranges count as overlapping.`,
+        CODE_B.replace(/merge_intervals/g, "combine_ranges"),
+        "assert combine_ranges([(1, 3), (2, 6)]) == [(1, 6)]",
+      ),
       fate: "near_response",
       duplicateOf: 10,
     },
-    { spec: good(15, "Implement a least recently used cache class with get and put methods and a fixed capacity, evicting the entry used longest ago when it is full.", "An ordered dictionary keeps the keys in order of use: moving a key to the end on every access leaves the least recently used key at the front, where eviction takes it. Both operations run in constant time.", CODE_C, "c = LruCache(1)\nc.put('a', 1)\nc.put('b', 2)\nassert c.get('a') is None"), fate: "kept" },
     {
-      spec: good(16, "Design a container that remembers only the N most recently accessed key value entries and forgets the stalest one whenever a new entry would exceed N.", "Python's OrderedDict remembers insertion order; re-inserting on access turns that into recency order, so the oldest entry is always first in line to be discarded. Lookups of missing keys return a default instead of raising.", CODE_C_RENAMED, "s = RecentItemsStore(1)\ns.insert('x', 1)\nassert s.lookup('x') == 1"),
+      spec: good(
+        15,
+        "Implement a least recently used cache class with get and put methods and a fixed capacity, evicting the entry used longest ago when it is full.",
+        "An ordered dictionary keeps the keys in order of use: moving a key to the end on every access leaves the least recently used key at the front, where eviction takes it. Both operations run in constant time.",
+        CODE_C,
+        "c = LruCache(1)\nc.put('a', 1)\nc.put('b', 2)\nassert c.get('a') is None",
+      ),
+      fate: "kept",
+    },
+    {
+      spec: good(
+        16,
+        "Design a container that remembers only the N most recently accessed key value entries and forgets the stalest one whenever a new entry would exceed N.",
+        "Python's OrderedDict remembers insertion order; re-inserting on access turns that into recency order, so the oldest entry is always first in line to be discarded. Lookups of missing keys return a default instead of raising.",
+        CODE_C_RENAMED,
+        "s = RecentItemsStore(1)\ns.insert('x', 1)\nassert s.lookup('x') == 1",
+      ),
       fate: "near_code",
       duplicateOf: 15,
     },
-    { spec: good(17, "Sort it.", "Use sorted to return a new sorted list from any iterable of comparable values.", "def sort_it(xs):\n    return sorted(xs)", "assert sort_it([2, 1]) == [1, 2]"), fate: "too_short" },
+    {
+      spec: good(
+        17,
+        "Sort it.",
+        "Use sorted to return a new sorted list from any iterable of comparable values.",
+        "def sort_it(xs):\n    return sorted(xs)",
+        "assert sort_it([2, 1]) == [1, 2]",
+      ),
+      fate: "too_short",
+    },
   ];
 }
 
@@ -199,6 +316,12 @@ export function fillerSpecs(count: number, from: number): PairSpec[] {
   const text = (n: number) => Array.from({ length: n }, word).join(" ");
   return Array.from({ length: count }, (_, i) => {
     const n = from + i;
-    return { n, instruction: `Implement fn_${n}: ${text(30)}.`, prose: text(40), code: `def fn_${n}(x):\n    return x + ${n}`, tests: `assert fn_${n}(1) == ${n + 1}` };
+    return {
+      n,
+      instruction: `Implement fn_${n}: ${text(30)}.`,
+      prose: text(40),
+      code: `def fn_${n}(x):\n    return x + ${n}`,
+      tests: `assert fn_${n}(1) == ${n + 1}`,
+    };
   });
 }

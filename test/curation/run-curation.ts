@@ -24,8 +24,18 @@ export async function runCuration(
   const registry = opts.registry ?? new Registry();
   const stage = await createStage(opts.env ?? {}, { transport: t, codec, log: silent, registry });
   // A delay per pair stretches the run so that a kill lands in the middle of it.
-  const paced: StageDef = opts.delayMs ? { ...(stage as StageDef), process: async (v, ctx) => (await new Promise((r) => setTimeout(r, opts.delayMs)), stage.process(v as never, ctx)) } : (stage as StageDef);
-  const runner = new StageRunner({ transport: t, codec, stage: paced, registry, log: silent, commitIntervalMs: 10, maxCommitRecords: opts.maxCommitRecords ?? 1000 });
+  const paced: StageDef = opts.delayMs
+    ? { ...(stage as StageDef), process: async (v, ctx) => (await new Promise((r) => setTimeout(r, opts.delayMs)), stage.process(v as never, ctx)) }
+    : (stage as StageDef);
+  const runner = new StageRunner({
+    transport: t,
+    codec,
+    stage: paced,
+    registry,
+    log: silent,
+    commitIntervalMs: 10,
+    maxCommitRecords: opts.maxCommitRecords ?? 1000,
+  });
   await runner.start();
   const admin = t.admin();
   for (;;) {

@@ -34,7 +34,9 @@ function stream(fillers = 0): SelectedPair[] {
 async function produce(t: EmbeddedTransport, pairs: SelectedPair[]): Promise<void> {
   const p = await t.producer();
   for (let i = 0; i < pairs.length; i += 200) {
-    await p.send(await Promise.all(pairs.slice(i, i + 200).map(async (x) => ({ topic: "selected", key: x.instruction_id, value: await codec.encode("selected", x) }))));
+    await p.send(
+      await Promise.all(pairs.slice(i, i + 200).map(async (x) => ({ topic: "selected", key: x.instruction_id, value: await codec.encode("selected", x) }))),
+    );
   }
 }
 
@@ -44,8 +46,13 @@ async function outcome(t: EmbeddedTransport) {
   const records: DatasetSample[] = [];
   await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
   const fates = Object.fromEntries([...states.values()].map((s) => [s.instruction_id, s.status === "dropped" ? s.rule : s.status]));
-  const exported = materialize([], records).map((r) => r.instruction_id).sort();
-  const compacted = compact(records).filter((r) => !r.retracted).map((r) => r.instruction_id).sort();
+  const exported = materialize([], records)
+    .map((r) => r.instruction_id)
+    .sort();
+  const compacted = compact(records)
+    .filter((r) => !r.retracted)
+    .map((r) => r.instruction_id)
+    .sort();
   return { states: [...states.values()], fates, exported, compacted };
 }
 
@@ -59,13 +66,18 @@ describe("curation stage on the embedded log", () => {
     await runCuration(t, { registry });
     const first = await outcome(t);
     expect(first.fates).toEqual({ ...expectedFates, [idOf(0)]: "retracted" });
-    const kept = cases.filter((c) => c.fate === "kept").map((c) => idOf(c.spec.n)).sort();
+    const kept = cases
+      .filter((c) => c.fate === "kept")
+      .map((c) => idOf(c.spec.n))
+      .sort();
     expect(first.exported).toEqual(kept);
     expect(first.compacted).toEqual(kept);
     const funnel = curationFunnel(first.states);
     expect(funnel).toMatchObject({ kept: kept.length, retracted: 1, dropped: expectedDrops });
     // The displaced pair (10) was dropped once as exact_instruction before the retraction brought it back.
-    const counted = Object.fromEntries((await registry.getSingleMetric("sca_curation_dropped_total")!.get()).values.filter((v) => v.value > 0).map((v) => [v.labels.rule, v.value]));
+    const counted = Object.fromEntries(
+      (await registry.getSingleMetric("sca_curation_dropped_total")!.get()).values.filter((v) => v.value > 0).map((v) => [v.labels.rule, v.value]),
+    );
     expect(counted).toEqual({ ...expectedDrops, exact_instruction: expectedDrops.exact_instruction + 1 });
 
     await t.admin().setGroupOffsets("curation", [{ topic: "selected", partition: 0, offset: "0" }]);
@@ -75,7 +87,9 @@ describe("curation stage on the embedded log", () => {
     expect(replayed.fates).toEqual(first.fates);
     expect(replayed.exported).toEqual(first.exported);
     // The log is re-enacted: the late duplicate displaces its twin again until its retraction comes again.
-    const recounted = Object.fromEntries((await again.getSingleMetric("sca_curation_dropped_total")!.get()).values.filter((v) => v.value > 0).map((v) => [v.labels.rule, v.value]));
+    const recounted = Object.fromEntries(
+      (await again.getSingleMetric("sca_curation_dropped_total")!.get()).values.filter((v) => v.value > 0).map((v) => [v.labels.rule, v.value]),
+    );
     expect(recounted).toEqual({ exact_instruction: 1 });
     await t.close();
   });

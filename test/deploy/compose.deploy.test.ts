@@ -38,7 +38,10 @@ describe("docker-compose.yml", () => {
   it("sets only environment variables the code reads", () => {
     const read = envVarsReadByCode();
     for (const [name, s] of Object.entries(services).filter(([, s]) => isSca(s)))
-      expect(Object.keys(s.environment).filter((v) => !read.has(v) && v !== "DOCKER_HOST"), name).toEqual([]);
+      expect(
+        Object.keys(s.environment).filter((v) => !read.has(v) && v !== "DOCKER_HOST"),
+        name,
+      ).toEqual([]);
   });
 
   it("gives vLLM the GPUs from .env and the stages its URL", () => {

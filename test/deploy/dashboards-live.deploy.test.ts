@@ -17,7 +17,8 @@ const EXPECTED_EMPTY: Record<string, string> = {
   "sca-inference/vLLM KV cache usage": NO_VLLM,
   "sca-inference/vLLM tokens per second": NO_VLLM,
   "sca-inference/vLLM time to first token (p95)": NO_VLLM,
-  "sca-quality/Reward-hacking attempts per model": "no scripted response tries to forge its completion; test/sandbox/verdicts.sandbox.test.ts counts one that does",
+  "sca-quality/Reward-hacking attempts per model":
+    "no scripted response tries to forge its completion; test/sandbox/verdicts.sandbox.test.ts counts one that does",
 };
 
 describe("dashboards against a live `sca run` scraped by Prometheus", () => {

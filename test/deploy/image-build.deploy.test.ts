@@ -46,14 +46,43 @@ describe("application image, built from the Dockerfile", () => {
     expect(docker("run", "--rm", "--entrypoint", "ls", TAG, "node_modules/@node-llama-cpp").trim().split(/\s+/)).toEqual([`linux-${process.arch}`]);
     const model = await installedModelPath();
     const port = await freePort();
-    const id = docker("run", "-d", "--network", "host", "-v", `${model}:/models/model.gguf:ro`, "-e", "SCA_MODEL_PATH=/models/model.gguf", TAG, "model", "serve", "--host", "127.0.0.1", "--port", String(port), "--sequences", "1", "--context-size", "1024").trim();
+    const id = docker(
+      "run",
+      "-d",
+      "--network",
+      "host",
+      "-v",
+      `${model}:/models/model.gguf:ro`,
+      "-e",
+      "SCA_MODEL_PATH=/models/model.gguf",
+      TAG,
+      "model",
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--sequences",
+      "1",
+      "--context-size",
+      "1024",
+    ).trim();
     try {
       const deadline = Date.now() + 120_000;
-      while (!(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline) throw new Error(`model server in the image not healthy in 120 s:\n${logsOf(id).slice(-2000)}`);
         await sleep(250);
       }
-      const res = await fetch(`http://127.0.0.1:${port}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "def add(a, b):\n    return", max_tokens: 8, temperature: 0, seed: 1 }) });
+      const res = await fetch(`http://127.0.0.1:${port}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ prompt: "def add(a, b):\n    return", max_tokens: 8, temperature: 0, seed: 1 }),
+      });
       const body = (await res.json()) as { choices: Array<{ text: string; finish_reason: string }>; usage: { completion_tokens: number } };
       expect(res.status, JSON.stringify(body)).toBe(200);
       expect(body.choices[0].text.length).toBeGreaterThan(0);
@@ -85,17 +114,37 @@ describe("application image, built from the Dockerfile", () => {
       const n = 200;
       const producer = await t.producer();
       const codec = itemCodec();
-      await producer.send(await Promise.all(Array.from({ length: n }, async (_, i) => ({ topic: input, key: `item-${i}`, value: await codec.encode(input, item(i)) }))));
+      await producer.send(
+        await Promise.all(Array.from({ length: n }, async (_, i) => ({ topic: input, key: `item-${i}`, value: await codec.encode(input, item(i)) }))),
+      );
       await producer.close();
 
       const port = await freePort();
       // The stage module is the runtime tests' no-op one, mounted where its imports of services/ resolve.
       container = docker(
-        "run", "-d", "--network", "host",
-        "-v", `${ROOT}/test/runtime/support:/app/test/runtime/support:ro`,
-        "-e", `NOOP_PREFIX=${prefix}`, "-e", "SCHEMA_REGISTRY_URL=",
-        TAG, "service", "s0", "--stage-module", "test/runtime/support/noop-stage.ts",
-        "--transport", "kafka", "--brokers", kafkaBrokers().join(","), "--metrics-port", String(port), "--instance-id", prefix,
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "-v",
+        `${ROOT}/test/runtime/support:/app/test/runtime/support:ro`,
+        "-e",
+        `NOOP_PREFIX=${prefix}`,
+        "-e",
+        "SCHEMA_REGISTRY_URL=",
+        TAG,
+        "service",
+        "s0",
+        "--stage-module",
+        "test/runtime/support/noop-stage.ts",
+        "--transport",
+        "kafka",
+        "--brokers",
+        kafkaBrokers().join(","),
+        "--metrics-port",
+        String(port),
+        "--instance-id",
+        prefix,
       ).trim();
 
       const seen = new Set<string>();
@@ -109,7 +158,10 @@ describe("application image, built from the Dockerfile", () => {
       let ready = false;
       while (seen.size < n || !ready) {
         if (Date.now() > deadline) throw new Error(`image service: ${seen.size} of ${n} records out, ready=${ready}; logs:\n${logsOf(container).slice(-3000)}`);
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         await sleep(200);
       }
       await sink.close();

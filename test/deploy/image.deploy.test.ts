@@ -9,16 +9,22 @@ import { ROOT, serviceSources } from "./repo.ts";
  * `npm install --omit=dev` leaves out, and who it runs as. image-build.deploy.test.ts builds and runs it.
  */
 const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
-const ignored = readFileSync(join(ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+const ignored = readFileSync(join(ROOT, ".dockerignore"), "utf8")
+  .split("\n")
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith("#"));
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
 
 /** Runtime sources the image holds: services, schemas, bin. */
 function imageSources(): Array<[string, string]> {
-  const extra = ["schemas/common.ts", "schemas/records.ts", "schemas/topics.ts", "schemas/index.ts", "schemas/json-schema.ts", "bin/sca.js"].filter((f) => existsSync(join(ROOT, f)));
+  const extra = ["schemas/common.ts", "schemas/records.ts", "schemas/topics.ts", "schemas/index.ts", "schemas/json-schema.ts", "bin/sca.js"].filter((f) =>
+    existsSync(join(ROOT, f)),
+  );
   return [...serviceSources(), ...extra.map((f) => [f, readFileSync(join(ROOT, f), "utf8")] as [string, string])];
 }
 
-const specifiers = (text: string) => [...text.matchAll(/(?:^|\s)(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)].map((m) => m[1] ?? m[2]);
+const specifiers = (text: string) =>
+  [...text.matchAll(/(?:^|\s)(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)].map((m) => m[1] ?? m[2]);
 
 describe("application image (Dockerfile)", () => {
   it("is multi-stage, runs as a non-root user, with sca as entrypoint", () => {

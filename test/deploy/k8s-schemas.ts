@@ -86,7 +86,8 @@ export function strictValidate(obj: Record<string, unknown>): string[] {
   for (const s of seen) {
     // A map (labels, data, limits) is enumerated; an object the schema leaves opaque is never read.
     if (s.enumerated || s.read.size === 0) continue;
-    for (const key of Object.keys(s.target)) if (!s.read.has(key)) unknown.push(`${name}: unknown field ${s.path}.${key}`.replace(": unknown field .", ": unknown field "));
+    for (const key of Object.keys(s.target))
+      if (!s.read.has(key)) unknown.push(`${name}: unknown field ${s.path}.${key}`.replace(": unknown field .", ": unknown field "));
   }
   return unknown;
 }

@@ -42,9 +42,19 @@ describe("k8s", () => {
   });
 
   it("the strict validator rejects a misspelt field and a wrong type (it can fail)", () => {
-    const bad = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" }, spec: { selector: {}, template: { spec: { containers: [{ name: "a", image: "b", livenesProbe: {} }] } } } };
+    const bad = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "x" },
+      spec: { selector: {}, template: { spec: { containers: [{ name: "a", image: "b", livenesProbe: {} }] } } },
+    };
     expect(strictValidate(bad)).toEqual(["Deployment/x: unknown field spec.template.spec.containers[0].livenesProbe"]);
-    const wrong = { apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "y" }, spec: { scaleTargetRef: { name: "y" }, triggers: [{ type: "kafka", metadata: { lagThreshold: 5 } }] } };
+    const wrong = {
+      apiVersion: "keda.sh/v1alpha1",
+      kind: "ScaledObject",
+      metadata: { name: "y" },
+      spec: { scaleTargetRef: { name: "y" }, triggers: [{ type: "kafka", metadata: { lagThreshold: 5 } }] },
+    };
     expect(strictValidate(wrong).join()).toMatch(/lagThreshold must be string/);
     expect(strictValidate({ apiVersion: "example.com/v1", kind: "Thing", metadata: { name: "z" } }).join()).toMatch(/no schema/);
   });
@@ -74,14 +84,21 @@ describe("k8s", () => {
           expect(c.readinessProbe.httpGet.path).toBe("/readyz");
           expect(d.spec.template.metadata.annotations["prometheus.io/scrape"]).toBe("true");
           const sel = d.spec.selector.matchLabels;
-          expect(pdbs.some((p) => Object.entries(p.spec.selector.matchLabels).every(([k, v]) => sel[k] === v)), `PDB for ${d.metadata.name}`).toBe(true);
+          expect(
+            pdbs.some((p) => Object.entries(p.spec.selector.matchLabels).every(([k, v]) => sel[k] === v)),
+            `PDB for ${d.metadata.name}`,
+          ).toBe(true);
         }
       }
     });
 
     it("runs only real `sca` commands in containers of the sca image", async () => {
       const users = [...byKind(objs, "Deployment"), ...byKind(objs, "Job"), ...byKind(objs, "StatefulSet")];
-      const commands = users.flatMap((o) => containers(o).filter(isScaImage).map((c) => [o.metadata.name, c.args as string[]] as const));
+      const commands = users.flatMap((o) =>
+        containers(o)
+          .filter(isScaImage)
+          .map((c) => [o.metadata.name, c.args as string[]] as const),
+      );
       expect(commands.length).toBeGreaterThanOrEqual(7);
       for (const [name, args] of commands) expect(await problemWith(args), `${name}: sca ${args.join(" ")}`).toBeUndefined();
     });
@@ -112,13 +129,22 @@ describe("k8s", () => {
       const set = new Set([...Object.keys(config.data), ...Object.keys(secret.data)]);
       for (const o of [...byKind(objs, "Deployment"), ...byKind(objs, "Job")])
         for (const c of containers(o).filter(isScaImage)) for (const e of c.env ?? []) set.add(e.name);
-      expect([...set].filter((v) => !read.has(v)), "set but read by no code").toEqual([]);
+      expect(
+        [...set].filter((v) => !read.has(v)),
+        "set but read by no code",
+      ).toEqual([]);
       expect([...read].filter((v) => !set.has(v) && !(v in NOT_DEPLOYED)).sort(), "read by the code but not deployed").toEqual([]);
     });
 
     it("scales each LLM stage, the verdicts stage and the selector on its consumer-group lag, within its topic's partitions", () => {
       const scaled = byKind(objs, "ScaledObject").filter((s) => s.spec.triggers.some((t: Obj) => t.type === "kafka"));
-      expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual(["sca-concepts", "sca-instructions", "sca-responses", "sca-selector", "sca-verdicts"]);
+      expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual([
+        "sca-concepts",
+        "sca-instructions",
+        "sca-responses",
+        "sca-selector",
+        "sca-verdicts",
+      ]);
       const config = byKind(objs, "ConfigMap").find((c) => c.metadata.name.startsWith("sca-config"))!;
       const deployments = names("Deployment");
       for (const s of scaled) {

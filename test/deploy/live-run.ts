@@ -38,8 +38,15 @@ async function busyLlm(upstream: ScriptedServer): Promise<ScriptedServer> {
       attempts.set(prompt, n);
       const exhaust = prompt.trimEnd().endsWith("### Concepts") && prompt.includes("def two_pass(") && n <= 2;
       if (exhaust || req.seq % 7 === 3) return { status: 429, body: JSON.stringify({ error: { message: "busy" } }), headers: { "retry-after": "0" } };
-      const res = await fetch(`${upstream.url}${req.path.replace(/^\/v1/, "")}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(req.body) });
-      const body = (await res.json()) as { choices: Array<{ text: string; finish_reason: string }>; usage: { prompt_tokens: number; completion_tokens: number } };
+      const res = await fetch(`${upstream.url}${req.path.replace(/^\/v1/, "")}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(req.body),
+      });
+      const body = (await res.json()) as {
+        choices: Array<{ text: string; finish_reason: string }>;
+        usage: { prompt_tokens: number; completion_tokens: number };
+      };
       return { texts: body.choices.map((c) => c.text), finish_reason: body.choices[0]?.finish_reason, usage: body.usage };
     },
   });
@@ -93,7 +100,12 @@ export async function liveRun(seedNames: string[], timeoutMs: number): Promise<L
     llm = await startScriptedLlm({ delayMs: 1_000 });
     front = await busyLlm(llm);
     const seedsFile = join(dir, "seeds.jsonl");
-    writeFileSync(seedsFile, seedsFor(seedNames).map((s) => JSON.stringify(s)).join("\n") + "\n");
+    writeFileSync(
+      seedsFile,
+      seedsFor(seedNames)
+        .map((s) => JSON.stringify(s))
+        .join("\n") + "\n",
+    );
 
     // The shipped rules, with this machine's one target instead of compose's service names.
     const [metricsPort, promPort] = [await freePort(), await freePort()];
@@ -105,15 +117,51 @@ export async function liveRun(seedNames: string[], timeoutMs: number): Promise<L
     writeFileSync(join(dir, "prometheus.yml"), stringify(config));
     run(PROMTOOL_BIN, ["check", "config", join(dir, "prometheus.yml")]);
     let promLog = "";
-    prometheus = spawn(PROMETHEUS_BIN, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ["ignore", "ignore", "pipe"] });
+    prometheus = spawn(
+      PROMETHEUS_BIN,
+      [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
     prometheus.stderr!.on("data", (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4_000)));
     const prometheusUrl = `http://127.0.0.1:${promPort}`;
-    await waitFor("prometheus", 60_000, async () => (await fetch(`${prometheusUrl}/-/ready`)).ok, () => (prometheus!.exitCode !== null ? `exited (${prometheus!.exitCode}): ${promLog}` : undefined));
+    await waitFor(
+      "prometheus",
+      60_000,
+      async () => (await fetch(`${prometheusUrl}/-/ready`)).ok,
+      () => (prometheus!.exitCode !== null ? `exited (${prometheus!.exitCode}): ${promLog}` : undefined),
+    );
 
     const startedAt = Date.now() / 1000;
     let stdout = "";
     sca = spawnTs(
-      [join(ROOT, "bin", "sca.js"), "run", "--seeds", seedsFile, "--limit", "100", "--samples", String(SAMPLES), "--state", join(dir, "state"), "--out", join(dir, "out"), "--llm-base-url", front.url, "--llm-model", "scripted", "--sandbox", "bwrap", "--sandbox-timeout", "5", "--straggler-timeout-ms", "5000", "--progress", "none", "--metrics-port", String(metricsPort)],
+      [
+        join(ROOT, "bin", "sca.js"),
+        "run",
+        "--seeds",
+        seedsFile,
+        "--limit",
+        "100",
+        "--samples",
+        String(SAMPLES),
+        "--state",
+        join(dir, "state"),
+        "--out",
+        join(dir, "out"),
+        "--llm-base-url",
+        front.url,
+        "--llm-model",
+        "scripted",
+        "--sandbox",
+        "bwrap",
+        "--sandbox-timeout",
+        "5",
+        "--straggler-timeout-ms",
+        "5000",
+        "--progress",
+        "none",
+        "--metrics-port",
+        String(metricsPort),
+      ],
       { ...process.env, LLM_MAX_ATTEMPTS: "2", LLM_RETRY_BASE_MS: "50", LLM_RETRY_MAX_MS: "200", SCA_SINK_FLUSH_MS: "500", LOG_LEVEL: "warn" },
       (line) => (stdout += `${line}\n`),
     );
@@ -147,7 +195,11 @@ export async function liveRun(seedNames: string[], timeoutMs: number): Promise<L
       async query(expr, range) {
         const params = new URLSearchParams({ query: expr, ...(range ? { start: String(range.start), end: String(range.end), step: String(range.step) } : {}) });
         const res = await fetch(`${prometheusUrl}/api/v1/${range ? "query_range" : "query"}?${params}`);
-        const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }> } };
+        const body = (await res.json()) as {
+          status: string;
+          error?: string;
+          data: { result: Array<{ metric: Record<string, string>; values?: Array<[number, string]>; value?: [number, string] }> };
+        };
         if (body.status !== "success") throw new Error(`prometheus rejected ${expr}: ${body.error}`);
         return body.data.result.map((r) => ({ metric: r.metric, values: r.values ?? (r.value ? [r.value] : []) }));
       },

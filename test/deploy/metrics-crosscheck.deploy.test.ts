@@ -12,8 +12,7 @@ type Obj = Record<string, any>;
 /** Metric families the code defines with prom-client, by kind. */
 function definedMetrics(): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [, text] of serviceSources())
-    for (const m of text.matchAll(/new (Counter|Gauge|Histogram|Summary)\(\{\s*name:\s*"([^"]+)"/g)) out.set(m[2], m[1]);
+  for (const [, text] of serviceSources()) for (const m of text.matchAll(/new (Counter|Gauge|Histogram|Summary)\(\{\s*name:\s*"([^"]+)"/g)) out.set(m[2], m[1]);
   return out;
 }
 
@@ -42,7 +41,8 @@ function uses(): Use[] {
     for (const doc of parseAllDocuments(kustomize(join(ROOT, "k8s", "overlays", overlay)))) {
       const o = doc.toJS() as Obj;
       if (o.kind !== "ScaledObject") continue;
-      for (const t of o.spec.triggers) if (t.type === "prometheus") out.push({ where: `k8s/${overlay} ScaledObject ${o.metadata.name}`, expr: t.metadata.query });
+      for (const t of o.spec.triggers)
+        if (t.type === "prometheus") out.push({ where: `k8s/${overlay} ScaledObject ${o.metadata.name}`, expr: t.metadata.query });
     }
   return out;
 }
@@ -53,7 +53,11 @@ describe("metric names", () => {
     const families = new Set([...defined.keys(), ...(await defaultMetrics()), "up"]);
     const all = uses();
     expect(all.length).toBeGreaterThan(40);
-    const missing = all.flatMap((u) => metricsIn(u.expr).filter((m) => !m.startsWith("vllm:") && !families.has(familyOf(m, families))).map((m) => `${u.where}: ${m}`));
+    const missing = all.flatMap((u) =>
+      metricsIn(u.expr)
+        .filter((m) => !m.startsWith("vllm:") && !families.has(familyOf(m, families)))
+        .map((m) => `${u.where}: ${m}`),
+    );
     expect(missing).toEqual([]);
     expect(all.some((u) => u.expr.includes("vllm:num_requests_waiting"))).toBe(true);
   });

@@ -32,18 +32,29 @@ describe("docker run flags of a Deployment's pod", () => {
   it("reproduces runtime, user, capabilities, privilege escalation, read-only root, seccomp, volumes, env and memory", () => {
     const { flags, secretValues } = podDockerFlags(objs(), "d", (k) => `v-${k}`);
     expect(flags).toEqual([
-      "--runtime", "runsc",
-      "--user", "0:0",
-      "--cap-drop", "ALL",
-      "--cap-add", "SETUID",
-      "--security-opt", "no-new-privileges",
+      "--runtime",
+      "runsc",
+      "--user",
+      "0:0",
+      "--cap-drop",
+      "ALL",
+      "--cap-add",
+      "SETUID",
+      "--security-opt",
+      "no-new-privileges",
       "--read-only",
-      "--security-opt", "seccomp=unconfined",
-      "--tmpfs", "/tmp:rw,exec,mode=0777,size=512m",
-      "--env", "A=1",
-      "--env", "KEY=v-KEY",
-      "--env", "B=2",
-      "--memory", "6g",
+      "--security-opt",
+      "seccomp=unconfined",
+      "--tmpfs",
+      "/tmp:rw,exec,mode=0777,size=512m",
+      "--env",
+      "A=1",
+      "--env",
+      "KEY=v-KEY",
+      "--env",
+      "B=2",
+      "--memory",
+      "6g",
     ]);
     expect(secretValues).toEqual(["v-KEY"]);
   });
@@ -56,16 +67,64 @@ describe("docker run flags of a Deployment's pod", () => {
     const { flags } = podDockerFlags(objs(withVolumes), "d", String, { emptyDirs: { state: "/host/state" } });
     expect(flags.join(" ")).toContain("--tmpfs /tmp:rw,exec,mode=0777,size=512m --volume /host/state:/var/lib/sca --tmpfs /data/extra:ro,mode=0755 --env");
     expect(() => podDockerFlags(objs(withVolumes), "d", String, { emptyDirs: { tmp: "/host/tmp" } })).toThrow(/memory emptyDir/);
-    expect(() => podDockerFlags(objs((p) => (withVolumes(p), (p.volumes[2].configMap.optional = false))), "d", String)).toThrow(/not an emptyDir/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (withVolumes(p), (p.volumes[2].configMap.optional = false))),
+        "d",
+        String,
+      ),
+    ).toThrow(/not an emptyDir/);
   });
 
   it("refuses what it cannot reproduce, so that no manifest change escapes the test", () => {
-    expect(() => podDockerFlags(objs((p) => (p.securityContext.fsGroup = 1)), "d", String)).toThrow(/fsGroup/);
-    expect(() => podDockerFlags(objs((p) => (p.hostNetwork = true)), "d", String)).toThrow(/hostNetwork/);
-    expect(() => podDockerFlags(objs((p) => (p.containers[0].command = ["sh"])), "d", String)).toThrow(/command/);
-    expect(() => podDockerFlags(objs((p) => (p.containers[0].securityContext.privileged = true)), "d", String)).toThrow(/privileged/);
-    expect(() => podDockerFlags(objs((p) => (p.volumes[0] = { name: "tmp", hostPath: { path: "/x" } })), "d", String)).toThrow(/not an emptyDir/);
-    expect(() => podDockerFlags(objs((p) => (p.securityContext.seccompProfile = { type: "Localhost" })), "d", String)).toThrow(/seccomp Localhost/);
-    expect(() => podDockerFlags(objs((p) => Object.assign(p.securityContext, { runAsNonRoot: true })), "d", String)).toThrow(/runAsNonRoot/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (p.securityContext.fsGroup = 1)),
+        "d",
+        String,
+      ),
+    ).toThrow(/fsGroup/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (p.hostNetwork = true)),
+        "d",
+        String,
+      ),
+    ).toThrow(/hostNetwork/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (p.containers[0].command = ["sh"])),
+        "d",
+        String,
+      ),
+    ).toThrow(/command/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (p.containers[0].securityContext.privileged = true)),
+        "d",
+        String,
+      ),
+    ).toThrow(/privileged/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (p.volumes[0] = { name: "tmp", hostPath: { path: "/x" } })),
+        "d",
+        String,
+      ),
+    ).toThrow(/not an emptyDir/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => (p.securityContext.seccompProfile = { type: "Localhost" })),
+        "d",
+        String,
+      ),
+    ).toThrow(/seccomp Localhost/);
+    expect(() =>
+      podDockerFlags(
+        objs((p) => Object.assign(p.securityContext, { runAsNonRoot: true })),
+        "d",
+        String,
+      ),
+    ).toThrow(/runAsNonRoot/);
   });
 });

@@ -20,7 +20,9 @@ describe("Prometheus and Grafana configuration", () => {
   it("scrapes every stage service of docker-compose.yml and vLLM", () => {
     const prom = parse(readFileSync(join(promDir, "prometheus.yml"), "utf8")) as { scrape_configs: Array<Record<string, any>> };
     const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as { services: Record<string, { command?: string[] }> };
-    const stages = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === "service").map(([name]) => name);
+    const stages = Object.entries(compose.services)
+      .filter(([, s]) => s.command?.[0] === "service")
+      .map(([name]) => name);
     const sca = prom.scrape_configs.find((c) => c.job_name === "sca")!;
     expect([...sca.dns_sd_configs[0].names].sort()).toEqual(stages.sort());
     const vllm = prom.scrape_configs.find((c) => c.job_name === "vllm")!;
@@ -29,9 +31,15 @@ describe("Prometheus and Grafana configuration", () => {
 
   it("provisions the dashboards that observability/grafana/dashboards.ts defines, unchanged", () => {
     expect(DASHBOARDS.map((d) => d.uid).sort()).toEqual(["sca-inference", "sca-pipeline", "sca-quality", "sca-sandbox"]);
-    for (const d of DASHBOARDS) expect(readFileSync(join(dashboardsDir, `${d.uid}.json`), "utf8"), `${d.uid}.json: regenerate with node --import tsx observability/grafana/dashboards.ts`).toBe(renderDashboard(d));
+    for (const d of DASHBOARDS)
+      expect(
+        readFileSync(join(dashboardsDir, `${d.uid}.json`), "utf8"),
+        `${d.uid}.json: regenerate with node --import tsx observability/grafana/dashboards.ts`,
+      ).toBe(renderDashboard(d));
     const ds = parse(readFileSync(join(ROOT, "observability", "grafana", "provisioning", "datasources", "prometheus.yml"), "utf8"));
-    const uids = new Set(DASHBOARDS.flatMap((d) => (JSON.parse(renderDashboard(d)).panels as Array<{ datasource: { uid: string } }>).map((p) => p.datasource.uid)));
+    const uids = new Set(
+      DASHBOARDS.flatMap((d) => (JSON.parse(renderDashboard(d)).panels as Array<{ datasource: { uid: string } }>).map((p) => p.datasource.uid)),
+    );
     expect([...uids]).toEqual([ds.datasources[0].uid]);
   });
 });

@@ -16,7 +16,14 @@ export const PROMTOOL_BIN = join(cache, "prometheus", "usr", "bin", "promtool");
 /** Runs a tool; a non-zero exit throws with its stderr, so the test fails saying why. */
 export function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): string {
   try {
-    return execFileSync(cmd, args, { cwd: opts.cwd ?? ROOT, input: opts.input, env: opts.env ?? process.env, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    return execFileSync(cmd, args, {
+      cwd: opts.cwd ?? ROOT,
+      input: opts.input,
+      env: opts.env ?? process.env,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+      maxBuffer: 64 << 20,
+    });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${cmd} ${args.join(" ")} failed: ${err.stderr || err.stdout || err.message}`);

@@ -16,7 +16,9 @@ async function cli(): Promise<Command> {
   if (program) return program;
   const p = new Command("sca");
   const dir = join(ROOT, "services", "cli", "commands");
-  for (const f of readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith(".ts"))
+    .sort()) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: (p: Command) => void };
     mod.register?.(p);
   }

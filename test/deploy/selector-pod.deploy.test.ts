@@ -46,7 +46,9 @@ describe("the selector pod, run as the k8s manifests run it", () => {
     run("bash", ["test/infra/build-image.sh", "app", TAG], { cwd: ROOT });
     broker = await startPrivateBroker();
     t = new KafkaTransport({ brokers: broker.brokers }, quietLog);
-    await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: Math.min(s.partitions, 3), compacted: s.compacted, retentionMs: s.retentionMs })));
+    await t
+      .admin()
+      .createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: Math.min(s.partitions, 3), compacted: s.compacted, retentionMs: s.retentionMs })));
   }, 1_500_000);
   afterAll(async () => {
     for (const id of containers) spawnSync("docker", ["rm", "-f", id]);
@@ -70,11 +72,28 @@ describe("the selector pod, run as the k8s manifests run it", () => {
   const container = async (feed: () => Promise<void>): Promise<string> => {
     const port = await freePort();
     const pod = podDockerFlags(objs, "sca-selector", () => "unused", { emptyDirs: { state: stateDir } });
-    const endpoints = [`KAFKA_BROKERS=${broker.brokers.join(",")}`, `SCHEMA_REGISTRY_URL=${schemaRegistryUrl()}`, `SCA_METRICS_PORT=${port}`].flatMap((e) => ["--env", e]);
-    const id = docker("run", "-d", "--network", "host", ...pod.flags, ...endpoints, TAG, ...(deployment.spec.template.spec.containers[0].args as string[])).trim();
+    const endpoints = [`KAFKA_BROKERS=${broker.brokers.join(",")}`, `SCHEMA_REGISTRY_URL=${schemaRegistryUrl()}`, `SCA_METRICS_PORT=${port}`].flatMap((e) => [
+      "--env",
+      e,
+    ]);
+    const id = docker(
+      "run",
+      "-d",
+      "--network",
+      "host",
+      ...pod.flags,
+      ...endpoints,
+      TAG,
+      ...(deployment.spec.template.spec.containers[0].args as string[]),
+    ).trim();
     containers.push(id);
     const deadline = Date.now() + 180_000;
-    while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error(`selector pod not ready in 180 s:\n${logsOf(id).slice(-3000)}`);
       await sleep(250);
     }
@@ -113,7 +132,10 @@ describe("the selector pod, run as the k8s manifests run it", () => {
 
     const stores = join(stateDir, "stores");
     const files = readdirSync(stores, { recursive: true }).map(String);
-    expect(files.some((f) => f.endsWith(".mdb")), files.join(", ")).toBe(true);
+    expect(
+      files.some((f) => f.endsWith(".mdb")),
+      files.join(", "),
+    ).toBe(true);
     expect(statSync(stores).uid).toBe(deployment.spec.template.spec.securityContext.runAsUser);
     let changelog = 0;
     await readTopic(t, "selector.state", () => void changelog++);

@@ -46,9 +46,14 @@ describe("the verdicts pod, run as the k8s manifests run it", () => {
     ]);
     // No retries: a sandbox error is the pod failing, not a verdict.
     const out = inPod([TAG, "sandbox", "run", "--retries", "0", "--input", "/dev/stdin", "--output", "/dev/stdout"], lines.join("\n") + "\n");
-    const verdicts = out.trim().split("\n").map((l) => JSON.parse(l) as { id: string; status: string; stderr_tail: string });
+    const verdicts = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; status: string; stderr_tail: string });
     expect(verdicts).toHaveLength(2 * tasks.length);
-    const wrong = verdicts.filter((v) => v.status !== (v.id.endsWith("/canonical") ? "pass" : "fail")).map((v) => `${v.id}: ${v.status} ${v.stderr_tail.slice(-300)}`);
+    const wrong = verdicts
+      .filter((v) => v.status !== (v.id.endsWith("/canonical") ? "pass" : "fail"))
+      .map((v) => `${v.id}: ${v.status} ${v.stderr_tail.slice(-300)}`);
     expect(wrong).toEqual([]);
   }, 1_200_000);
 
@@ -58,7 +63,11 @@ describe("the verdicts pod, run as the k8s manifests run it", () => {
     const ourDir = "/tmp/sca-pod-test";
     const at = { port, hostFile: `${ourDir}/secret.txt`, outside: `${ourDir}/written-from-sandbox` };
     const secret = `file-secret-${randomBytes(12).toString("hex")}`;
-    let report: { backend: string; uid: number; results: Array<{ result: ExecResult; seen: { connections: number; outsideWritten: boolean; leftover: number }; next: ExecResult }> };
+    let report: {
+      backend: string;
+      uid: number;
+      results: Array<{ result: ExecResult; seen: { connections: number; outsideWritten: boolean; leftover: number }; next: ExecResult }>;
+    };
 
     beforeAll(() => {
       const input = {

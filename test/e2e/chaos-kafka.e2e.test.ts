@@ -69,30 +69,57 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
     const refState = join(dir, "ref-state");
     mkdirSync(refState);
     writeFileSync(join(refState, "run-id"), RUN_ID + "\n");
-    await runSca(["run", "--seeds", seedsFile, "--limit", String(SEEDS), "--samples", String(SAMPLES), "--state", refState, "--out", join(dir, "ref-out"), "--llm-base-url", llm.url, "--llm-model", "scripted", "--sandbox", "bwrap", "--progress", "none"]);
+    await runSca([
+      "run",
+      "--seeds",
+      seedsFile,
+      "--limit",
+      String(SEEDS),
+      "--samples",
+      String(SAMPLES),
+      "--state",
+      refState,
+      "--out",
+      join(dir, "ref-out"),
+      "--llm-base-url",
+      llm.url,
+      "--llm-model",
+      "scripted",
+      "--sandbox",
+      "bwrap",
+      "--progress",
+      "none",
+    ]);
     const reference = readRows(join(dir, "ref-out"));
     expect(reference.length).toBe(names.filter((n) => !n.startsWith("fail_all")).length);
 
     const t = new KafkaTransport({ brokers: broker.brokers }, quietLog);
     const codec = new JsonCodec();
     try {
-      await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: Math.min(s.partitions, 4), compacted: s.compacted, retentionMs: s.retentionMs })));
-      fleet = new ReplicaFleet({
-        SCA_TRANSPORT: "kafka",
-        KAFKA_BROKERS: broker.brokers.join(","),
-        ...JSON_RECORDS,
-        SCA_STATE_DIR: join(dir, "replicas"),
-        SCA_RUN_ID: RUN_ID,
-        SCA_RESPONSES_SAMPLES: String(SAMPLES),
-        LLM_BASE_URL: llm.url,
-        LLM_MODEL: "scripted",
-        SCA_SANDBOX_BACKEND: "bwrap",
-        SCA_SANDBOX_CONCURRENCY: "2",
-        SCA_CONCURRENCY: "8",
-        SCA_SHUTDOWN_TIMEOUT_MS: "5000",
-        LOG_LEVEL: "info",
-        SCA_KAFKA_LOG_LEVEL: "warn",
-      }, logDir);
+      await t
+        .admin()
+        .createTopics(
+          allTopicSpecs().map((s) => ({ name: s.name, partitions: Math.min(s.partitions, 4), compacted: s.compacted, retentionMs: s.retentionMs })),
+        );
+      fleet = new ReplicaFleet(
+        {
+          SCA_TRANSPORT: "kafka",
+          KAFKA_BROKERS: broker.brokers.join(","),
+          ...JSON_RECORDS,
+          SCA_STATE_DIR: join(dir, "replicas"),
+          SCA_RUN_ID: RUN_ID,
+          SCA_RESPONSES_SAMPLES: String(SAMPLES),
+          LLM_BASE_URL: llm.url,
+          LLM_MODEL: "scripted",
+          SCA_SANDBOX_BACKEND: "bwrap",
+          SCA_SANDBOX_CONCURRENCY: "2",
+          SCA_CONCURRENCY: "8",
+          SCA_SHUTDOWN_TIMEOUT_MS: "5000",
+          LOG_LEVEL: "info",
+          SCA_KAFKA_LOG_LEVEL: "warn",
+        },
+        logDir,
+      );
       for (const stage of STAGES) for (let i = 0; i < 2; i++) await fleet.start(stage);
       // Curation reads `selected`, one partition by design (its index is global): one replica, not moved.
       await fleet.start("curation");
@@ -131,11 +158,22 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
         if (new Set(records.map((r) => r.instruction_id)).size >= reference.length) break;
         if (Date.now() > deadline) {
           const lags = [];
-          for (const [group, topic] of [["concepts", "seeds"], ["instructions", "concepts"], ["responses", "instructions"], ["verdicts", "responses"], ["selector", "verdicts"], ["curation", "selected"]]) {
+          for (const [group, topic] of [
+            ["concepts", "seeds"],
+            ["instructions", "concepts"],
+            ["responses", "instructions"],
+            ["verdicts", "responses"],
+            ["selector", "verdicts"],
+            ["curation", "selected"],
+          ]) {
             const committed = new Map((await t.admin().groupOffsets(group, topic)).map((o) => [o.partition, o.offset]));
-            lags.push(`${group}: ${(await t.admin().describeTopic(topic)).map((p) => `${p.partition}:${committed.get(p.partition) ?? "-"}/${p.high}`).join(" ")}`);
+            lags.push(
+              `${group}: ${(await t.admin().describeTopic(topic)).map((p) => `${p.partition}:${committed.get(p.partition) ?? "-"}/${p.high}`).join(" ")}`,
+            );
           }
-          throw new Error(`only ${records.length} of ${reference.length} dataset records after the moves ${fleet.moves.join(", ")}; committed/high: ${lags.join("; ")}; crashed: ${fleet.crashed.join(" | ")}; logs in ${logDir}`);
+          throw new Error(
+            `only ${records.length} of ${reference.length} dataset records after the moves ${fleet.moves.join(", ")}; committed/high: ${lags.join("; ")}; crashed: ${fleet.crashed.join(" | ")}; logs in ${logDir}`,
+          );
         }
         await sleep(2_000);
       }

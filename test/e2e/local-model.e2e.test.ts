@@ -8,24 +8,30 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
   const dir = mkdtempSync(join(tmpdir(), "sca-local-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("completes, every stage passes the seed on in the format its parser reads, and writes train.jsonl, train.parquet and a card", async () => {
-    const out = join(dir, "out");
-    // The README's command with its CPU defaults (format grammars on), kept to one seed and two samples.
-    const r = await runSca(["run", "--limit", "1", "--samples", "2", "--no-typecheck", "--out", out, "--state", join(dir, "state"), "--progress", "lines"], { LLM_BASE_URL: "" });
-    // Held to its grammar, the model ends the concept line and the task where the format says they
-    // end (free, it often rambled past its budget on this seed and the run ended at concepts), and
-    // its samples reach the sandbox. Whether one passes its own tests is up to the 270M model: it
-    // rarely does (see the README), so this test does not ask for a row.
-    expect(r.stdout).toMatch(/^concepts\s+1\s+1\s+0\s/m);
-    expect(r.stdout).toMatch(/^instructions\s+1\s+1\s+0\s/m);
-    const judged = /^verdicts\s+(\d+)\s/m.exec(r.stdout);
-    expect(Number(judged?.[1]), r.stdout).toBeGreaterThanOrEqual(1);
-    for (const f of ["train.jsonl", "train.parquet", "README.md"]) expect(existsSync(join(out, f)), f).toBe(true);
-    const rows = readRows(out).length;
-    const card = readFileSync(join(out, "README.md"), "utf8");
-    expect(card).toContain(`**${rows} row${rows === 1 ? "" : "s"}**`);
-    expect(card).toMatch(/model: gemma/i);
-    // The card records that decoding was held to the format grammars.
-    expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v1:/);
-  }, 30 * 60_000);
+  it(
+    "completes, every stage passes the seed on in the format its parser reads, and writes train.jsonl, train.parquet and a card",
+    async () => {
+      const out = join(dir, "out");
+      // The README's command with its CPU defaults (format grammars on), kept to one seed and two samples.
+      const r = await runSca(["run", "--limit", "1", "--samples", "2", "--no-typecheck", "--out", out, "--state", join(dir, "state"), "--progress", "lines"], {
+        LLM_BASE_URL: "",
+      });
+      // Held to its grammar, the model ends the concept line and the task where the format says they
+      // end (free, it often rambled past its budget on this seed and the run ended at concepts), and
+      // its samples reach the sandbox. Whether one passes its own tests is up to the 270M model: it
+      // rarely does (see the README), so this test does not ask for a row.
+      expect(r.stdout).toMatch(/^concepts\s+1\s+1\s+0\s/m);
+      expect(r.stdout).toMatch(/^instructions\s+1\s+1\s+0\s/m);
+      const judged = /^verdicts\s+(\d+)\s/m.exec(r.stdout);
+      expect(Number(judged?.[1]), r.stdout).toBeGreaterThanOrEqual(1);
+      for (const f of ["train.jsonl", "train.parquet", "README.md"]) expect(existsSync(join(out, f)), f).toBe(true);
+      const rows = readRows(out).length;
+      const card = readFileSync(join(out, "README.md"), "utf8");
+      expect(card).toContain(`**${rows} row${rows === 1 ? "" : "s"}**`);
+      expect(card).toMatch(/model: gemma/i);
+      // The card records that decoding was held to the format grammars.
+      expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v1:/);
+    },
+    30 * 60_000,
+  );
 });

@@ -19,7 +19,10 @@ describe("sca replay verdicts with a shorter sandbox timeout", () => {
 
     const shorter = String(SLOW_S / 2);
     // LLM_BASE_URL points at the counting server: a replay that called the LLM would show up.
-    const r = await runSca(["replay", "verdicts", "--from", "beginning", "--sandbox-timeout", shorter, ...ws.flags("r")], { LLM_BASE_URL: ws.llm.url, LLM_MODEL: "scripted" });
+    const r = await runSca(["replay", "verdicts", "--from", "beginning", "--sandbox-timeout", shorter, ...ws.flags("r")], {
+      LLM_BASE_URL: ws.llm.url,
+      LLM_MODEL: "scripted",
+    });
     expect(r.stderr).toContain("verdicts: group offsets on responses set to");
 
     const after = readRows(ws.out("r"));

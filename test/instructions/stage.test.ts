@@ -39,24 +39,41 @@ describe("instructions stage (C→I)", () => {
     const ins = Instruction.parse(out.value);
     const plan = instructionPlan(c, k.gen);
     expect(out).toMatchObject({ topic: "instructions", key: ins.id });
-    expect(ins).toMatchObject({ concepts_id: c.id, concepts: c.concepts, seed: c.seed, language: "Python", category: plan.category, difficulty: plan.difficulty });
+    expect(ins).toMatchObject({
+      concepts_id: c.id,
+      concepts: c.concepts,
+      seed: c.seed,
+      language: "Python",
+      category: plan.category,
+      difficulty: plan.difficulty,
+    });
     expect(ins.instruction).toBe(GOOD.instructions(0).trim());
     const prompt = String(srv.requests[0].body.prompt);
-    expect(prompt.endsWith(`### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task`)).toBe(true);
+    expect(
+      prompt.endsWith(
+        `### Properties\ncategory: ${plan.category}\nlanguage: Python\ndifficulty: ${plan.difficulty}\nconcepts: generator expressions, summation\n\n### Task`,
+      ),
+    ).toBe(true);
     expect(prompt.match(/^## Example \d+$/gm)).toHaveLength(9);
   });
 
   it("sends an empty task to the DLQ with the raw completion", async () => {
     srv = await startScriptedServer({ respond: () => ({ text: BAD.instructions }) });
     const stage = await createStage({}, { kit: kit("instructions", srv.url) });
-    await expect(stage.process(concepts(2), ctx())).rejects.toMatchObject({ reason: "unparsable_output", detail: { reason: "empty_instruction", raw: BAD.instructions } });
+    await expect(stage.process(concepts(2), ctx())).rejects.toMatchObject({
+      reason: "unparsable_output",
+      detail: { reason: "empty_instruction", raw: BAD.instructions },
+    });
   });
 
   it("drops a task cut at max_tokens even though it reads as a task, counted as truncated", async () => {
     srv = await startScriptedServer({ respond: () => ({ text: GOOD.instructions(0), finish_reason: "length" }) });
     const reg = new Registry();
     const stage = await createStage({}, { kit: kit("instructions", srv.url, {}, reg) });
-    await expect(stage.process(concepts(3), ctx())).rejects.toMatchObject({ reason: "truncated_output", detail: { reason: "truncated", finish_reason: "length" } });
+    await expect(stage.process(concepts(3), ctx())).rejects.toMatchObject({
+      reason: "truncated_output",
+      detail: { reason: "truncated", finish_reason: "length" },
+    });
     expect(await metricValue(reg, "sca_llm_truncated_total", { stage: "instructions" })).toBe(1);
   });
 });

@@ -35,7 +35,8 @@ describe("kafka stream consumer fencing", () => {
       // A transactional offset commit shows in OffsetFetch once its markers are written, just after the commit returns.
       let offsets: unknown;
       const until = Date.now() + 10_000;
-      while (JSON.stringify((offsets = await old.admin().groupOffsets(group, input))) !== JSON.stringify(at(3)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      while (JSON.stringify((offsets = await old.admin().groupOffsets(group, input))) !== JSON.stringify(at(3)) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
       expect(offsets).toEqual(at(3));
       const reader = await successor.consumer({ groupId: `read-${id}`, topic: output });
       const seen: string[] = [];

@@ -69,7 +69,17 @@ beforeAll(async () => {
     await responsesStage({}, { kit: kit("responses", srv.url, env, registry) }),
   ];
   for (const stage of stages) {
-    const r = new StageRunner({ transport, codec: new JsonCodec(), stage, registry: new Registry(), log, maxAttempts: 3, backoff: { baseMs: 10, maxMs: 50 }, commitIntervalMs: 20, lagIntervalMs: 200 });
+    const r = new StageRunner({
+      transport,
+      codec: new JsonCodec(),
+      stage,
+      registry: new Registry(),
+      log,
+      maxAttempts: 3,
+      backoff: { baseMs: 10, maxMs: 50 },
+      commitIntervalMs: 20,
+      lagIntervalMs: 200,
+    });
     runners.push(r);
     await r.start();
   }
@@ -89,7 +99,8 @@ async function doneWith(group: string, topic: string): Promise<boolean> {
   return high.every((p) => (committed.get(p.partition) ?? "0") === p.high);
 }
 
-const values = async <T>(topic: string, min: number) => (await drain(transport, topic, { min, quietMs: 200 })).map((r) => ({ key: r.key, v: JSON.parse(r.value.toString()) as T }));
+const values = async <T>(topic: string, min: number) =>
+  (await drain(transport, topic, { min, quietMs: 200 })).map((r) => ({ key: r.key, v: JSON.parse(r.value.toString()) as T }));
 
 describe("LLM stages under injected faults, on the runner and the embedded log", () => {
   it("ends every input as output or in the DLQ with a reason", async () => {
@@ -144,7 +155,18 @@ describe("LLM stages under injected faults, on the runner and the embedded log",
     }
     expect(new Set(responses.map((r) => r.v.id)).size).toBe(responses.length);
 
-    console.info(JSON.stringify({ injected, requests: srv.requests.length, concepts: concepts.length, seedsDlq: seedsDlq.length, instructions: instructions.length, conceptsDlq: conceptsDlq.length, responses: responses.length, instructionsDlq: instructionsDlq.length }));
+    console.info(
+      JSON.stringify({
+        injected,
+        requests: srv.requests.length,
+        concepts: concepts.length,
+        seedsDlq: seedsDlq.length,
+        instructions: instructions.length,
+        conceptsDlq: conceptsDlq.length,
+        responses: responses.length,
+        instructionsDlq: instructionsDlq.length,
+      }),
+    );
     // The faults really happened, and the pipeline still produced.
     for (const k of Object.keys(injected)) expect(injected[k], k).toBeGreaterThan(0);
     expect(await metricValue(registry, "sca_llm_errors_total", { kind: "timeout" })).toBeGreaterThan(0);

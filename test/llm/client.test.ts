@@ -65,7 +65,9 @@ describe("LlmClient against a real HTTP server", () => {
   });
 
   it("treats a garbage body as an invalid response and retries it", async () => {
-    srv = await startScriptedServer({ respond: (r) => (r.seq === 0 ? { garbage: "<html>oops" } : r.seq === 1 ? { garbage: '{"choices":[]}' } : { text: "fine" }) });
+    srv = await startScriptedServer({
+      respond: (r) => (r.seq === 0 ? { garbage: "<html>oops" } : r.seq === 1 ? { garbage: '{"choices":[]}' } : { text: "fine" }),
+    });
     const reg = new Registry();
     const c = new LlmClient(config(srv.url), { registry: reg });
     const r = await c.complete({ prompt: "P", n: 1, max_tokens: 8, temperature: 0 }, { stage: "t" });

@@ -17,21 +17,25 @@ describe("few-shot pool", () => {
     expect(pool.examples.length).toBeGreaterThanOrEqual(12);
     expect(new Set(pool.examples.map((e) => e.name)).size).toBe(pool.examples.length);
     expect(new Set(pool.examples.map((e) => e.instruction)).size).toBe(pool.examples.length);
-    for (const c of ["function implementation", "class implementation", "program implementation"]) expect(pool.examples.filter((e) => e.category === c).length).toBeGreaterThanOrEqual(3);
+    for (const c of ["function implementation", "class implementation", "program implementation"])
+      expect(pool.examples.filter((e) => e.category === c).length).toBeGreaterThanOrEqual(3);
     for (const d of ["easy", "medium", "hard"]) expect(pool.examples.filter((e) => e.difficulty === d).length).toBeGreaterThanOrEqual(3);
   });
 
   // The program is assembled as the execution stage does, from the completion the example teaches.
-  it.each(EXAMPLES.map((e) => [e.name, e] as const))("%s: its response passes its own tests in the sandbox, and a broken response fails them", async (name, e) => {
-    const raw = `${responseText(e)}\n</response>\n\n<tests>\n\`\`\`python\n${e.tests}\n\`\`\`\n`;
-    const parsed = parseResponse(raw);
-    if (!parsed.ok) throw new Error(`${name}: ${parsed.message}`);
-    const ok = await sandbox.run(programFromResponse({ raw, ...parsed.value }));
-    expect(ok.stderr_tail).toBe("");
-    expect(ok.status).toBe("pass");
-    // The tests must be able to fail: with every function returning None they do not pass.
-    const broken = parsed.value.code.replace(/^(\s*)def (\w+)\((.*)\):/gm, "$1def $2($3):\n$1    return None");
-    const bad = await sandbox.run({ code: broken, tests: parsed.value.tests });
-    expect(bad.status).toBe("fail");
-  });
+  it.each(EXAMPLES.map((e) => [e.name, e] as const))(
+    "%s: its response passes its own tests in the sandbox, and a broken response fails them",
+    async (name, e) => {
+      const raw = `${responseText(e)}\n</response>\n\n<tests>\n\`\`\`python\n${e.tests}\n\`\`\`\n`;
+      const parsed = parseResponse(raw);
+      if (!parsed.ok) throw new Error(`${name}: ${parsed.message}`);
+      const ok = await sandbox.run(programFromResponse({ raw, ...parsed.value }));
+      expect(ok.stderr_tail).toBe("");
+      expect(ok.status).toBe("pass");
+      // The tests must be able to fail: with every function returning None they do not pass.
+      const broken = parsed.value.code.replace(/^(\s*)def (\w+)\((.*)\):/gm, "$1def $2($3):\n$1    return None");
+      const bad = await sandbox.run({ code: broken, tests: parsed.value.tests });
+      expect(bad.status).toBe("fail");
+    },
+  );
 });

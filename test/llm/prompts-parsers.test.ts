@@ -26,7 +26,9 @@ describe("prompts", () => {
     expect(p.endsWith("## Example 9\n### Snippet\ndef f(x):\n    return x\n\n### Concepts")).toBe(true);
 
     const q = instructionsPrompt({ category: "class implementation", language: "Python", difficulty: "hard", concepts: ["a", "b"] }, shots);
-    expect(q.endsWith("## Example 9\n### Properties\ncategory: class implementation\nlanguage: Python\ndifficulty: hard\nconcepts: a, b\n\n### Task")).toBe(true);
+    expect(q.endsWith("## Example 9\n### Properties\ncategory: class implementation\nlanguage: Python\ndifficulty: hard\nconcepts: a, b\n\n### Task")).toBe(
+      true,
+    );
 
     const r = responsesPrompt("Do X.", shots.slice(0, 1));
     expect(r.endsWith("## Example 2\n<instruction>\nDo X.\n</instruction>\n\n<response>")).toBe(true);
@@ -83,21 +85,30 @@ describe("prompts", () => {
 
 describe("parsers", () => {
   it("concepts: comma list, trimmed, deduplicated, first paragraph only", () => {
-    expect(parseConcepts(" recursion, memoization , Recursion, dynamic programming.\n\nnoise")).toEqual({ ok: true, value: ["recursion", "memoization", "dynamic programming"] });
+    expect(parseConcepts(" recursion, memoization , Recursion, dynamic programming.\n\nnoise")).toEqual({
+      ok: true,
+      value: ["recursion", "memoization", "dynamic programming"],
+    });
     expect(parseConcepts("- hashing\n- sets\n")).toEqual({ ok: true, value: ["hashing", "sets"] });
     expect(parseConcepts("  \n")).toMatchObject({ ok: false, reason: "empty_concepts" });
     expect(parseConcepts("x".repeat(300))).toMatchObject({ ok: false, reason: "bad_concepts" });
   });
 
   it("instruction: stripped text up to the next section", () => {
-    expect(parseInstruction("\nWrite a function f that adds two numbers.\n\n### Properties\nx")).toEqual({ ok: true, value: "Write a function f that adds two numbers." });
+    expect(parseInstruction("\nWrite a function f that adds two numbers.\n\n### Properties\nx")).toEqual({
+      ok: true,
+      value: "Write a function f that adds two numbers.",
+    });
     expect(parseInstruction("   ")).toMatchObject({ ok: false, reason: "empty_instruction" });
     expect(parseInstruction("short")).toMatchObject({ ok: false, reason: "bad_instruction" });
   });
 
   it("response: text, code and tests; each missing part has its own reason", () => {
     const good = "Reason.\n\n```python\ndef f():\n    return 1\n```\n\nDone.\n</response>\n\n<tests>\n```python\nassert f() == 1\n```\n";
-    expect(parseResponse(good)).toEqual({ ok: true, value: { response: "Reason.\n\n```python\ndef f():\n    return 1\n```\n\nDone.", code: "def f():\n    return 1", tests: "assert f() == 1" } });
+    expect(parseResponse(good)).toEqual({
+      ok: true,
+      value: { response: "Reason.\n\n```python\ndef f():\n    return 1\n```\n\nDone.", code: "def f():\n    return 1", tests: "assert f() == 1" },
+    });
     // A server that echoes the stop sequence or runs on into the next example changes nothing.
     expect(parseResponse(good + "</tests>\n\n## Example 3\n<instruction>")).toEqual(parseResponse(good));
     expect(parseResponse("```python\nx=1\n```")).toMatchObject({ ok: false, reason: "missing_response_end" });

@@ -143,7 +143,9 @@ describe("the three LLM stages on the real small model", () => {
         const cs = Concepts.parse(c.value);
         const [i] = await runStage("instructions", instructionsStage, cs);
         const instruction = Instruction.parse(i.value);
-        console.log(`${seed.name} (${((Date.now() - started) / 1000).toFixed(0)} s)\n  concepts: ${cs.concepts.join(" | ")}\n  task (${instruction.category}, ${instruction.difficulty}): ${instruction.instruction.slice(0, 300)}`);
+        console.log(
+          `${seed.name} (${((Date.now() - started) / 1000).toFixed(0)} s)\n  concepts: ${cs.concepts.join(" | ")}\n  task (${instruction.category}, ${instruction.difficulty}): ${instruction.instruction.slice(0, 300)}`,
+        );
         return { seed, concepts: cs, instruction };
       }),
     );
@@ -158,7 +160,6 @@ describe("the three LLM stages on the real small model", () => {
     tasks.push(...done.map((d) => d.instruction));
     concepts.push(...done.map((d) => d.concepts));
   }, 600_000);
-
 
   // What this asserts: the I→R stage, on tasks C→I generated from the concepts above, produces at least one
   // Response parsed from real model text: response code in a fenced block, `</response>`, then `<tests>`
@@ -203,7 +204,9 @@ describe("the three LLM stages on the real small model", () => {
       }
       expect(raws).toHaveLength(RESPONSE_SAMPLES);
       for (const raw of raws) expect(raw.trim().length).toBeGreaterThan(0);
-      console.log(`I→R round ${round} on "${instruction.instruction.slice(0, 100)}" (${((Date.now() - started) / 1000).toFixed(0)} s): ${parsed.length} parsed so far\n  ${raws.map((r) => JSON.stringify(r.slice(0, 160))).join("\n  ")}`);
+      console.log(
+        `I→R round ${round} on "${instruction.instruction.slice(0, 100)}" (${((Date.now() - started) / 1000).toFixed(0)} s): ${parsed.length} parsed so far\n  ${raws.map((r) => JSON.stringify(r.slice(0, 160))).join("\n  ")}`,
+      );
     }
     expect(parsed.length, `no parsed response in ${RESPONSE_ROUNDS} rounds of ${RESPONSE_SAMPLES} samples`).toBeGreaterThan(0);
     for (const r of parsed) {

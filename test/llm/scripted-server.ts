@@ -59,8 +59,12 @@ export async function startScriptedServer(script: Script, opts: { port?: number 
     const path = (req.url ?? "").split("?")[0];
     if (req.method === "GET" && /\/v1\/models$/.test(path)) {
       const models = script.models?.() ?? SCRIPTED_MODELS;
-      if ("status" in models) res.writeHead(models.status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `scripted ${models.status}` } }));
-      else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", owned_by: "scripted" })) }));
+      if ("status" in models)
+        res.writeHead(models.status, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `scripted ${models.status}` } }));
+      else
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", owned_by: "scripted" })) }));
       return;
     }
     if (req.method !== "POST" || !/\/v1\/(chat\/)?completions$/.test(path)) {
@@ -78,7 +82,9 @@ export async function startScriptedServer(script: Script, opts: { port?: number 
       return;
     }
     if ("status" in reply) {
-      res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers }).end(reply.body ?? JSON.stringify({ error: { message: `scripted ${reply.status}`, type: "scripted" } }));
+      res
+        .writeHead(reply.status, { "content-type": "application/json", ...reply.headers })
+        .end(reply.body ?? JSON.stringify({ error: { message: `scripted ${reply.status}`, type: "scripted" } }));
       return;
     }
     const n = body.n ?? 1;
@@ -89,8 +95,18 @@ export async function startScriptedServer(script: Script, opts: { port?: number 
       finish_reason: reply.finish_reason ?? "stop",
       ...(chat ? { message: { role: "assistant", content: text } } : { text, logprobs: null }),
     }));
-    const usage = reply.usage ?? { prompt_tokens: Math.ceil(promptLength(body) / 4), completion_tokens: texts.reduce((s, t) => s + Math.max(1, Math.ceil(t.length / 4)), 0) };
-    const out = { id: `cmpl-${r.seq}`, object: chat ? "chat.completion" : "text_completion", created: Math.floor(Date.now() / 1000), model: String(body.model), choices, usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } };
+    const usage = reply.usage ?? {
+      prompt_tokens: Math.ceil(promptLength(body) / 4),
+      completion_tokens: texts.reduce((s, t) => s + Math.max(1, Math.ceil(t.length / 4)), 0),
+    };
+    const out = {
+      id: `cmpl-${r.seq}`,
+      object: chat ? "chat.completion" : "text_completion",
+      created: Math.floor(Date.now() / 1000),
+      model: String(body.model),
+      choices,
+      usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+    };
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
   }
 

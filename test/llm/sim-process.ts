@@ -21,7 +21,10 @@ export interface SimProcess {
 export async function spawnSimServer(opts: SimOptions): Promise<SimProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), JSON.stringify(opts)], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([once(lines, "line"), once(child, "exit").then(([code]) => Promise.reject(new Error(`sim server exited with ${code} before listening`)))])) as [string];
+  const [first] = (await Promise.race([
+    once(lines, "line"),
+    once(child, "exit").then(([code]) => Promise.reject(new Error(`sim server exited with ${code} before listening`))),
+  ])) as [string];
   const url = first.trim();
   const control = url.replace(/\/v1$/, "/sim");
   return {

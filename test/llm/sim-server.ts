@@ -77,7 +77,10 @@ export async function startSimServer(opts: SimOptions) {
     let cachedChars = 0;
     let hit = true;
     for (let i = 0; i + BLOCK_CHARS <= prompt.length; i += BLOCK_CHARS) {
-      h = createHash("sha1").update(h).update(prompt.slice(i, i + BLOCK_CHARS)).digest("hex");
+      h = createHash("sha1")
+        .update(h)
+        .update(prompt.slice(i, i + BLOCK_CHARS))
+        .digest("hex");
       if (hit && cache.has(h)) cachedChars += BLOCK_CHARS;
       else hit = false;
       cache.add(h);
@@ -112,7 +115,14 @@ export async function startSimServer(opts: SimOptions) {
 
   function finish(g: Group): void {
     const choices = g.texts.map((text, index) => ({ index, text, logprobs: null, finish_reason: "stop" }));
-    const body = { id: `sim-${g.seq}`, object: "text_completion", created: 0, model: g.model, choices, usage: { prompt_tokens: g.promptTokens, completion_tokens: g.completionTokens, total_tokens: g.promptTokens + g.completionTokens } };
+    const body = {
+      id: `sim-${g.seq}`,
+      object: "text_completion",
+      created: 0,
+      model: g.model,
+      choices,
+      usage: { prompt_tokens: g.promptTokens, completion_tokens: g.completionTokens, total_tokens: g.promptTokens + g.completionTokens },
+    };
     if (!g.res.destroyed) g.res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 
@@ -161,7 +171,15 @@ export async function startSimServer(opts: SimOptions) {
       totals.promptTokens += promptTokens;
       totals.prefilledTokens += prefill;
       totals.completionTokens += capped.reduce((a, b) => a + b, 0);
-      const group: Group = { texts: outs.map((o) => o.text), remaining: n, promptTokens, completionTokens: capped.reduce((a, b) => a + b, 0), res, model: body.model, seq: seq++ };
+      const group: Group = {
+        texts: outs.map((o) => o.text),
+        remaining: n,
+        promptTokens,
+        completionTokens: capped.reduce((a, b) => a + b, 0),
+        res,
+        model: body.model,
+        seq: seq++,
+      };
       // Siblings share the prompt: only the first pays its prefill, the others find it cached.
       capped.forEach((tokens, i) => waiting.push({ group, prefillLeft: i === 0 ? prefill : 1, tokensLeft: tokens }));
     });

@@ -84,7 +84,9 @@ export function kit(mode: Mode, url: string, extra: Record<string, string> = {},
 
 export async function metricValue(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   // Histograms list their _sum/_count/_bucket series under the base name.
-  const values = (await reg.getMetricsAsJSON()).flatMap((m) => m.values.map((v) => ({ ...v, metricName: (v as { metricName?: string }).metricName ?? m.name })));
+  const values = (await reg.getMetricsAsJSON()).flatMap((m) =>
+    m.values.map((v) => ({ ...v, metricName: (v as { metricName?: string }).metricName ?? m.name })),
+  );
   return values.filter((v) => v.metricName === name && Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 }
 

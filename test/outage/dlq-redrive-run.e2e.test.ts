@@ -28,7 +28,10 @@ describe("sca dlq after a run whose server refused some prompts", () => {
 
     const list = await runSca(["dlq", "list", "--state-dir", state()]);
     expect(list.stdout).toMatch(/concepts\s+seeds\.dlq\s+poison\s+2/);
-    const shown = (await runSca(["dlq", "show", "concepts", "--reason", "poison", "--state-dir", state()])).stdout.trim().split("\n").map((l) => JSON.parse(l) as { reason: string; error: string; record: { name: string } });
+    const shown = (await runSca(["dlq", "show", "concepts", "--reason", "poison", "--state-dir", state()])).stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { reason: string; error: string; record: { name: string } });
     expect(shown.map((e) => e.record.name).sort()).toEqual([...rejected].sort());
     expect(shown.every((e) => e.reason === "poison" && e.error.includes("400"))).toBe(true);
 

@@ -37,7 +37,13 @@ describe("dlq redrive interrupted and run again", () => {
     await transport.admin().createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: Math.min(t.partitions, 3) })));
     const p = await transport.producer();
     const envelopes = Array.from({ length: N }, (_, i) =>
-      dlqEnvelope({ topic: "seeds", partition: i % 3, offset: String(i), key: `seed-${i}`, value: Buffer.from(JSON.stringify({ n: i })), timestamp: 0, headers: {} }, "concepts", i % 4 === 0 ? "unparsable_output" : "poison", "scripted", 1),
+      dlqEnvelope(
+        { topic: "seeds", partition: i % 3, offset: String(i), key: `seed-${i}`, value: Buffer.from(JSON.stringify({ n: i })), timestamp: 0, headers: {} },
+        "concepts",
+        i % 4 === 0 ? "unparsable_output" : "poison",
+        "scripted",
+        1,
+      ),
     );
     await p.send(envelopes.map((e) => ({ topic: "seeds.dlq", key: e.key, value: codec.encode("seeds.dlq", e) as Buffer })));
     await p.close();

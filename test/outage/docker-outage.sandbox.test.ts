@@ -18,7 +18,12 @@ import { PrivateDockerd } from "./private-dockerd.ts";
 const N = 40;
 
 const response = (i: number): Response =>
-  addResponse(contentId({ parent: `task-${i}`, stage: "instructions" }), 0, 1, fenced("def add(a, b):\n    return a + b\n", `assert add(${i}, 1) == ${i + 1}\n`));
+  addResponse(
+    contentId({ parent: `task-${i}`, stage: "instructions" }),
+    0,
+    1,
+    fenced("def add(a, b):\n    return a + b\n", `assert add(${i}, 1) == ${i + 1}\n`),
+  );
 
 /** The verdicts stage with its Docker engine killed (SIGKILL, not paused) and started again mid-run. */
 describe("verdicts through a Docker engine restart", () => {
@@ -37,18 +42,31 @@ describe("verdicts through a Docker engine restart", () => {
 
   it("holds the responses while the engine is gone and judges every one once it is back", async () => {
     const transport = EmbeddedTransport.open(join(dir, "log"), { fsync: false });
-    await transport.admin().createTopics([{ name: "responses", partitions: 2 }, { name: "verdicts", partitions: 2 }, { name: "responses.dlq", partitions: 1 }]);
+    await transport.admin().createTopics([
+      { name: "responses", partitions: 2 },
+      { name: "verdicts", partitions: 2 },
+      { name: "responses.dlq", partitions: 1 },
+    ]);
     const registry = new Registry();
     const codec = new JsonCodec();
-    const stage = await createStage({ DOCKER_HOST: engine.host, SCA_SANDBOX_BACKEND: "docker", SCA_SANDBOX_IMAGE: image, SCA_SANDBOX_CONCURRENCY: "2", SCA_SANDBOX_TIMEOUT: "5" }, { registry });
+    const stage = await createStage(
+      { DOCKER_HOST: engine.host, SCA_SANDBOX_BACKEND: "docker", SCA_SANDBOX_IMAGE: image, SCA_SANDBOX_CONCURRENCY: "2", SCA_SANDBOX_TIMEOUT: "5" },
+      { registry },
+    );
     const runner = new StageRunner({ transport, codec, stage, registry, log: pino({ level: "silent" }), probeBackoff: { baseMs: 200, maxMs: 1_000 } });
     const up = () => metricValue(registry, "sca_dependency_up", { stage: "verdicts", dependency: "sandbox" });
     try {
       await runner.start();
       const p = await transport.producer();
-      await p.send(Array.from({ length: N }, (_, i) => response(i)).map((r) => ({ topic: "responses", key: r.instruction_id, value: codec.encode("responses", r) })));
+      await p.send(
+        Array.from({ length: N }, (_, i) => response(i)).map((r) => ({ topic: "responses", key: r.instruction_id, value: codec.encode("responses", r) })),
+      );
       await p.close();
-      await until(async () => (await metricValue(registry, "sca_records_out_total", { stage: "verdicts", topic: "verdicts" })) >= 5, "the first verdicts", 120_000);
+      await until(
+        async () => (await metricValue(registry, "sca_records_out_total", { stage: "verdicts", topic: "verdicts" })) >= 5,
+        "the first verdicts",
+        120_000,
+      );
 
       engine.kill();
       await until(async () => (await up()) === 0, "the stage to see the engine down", 60_000);

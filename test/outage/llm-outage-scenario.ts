@@ -68,11 +68,23 @@ export async function runLlmOutage(transport: Transport, times: OutageTimes): Pr
   ];
   const runners = stages.map(
     (stage) =>
-      new StageRunner({ transport, codec: new JsonCodec(), stage, registry, log, maxAttempts: 3, backoff: { baseMs: 20, maxMs: 200 }, probeBackoff: { baseMs: 200, maxMs: 2_000 }, commitIntervalMs: 50, lagIntervalMs: 500 }),
+      new StageRunner({
+        transport,
+        codec: new JsonCodec(),
+        stage,
+        registry,
+        log,
+        maxAttempts: 3,
+        backoff: { baseMs: 20, maxMs: 200 },
+        probeBackoff: { baseMs: 200, maxMs: 2_000 },
+        commitIntervalMs: 50,
+        lagIntervalMs: 500,
+      }),
   );
   const upSeen: Record<string, number[]> = {};
   const sampleUp = async () => {
-    for (const s of ["concepts", "instructions", "responses"]) (upSeen[s] ??= []).push(await metricValue(registry, "sca_dependency_up", { stage: s, dependency: "llm" }));
+    for (const s of ["concepts", "instructions", "responses"])
+      (upSeen[s] ??= []).push(await metricValue(registry, "sca_dependency_up", { stage: s, dependency: "llm" }));
   };
   const sampler = setInterval(() => void sampleUp(), 500);
   try {
@@ -86,7 +98,11 @@ export async function runLlmOutage(transport: Transport, times: OutageTimes): Pr
         await new Promise((r) => setTimeout(r, 1_000));
       }
     })();
-    await until(async () => (await metricValue(registry, "sca_records_out_total", { stage: "responses", topic: "responses" })) >= 20, "the first responses", 60_000);
+    await until(
+      async () => (await metricValue(registry, "sca_records_out_total", { stage: "responses", topic: "responses" })) >= 20,
+      "the first responses",
+      60_000,
+    );
 
     await srv.close();
     const downAt = Date.now();
@@ -95,7 +111,10 @@ export async function runLlmOutage(transport: Transport, times: OutageTimes): Pr
     phase = "failing";
     srv = await startScriptedServer(script, { port });
     await new Promise((r) => setTimeout(r, times.failingMs));
-    expect(runners.flatMap((r) => r.outages.map((o) => o.dependency)), "still waiting while the server answers 503").toContain("llm");
+    expect(
+      runners.flatMap((r) => r.outages.map((o) => o.dependency)),
+      "still waiting while the server answers 503",
+    ).toContain("llm");
     phase = "up";
     await feeding;
     await p.close();
@@ -103,13 +122,23 @@ export async function runLlmOutage(transport: Transport, times: OutageTimes): Pr
     // Counted from the committed outputs: on Kafka, transaction markers keep a group's offset below the high watermark.
     const rejected = [...REJECTED, ...UNPARSABLE].filter((i) => i < times.seeds).length;
     const out = (stage: string, topic: string) => metricValue(registry, "sca_records_out_total", { stage, topic });
-    await until(async () => (await out("concepts", "seeds.dlq")) >= rejected && (await out("responses", "responses")) >= (times.seeds - rejected) * SAMPLES, "every seed to be through", 120_000);
+    await until(
+      async () => (await out("concepts", "seeds.dlq")) >= rejected && (await out("responses", "responses")) >= (times.seeds - rejected) * SAMPLES,
+      "every seed to be through",
+      120_000,
+    );
     await sampleUp();
 
-    const read = async <T>(topic: string) => (await drain(transport, topic, { min: 0, quietMs: transport.kind === "kafka" ? 3_000 : 300 })).map((r) => ({ key: r.key, v: JSON.parse(r.value.toString()) as T }));
+    const read = async <T>(topic: string) =>
+      (await drain(transport, topic, { min: 0, quietMs: transport.kind === "kafka" ? 3_000 : 300 })).map((r) => ({
+        key: r.key,
+        v: JSON.parse(r.value.toString()) as T,
+      }));
     const instructions = await read<Instruction>("instructions");
     const responses = await read<Response>("responses");
-    const dlqs = [...(await read<unknown>("seeds.dlq")), ...(await read<unknown>("concepts.dlq")), ...(await read<unknown>("instructions.dlq"))].map(({ v }) => DlqEnvelope.parse(v));
+    const dlqs = [...(await read<unknown>("seeds.dlq")), ...(await read<unknown>("concepts.dlq")), ...(await read<unknown>("instructions.dlq"))].map(({ v }) =>
+      DlqEnvelope.parse(v),
+    );
 
     // Every seed: SAMPLES responses, or exactly its expected record-level DLQ entry; nothing for the outage.
     expect(dlqs.filter((d) => d.reason === "retries_exhausted").map((d) => d.error)).toEqual([]);
@@ -117,8 +146,16 @@ export async function runLlmOutage(transport: Transport, times: OutageTimes): Pr
       const ins = instructions.filter((x) => x.v.seed.seed_id === s.id);
       const rs = responses.filter((r) => ins.some((x) => x.v.id === r.key));
       const dead = dlqs.filter((d) => d.key === s.id);
-      if (REJECTED.has(i)) expect(dead.map((d) => d.reason), `seed ${i}`).toEqual(["poison"]);
-      else if (UNPARSABLE.has(i)) expect(dead.map((d) => d.reason), `seed ${i}`).toEqual(["unparsable_output"]);
+      if (REJECTED.has(i))
+        expect(
+          dead.map((d) => d.reason),
+          `seed ${i}`,
+        ).toEqual(["poison"]);
+      else if (UNPARSABLE.has(i))
+        expect(
+          dead.map((d) => d.reason),
+          `seed ${i}`,
+        ).toEqual(["unparsable_output"]);
       else {
         expect(dead, `seed ${i}`).toEqual([]);
         expect(ins, `seed ${i}`).toHaveLength(1);

@@ -22,7 +22,19 @@ export class PrivateDockerd {
     const log = openSync(join(this.dir, "dockerd.log"), "a");
     this.child = spawn(
       "dockerd",
-      ["--iptables=false", "--bridge=none", "--ip-masq=false", "-H", this.host, "--data-root", join(this.dir, "data"), "--exec-root", join(this.dir, "exec"), "--pidfile", join(this.dir, "dockerd.pid")],
+      [
+        "--iptables=false",
+        "--bridge=none",
+        "--ip-masq=false",
+        "-H",
+        this.host,
+        "--data-root",
+        join(this.dir, "data"),
+        "--exec-root",
+        join(this.dir, "exec"),
+        "--pidfile",
+        join(this.dir, "dockerd.pid"),
+      ],
       { detached: true, stdio: ["ignore", log, log] },
     );
     const deadline = Date.now() + 90_000;
@@ -31,7 +43,8 @@ export class PrivateDockerd {
         await run("docker", ["-H", this.host, "info"]);
         return;
       } catch {
-        if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`private dockerd did not start:\n${readFileSync(join(this.dir, "dockerd.log"), "utf8").slice(-2000)}`);
+        if (this.child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`private dockerd did not start:\n${readFileSync(join(this.dir, "dockerd.log"), "utf8").slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 500));
       }
     }

@@ -25,7 +25,11 @@ const N = 100;
  */
 describe("the registry codec through a registry restart", () => {
   const dir = mkdtempSync(join(tmpdir(), "sca-registry-outage-"));
-  const env = { ...process.env, SCA_INFRA_RUN: join(dir, "infra"), REGISTRY_JVM_OPTS: `-Xms64m -Xmx256m -XX:TieredStopAtLevel=1 -Dapicurio.datasource.url=jdbc:h2:file:${join(dir, "registry-db")}` };
+  const env = {
+    ...process.env,
+    SCA_INFRA_RUN: join(dir, "infra"),
+    REGISTRY_JVM_OPTS: `-Xms64m -Xmx256m -XX:TieredStopAtLevel=1 -Dapicurio.datasource.url=jdbc:h2:file:${join(dir, "registry-db")}`,
+  };
   let url: string;
   const start = async (port?: string) => {
     const { stdout } = await run("bash", [join(infra, "start-registry.sh")], { env: { ...env, ...(port ? { REGISTRY_PORT: port } : {}) } });
@@ -42,18 +46,38 @@ describe("the registry codec through a registry restart", () => {
 
   it("holds the records while the registry is down and processes every one once it is back", async () => {
     const transport = EmbeddedTransport.open(join(dir, "log"), { fsync: false });
-    await transport.admin().createTopics([{ name: "reg.0", partitions: 2 }, { name: "reg.1", partitions: 2 }, { name: "reg.0.dlq", partitions: 1 }]);
+    await transport.admin().createTopics([
+      { name: "reg.0", partitions: 2 },
+      { name: "reg.1", partitions: 2 },
+      { name: "reg.0.dlq", partitions: 1 },
+    ]);
     const writer = new RegistryCodec({ url, schemas: itemSchemas });
     const ids = [await writer.schemaId("reg.0"), await writer.schemaId("reg.1")];
     const p = await transport.producer();
-    await p.send(await Promise.all(Array.from({ length: N }, async (_, i) => ({ topic: "reg.0", key: `item-${i}`, value: await writer.encode("reg.0", item(i)) }))));
+    await p.send(
+      await Promise.all(Array.from({ length: N }, async (_, i) => ({ topic: "reg.0", key: `item-${i}`, value: await writer.encode("reg.0", item(i)) }))),
+    );
     await p.close();
 
     await stop();
     const registry = new Registry();
     const codec = new RegistryCodec({ url, schemas: itemSchemas });
-    const stage = { name: "reg", input: "reg.0", outputs: ["reg.1"], process: async (x: unknown) => [{ topic: "reg.1", key: (x as { id: string }).id, value: x }] };
-    const runner = new StageRunner({ transport, codec, stage, registry, log: pino({ level: "silent" }), maxAttempts: 2, backoff: { baseMs: 10, maxMs: 50 }, probeBackoff: { baseMs: 200, maxMs: 1_000 } });
+    const stage = {
+      name: "reg",
+      input: "reg.0",
+      outputs: ["reg.1"],
+      process: async (x: unknown) => [{ topic: "reg.1", key: (x as { id: string }).id, value: x }],
+    };
+    const runner = new StageRunner({
+      transport,
+      codec,
+      stage,
+      registry,
+      log: pino({ level: "silent" }),
+      maxAttempts: 2,
+      backoff: { baseMs: 10, maxMs: 50 },
+      probeBackoff: { baseMs: 200, maxMs: 1_000 },
+    });
     await runner.start();
     try {
       await until(() => runner.outages.some((o) => o.dependency === "registry"), "the stage to see the registry down", 30_000);

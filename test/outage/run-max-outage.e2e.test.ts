@@ -16,7 +16,20 @@ describe("sca run through an LLM server that goes away", () => {
   afterAll(() => ws?.close());
 
   it("waits, stops with exit 75 after --max-outage, and resumes to the full dataset", async () => {
-    const args = ["run", "--seeds", ws.seedsFile, "--limit", "100", "--samples", String(SAMPLES), "--sandbox-timeout", "5", "--max-outage", "8s", ...ws.flags("a")];
+    const args = [
+      "run",
+      "--seeds",
+      ws.seedsFile,
+      "--limit",
+      "100",
+      "--samples",
+      String(SAMPLES),
+      "--sandbox-timeout",
+      "5",
+      "--max-outage",
+      "8s",
+      ...ws.flags("a"),
+    ];
     const { done } = spawnSca(args);
     const deadline = Date.now() + 120_000;
     while (ws.llm.requests.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

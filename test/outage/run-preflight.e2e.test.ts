@@ -24,7 +24,23 @@ describe("sca run preflight", () => {
 
   const run = async (name: string, url: string, model: string) => {
     const started = Date.now();
-    const r = await spawnSca(["run", "--seeds", seeds, "--state", join(dir, name, "state"), "--out", join(dir, name, "out"), "--llm-base-url", url, "--llm-model", model, "--sandbox", "bwrap", "--progress", "none"]).done;
+    const r = await spawnSca([
+      "run",
+      "--seeds",
+      seeds,
+      "--state",
+      join(dir, name, "state"),
+      "--out",
+      join(dir, name, "out"),
+      "--llm-base-url",
+      url,
+      "--llm-model",
+      model,
+      "--sandbox",
+      "bwrap",
+      "--progress",
+      "none",
+    ]).done;
     return { ...r, secs: (Date.now() - started) / 1000 };
   };
 

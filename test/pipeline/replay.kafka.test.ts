@@ -23,7 +23,10 @@ describe("sca replay on Kafka", () => {
 
   it("moves the verdicts group back to an offset (clamped per partition), then to the beginning", async () => {
     const highs = await t.admin().describeTopic("responses");
-    await t.admin().setGroupOffsets("verdicts", highs.map((h) => ({ topic: "responses", partition: h.partition, offset: h.high })));
+    await t.admin().setGroupOffsets(
+      "verdicts",
+      highs.map((h) => ({ topic: "responses", partition: h.partition, offset: h.high })),
+    );
     const kafka = ["--transport", "kafka", "--brokers", broker.brokers.join(",")];
 
     const r = await runSca(["replay", "verdicts", "--from", "3", ...kafka]);

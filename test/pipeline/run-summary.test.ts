@@ -10,7 +10,18 @@ const stage = (s: string, input: string, done: number, dlq = 0, lag = 0): StageP
 
 describe("end-of-run summary", () => {
   it("reads a whole instruction's envelope as its samples' reasons", () => {
-    const base = { source_topic: "instructions", partition: 0, offset: "0", key: "k", value_base64: "", stage: "responses", reason: "unparsable_output" as const, error: "", attempts: 1, failed_at: "" };
+    const base = {
+      source_topic: "instructions",
+      partition: 0,
+      offset: "0",
+      key: "k",
+      value_base64: "",
+      stage: "responses",
+      reason: "unparsable_output" as const,
+      error: "",
+      attempts: 1,
+      failed_at: "",
+    };
     expect(reasonsOf({ ...base, detail: { reasons: ["truncated", "truncated", "no_code_block"] } })).toEqual(["truncated", "truncated", "no_code_block"]);
     expect(reasonsOf({ ...base, detail: { reason: "missing_tests" } })).toEqual(["missing_tests"]);
     expect(reasonsOf({ ...base, reason: "retries_exhausted" })).toEqual(["retries_exhausted"]);
@@ -25,9 +36,16 @@ describe("end-of-run summary", () => {
       "responses: 8 samples cut off at 320 tokens: raise --max-tokens",
       "responses: 1 sample with no fenced code block in the response (the model did not follow the format): a larger model (--llm-base-url URL --llm-model NAME)",
     ]);
-    const progress = [stage("concepts", "seeds", 2), stage("instructions", "concepts", 2), stage("responses", "instructions", 2, 2), stage("verdicts", "responses", 0)];
+    const progress = [
+      stage("concepts", "seeds", 2),
+      stage("instructions", "concepts", 2),
+      stage("responses", "instructions", 2, 2),
+      stage("verdicts", "responses", 0),
+    ];
     const stats = statsFrom([], { seeds: 2, concepts: 2, instructions: 2, responses: 0, "instructions.dlq": 2 });
-    expect(zeroRowCause(progress, stats, 0, dlq, local)).toBe("responses let nothing through: every input went to its DLQ; most often 8 samples cut off at 320 tokens: raise --max-tokens");
+    expect(zeroRowCause(progress, stats, 0, dlq, local)).toBe(
+      "responses let nothing through: every input went to its DLQ; most often 8 samples cut off at 320 tokens: raise --max-tokens",
+    );
   });
 
   it("says so when samples were judged and none passed, and when there were no seeds", () => {

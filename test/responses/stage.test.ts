@@ -28,7 +28,15 @@ describe("responses stage (I→R)", () => {
     });
     expect(rs.map((r) => r.sample_index)).toEqual([...Array(10).keys()]);
     expect(new Set(rs.map((r) => r.id)).size).toBe(10);
-    expect(rs[3]).toMatchObject({ instruction_id: ins.id, n_samples: 10, instruction: ins.instruction, seed: ins.seed, category: ins.category, difficulty: ins.difficulty, finish_reason: "stop" });
+    expect(rs[3]).toMatchObject({
+      instruction_id: ins.id,
+      n_samples: 10,
+      instruction: ins.instruction,
+      seed: ins.seed,
+      category: ins.category,
+      difficulty: ins.difficulty,
+      finish_reason: "stop",
+    });
     expect(rs[3].code).toBe("def sum_of_cubes(xs):\n    return sum(x ** 3 for x in xs)");
     expect(rs[3].tests).toBe("assert sum_of_cubes([1, 2]) == 9");
     expect(rs[3].response).toContain("(sample 3)");
@@ -42,7 +50,10 @@ describe("responses stage (I→R)", () => {
 
   it("with SCA_FORMAT_GRAMMAR=gbnf sends the responses grammar as guided_grammar and names it in lineage", async () => {
     srv = await startScriptedServer({ respond: (r) => ({ texts: Array.from({ length: r.body.n ?? 1 }, (_, i) => GOOD.responses(i)) }) });
-    const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_FORMAT_GRAMMAR: "gbnf", LLM_REPETITION_PENALTY: "1.1", SCA_RESPONSES_SAMPLES: "2" }) });
+    const stage = await createStage(
+      {},
+      { kit: kit("responses", srv.url, { SCA_FORMAT_GRAMMAR: "gbnf", LLM_REPETITION_PENALTY: "1.1", SCA_RESPONSES_SAMPLES: "2" }) },
+    );
     const out = await stage.process(instruction(7), ctx());
     expect(srv.requests[0].body).toMatchObject({ guided_grammar: FORMAT_GRAMMAR.responses, repetition_penalty: 1.1, stop: ["## Example", "</tests>"] });
     const r = Response.parse(out[0].value);
@@ -62,13 +73,25 @@ describe("responses stage (I→R)", () => {
     expect(rs.map((r) => [r.sample_index, r.n_samples])).toEqual([...Array(7).keys()].map((i) => [i, 7]));
     expect(rs.map((r) => r.response.match(/sample (\d)/)?.[1])).toEqual(["0", "1", "3", "4", "6", "7", "8"]);
     expect(dlq.map((d) => d.detail?.choice_index)).toEqual([2, 5, 9]);
-    expect(dlq[0]).toMatchObject({ source_topic: "instructions", key: ins.id, stage: "responses", reason: "unparsable_output", attempts: 2, detail: { raw: BAD.responses, reason: "missing_response_end" } });
+    expect(dlq[0]).toMatchObject({
+      source_topic: "instructions",
+      key: ins.id,
+      stage: "responses",
+      reason: "unparsable_output",
+      attempts: 2,
+      detail: { raw: BAD.responses, reason: "missing_response_end" },
+    });
     expect(JSON.parse(Buffer.from(dlq[0].value_base64, "base64").toString())).toEqual(ins);
     expect(await metricValue(reg, "sca_llm_parse_failures_total", { stage: "responses", reason: "missing_response_end" })).toBe(3);
   });
 
   it("a truncated completion (finish_reason length) never becomes a record: DLQ'd as truncated and counted apart", async () => {
-    srv = await startScriptedServer({ respond: (r) => (String(r.body.prompt).includes("TRUNCATE") ? { texts: [GOOD.responses(0), GOOD.responses(1)], finish_reason: "length" } : { texts: [GOOD.responses(0), GOOD.responses(1)] }) });
+    srv = await startScriptedServer({
+      respond: (r) =>
+        String(r.body.prompt).includes("TRUNCATE")
+          ? { texts: [GOOD.responses(0), GOOD.responses(1)], finish_reason: "length" }
+          : { texts: [GOOD.responses(0), GOOD.responses(1)] },
+    });
     const reg = new Registry();
     const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_RESPONSES_SAMPLES: "2" }, reg) });
     const ins = { ...instruction(5), instruction: `${instruction(5).instruction} TRUNCATE` };
@@ -92,6 +115,10 @@ describe("responses stage (I→R)", () => {
   it("sends the instruction to the DLQ when no sample parses", async () => {
     srv = await startScriptedServer({ respond: () => ({ text: BAD.responses }) });
     const stage = await createStage({}, { kit: kit("responses", srv.url, { SCA_RESPONSES_SAMPLES: "3" }) });
-    await expect(stage.process(instruction(4), ctx())).rejects.toMatchObject({ name: "PoisonError", reason: "unparsable_output", detail: { raws: [BAD.responses, BAD.responses, BAD.responses] } });
+    await expect(stage.process(instruction(4), ctx())).rejects.toMatchObject({
+      name: "PoisonError",
+      reason: "unparsable_output",
+      detail: { raws: [BAD.responses, BAD.responses, BAD.responses] },
+    });
   });
 });

@@ -3,8 +3,19 @@ import { loadRuntimeConfig } from "../../services/runtime/config.ts";
 
 describe("runtime configuration", () => {
   it("reads the environment, with flags on top, and fills defaults", () => {
-    const cfg = loadRuntimeConfig({ SCA_TRANSPORT: "kafka", KAFKA_BROKERS: "127.0.0.1:9092", SCA_CONCURRENCY: "8", SCA_INSTANCE_ID: "pod-1" }, { concurrency: "200" });
-    expect(cfg).toMatchObject({ transport: "kafka", brokers: "127.0.0.1:9092", concurrency: 200, instanceId: "pod-1", maxAttempts: 5, metricsPort: 9464, stateDir: ".sca-state" });
+    const cfg = loadRuntimeConfig(
+      { SCA_TRANSPORT: "kafka", KAFKA_BROKERS: "127.0.0.1:9092", SCA_CONCURRENCY: "8", SCA_INSTANCE_ID: "pod-1" },
+      { concurrency: "200" },
+    );
+    expect(cfg).toMatchObject({
+      transport: "kafka",
+      brokers: "127.0.0.1:9092",
+      concurrency: 200,
+      instanceId: "pod-1",
+      maxAttempts: 5,
+      metricsPort: 9464,
+      stateDir: ".sca-state",
+    });
     expect(loadRuntimeConfig({}).transport).toBe("embedded");
     expect(loadRuntimeConfig({}).instanceId.length).toBeGreaterThan(0);
   });

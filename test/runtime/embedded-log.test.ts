@@ -49,14 +49,23 @@ describe("embedded log durability", () => {
     expect(() => new EmbeddedLog(dir, { fsync: false })).toThrow(/already open/);
     log.close();
     // A child that opens the log and is SIGKILLed leaves its lock behind; its records stay.
-    const child = spawn(process.execPath, ["--import", "tsx", "-e", `
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `
       const { EmbeddedLog } = await import(${JSON.stringify(join(process.cwd(), "services/runtime/embedded/index.ts"))});
       const log = new EmbeddedLog(${JSON.stringify(dir)}, { fsync: false });
       log.createTopics([{ name: "k", partitions: 2 }]);
       log.append([{ topic: "k", key: "a", value: Buffer.from("from child") }], []);
       console.log("ready");
       setInterval(() => {}, 1000);
-    `], { stdio: ["ignore", "pipe", "inherit"] });
+    `,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve) => child.stdout.on("data", (d) => String(d).includes("ready") && resolve()));
     expect(() => new EmbeddedLog(dir, { fsync: false })).toThrow(/in use by process/);
     child.kill("SIGKILL");

@@ -18,12 +18,15 @@ describe("exactly-once on the embedded transport", () => {
   it(`3-stage pipeline over ${N} keyed records, its process SIGKILLed at random moments and restarted: every input exactly once`, async () => {
     const t = eosTopics(PREFIX);
     let transport = EmbeddedTransport.open(dir, { fsync: false });
-    await transport.admin().createTopics([
-      ...[t.in, t.ab, t.bc, t.out].map((name) => ({ name, partitions: 4 })),
-      ...[t.in, t.ab, t.bc].map((name) => ({ name: `${name}.dlq`, partitions: 1 })),
-    ]);
+    await transport
+      .admin()
+      .createTopics([
+        ...[t.in, t.ab, t.bc, t.out].map((name) => ({ name, partitions: 4 })),
+        ...[t.in, t.ab, t.bc].map((name) => ({ name: `${name}.dlq`, partitions: 1 })),
+      ]);
     const p = await transport.producer();
-    for (let i = 0; i < N; i += 1_000) await p.send(Array.from({ length: 1_000 }, (_, j) => ({ topic: t.in, key: `item-${i + j}`, value: Buffer.from(JSON.stringify(item(i + j))) })));
+    for (let i = 0; i < N; i += 1_000)
+      await p.send(Array.from({ length: 1_000 }, (_, j) => ({ topic: t.in, key: `item-${i + j}`, value: Buffer.from(JSON.stringify(item(i + j))) })));
     await transport.close();
 
     const total = 3 * N; // each stage commits every record once

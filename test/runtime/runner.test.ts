@@ -49,7 +49,16 @@ function stage(process: (input: Item, attempt: number) => Promise<Emit[]>, extra
 const forward = (x: Item): Emit[] => [{ topic: OUT, key: x.id, value: { ...x, hops: [...x.hops, "rt"] } }];
 
 async function run(def: StageDef<Item>, opts: Partial<RunnerOptions> = {}, t: Transport = transport): Promise<StageRunner> {
-  const r = new StageRunner({ transport: t, codec: itemCodec(), stage: def as StageDef, registry, log: silent, commitIntervalMs: 20, lagIntervalMs: 50, ...opts });
+  const r = new StageRunner({
+    transport: t,
+    codec: itemCodec(),
+    stage: def as StageDef,
+    registry,
+    log: silent,
+    commitIntervalMs: 20,
+    lagIntervalMs: 50,
+    ...opts,
+  });
   runners.push(r);
   await r.start();
   return r;
@@ -64,7 +73,8 @@ async function produce(values: Array<Buffer | unknown>, topic = IN): Promise<voi
 const committed = async (group = "rt") => Number((await transport.admin().groupOffsets(group, IN))[0]?.offset ?? 0);
 const high = async (topic: string) => Number((await transport.admin().describeTopic(topic))[0].high);
 const seqs = async (n: number) => (await drain(transport, OUT, { min: n })).map((r) => (JSON.parse(r.value.toString()) as Item).seq);
-const dlqs = async (n: number) => (await drain(transport, DLQ, { min: n })).map((r) => ({ key: r.key, env: DlqEnvelope.parse(JSON.parse(r.value.toString())) }));
+const dlqs = async (n: number) =>
+  (await drain(transport, DLQ, { min: n })).map((r) => ({ key: r.key, env: DlqEnvelope.parse(JSON.parse(r.value.toString())) }));
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
   const m = (await registry.getSingleMetric(name)?.get())?.values ?? [];
@@ -298,7 +308,10 @@ describe("StageRunner on the embedded transport", () => {
       },
     });
     await run(def("a"), { concurrency: 16 });
-    await until(async () => (await transport.admin().groupOffsets("rt-multi", topic)).reduce((a, o) => a + Number(o.offset), 0) > 50, "first member made progress");
+    await until(
+      async () => (await transport.admin().groupOffsets("rt-multi", topic)).reduce((a, o) => a + Number(o.offset), 0) > 50,
+      "first member made progress",
+    );
     await run(def("b"), { concurrency: 16 }); // joins the group: partitions are revoked from "a" mid-flight
     await until(async () => (await transport.admin().groupOffsets("rt-multi", topic)).reduce((a, o) => a + Number(o.offset), 0) === n, "all committed", 60_000);
     const out = (await drain(transport, OUT, { min: n })).map((r) => JSON.parse(r.value.toString()) as Item);

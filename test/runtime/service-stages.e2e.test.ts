@@ -19,10 +19,14 @@ const codec = new JsonCodec();
 /** `sca service <stage>` on the embedded log in `stateDir`, until its /metrics shows `done`; then SIGTERM. */
 async function serveUntil(stage: string, stateDir: string, env: NodeJS.ProcessEnv, done: (metrics: string) => boolean): Promise<void> {
   let port = 0;
-  const child: Child = spawnTs(["bin/sca.js", "service", stage, "--transport", "embedded", "--state-dir", stateDir, "--metrics-port", "0"], { ...process.env, SCA_INSTANCE_ID: `${stage}-test`, ...env }, (line) => {
-    const entry = JSON.parse(line) as { msg: string; port?: number };
-    if (entry.msg === "health server listening") port = entry.port!;
-  });
+  const child: Child = spawnTs(
+    ["bin/sca.js", "service", stage, "--transport", "embedded", "--state-dir", stateDir, "--metrics-port", "0"],
+    { ...process.env, SCA_INSTANCE_ID: `${stage}-test`, ...env },
+    (line) => {
+      const entry = JSON.parse(line) as { msg: string; port?: number };
+      if (entry.msg === "health server listening") port = entry.port!;
+    },
+  );
   try {
     await until(() => port > 0 || child.proc.exitCode !== null, "the health server", 120_000);
     expect(child.proc.exitCode, child.stderrTail()).toBeNull();
@@ -46,14 +50,22 @@ describe("sca service on the embedded log", () => {
   it("runs the selector: its state store restores through the service's own transport", async () => {
     const stateDir = join(dir, "selector");
     const vs = [verdict("a", 0, 2, "pass"), verdict("a", 1, 2, "fail"), verdict("b", 0, 2, "fail"), verdict("b", 1, 2, "fail"), verdict("c", 0, 2, "pass")];
-    await prepare(stateDir, "verdicts", vs.map((v) => ({ key: v.instruction_id, value: v })));
+    await prepare(
+      stateDir,
+      "verdicts",
+      vs.map((v) => ({ key: v.instruction_id, value: v })),
+    );
     const bench = join(dir, "benchmarks");
     mkdirSync(bench);
     writeFileSync(join(bench, "mini.jsonl"), JSON.stringify({ task_id: "X/0", prompt: "def unrelated():\n", canonical_solution: "    return 0\n" }) + "\n");
-    await serveUntil("selector", stateDir, { SCA_BENCHMARKS_DIR: bench }, (m) => m.includes('sca_records_out_total{stage="selector",topic="selector.state"} 5'));
+    await serveUntil("selector", stateDir, { SCA_BENCHMARKS_DIR: bench }, (m) =>
+      m.includes('sca_records_out_total{stage="selector",topic="selector.state"} 5'),
+    );
     // A second service finds c's half round on disk and in the changelog, and completes it.
     const t = EmbeddedTransport.open(join(stateDir, "log"));
-    await (await t.producer()).send([{ topic: "verdicts", key: verdict("c", 1, 2, "fail").instruction_id, value: codec.encode("verdicts", verdict("c", 1, 2, "fail")) as Buffer }]);
+    await (await t.producer()).send([
+      { topic: "verdicts", key: verdict("c", 1, 2, "fail").instruction_id, value: codec.encode("verdicts", verdict("c", 1, 2, "fail")) as Buffer },
+    ]);
     await t.close();
     await serveUntil("selector", stateDir, { SCA_BENCHMARKS_DIR: bench }, (m) => m.includes('sca_records_out_total{stage="selector",topic="selected"} 1'));
 
@@ -73,9 +85,19 @@ describe("sca service on the embedded log", () => {
     const stateDir = join(dir, "sink");
     const out = join(dir, "sink-out");
     const samples = ["x", "y", "z"].map((n) => sample(n));
-    await prepare(stateDir, "dataset", samples.map((s) => ({ key: s.instruction_id, value: s })));
+    await prepare(
+      stateDir,
+      "dataset",
+      samples.map((s) => ({ key: s.instruction_id, value: s })),
+    );
     // The periodic refresh is far away: only the stop can bring the card up to date.
-    await serveUntil("sink", stateDir, { SCA_OUT_DIR: out, SCA_SINK_FLUSH_MS: "100", SCA_CARD_REFRESH_MS: "3600000" }, (m) => m.includes('sca_records_in_total{stage="sink"} 3') && m.includes('sca_commits_total{stage="sink"} ') && !m.includes('sca_in_flight{stage="sink"} 3'));
+    await serveUntil(
+      "sink",
+      stateDir,
+      { SCA_OUT_DIR: out, SCA_SINK_FLUSH_MS: "100", SCA_CARD_REFRESH_MS: "3600000" },
+      (m) =>
+        m.includes('sca_records_in_total{stage="sink"} 3') && m.includes('sca_commits_total{stage="sink"} ') && !m.includes('sca_in_flight{stage="sink"} 3'),
+    );
     expect(readFileSync(join(out, "train.jsonl"), "utf8").trim().split("\n")).toHaveLength(3);
     const card = readFileSync(join(out, "README.md"), "utf8");
     expect(card).toContain("**3 rows**");

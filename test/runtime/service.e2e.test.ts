@@ -24,7 +24,21 @@ describe("sca service", () => {
 
     let port = 0;
     const child = spawnTs(
-      ["bin/sca.js", "service", "eos-a", "--stage-module", "test/runtime/support/eos-stage.ts", "--transport", "embedded", "--state-dir", dir, "--metrics-port", "0", "--concurrency", "20"],
+      [
+        "bin/sca.js",
+        "service",
+        "eos-a",
+        "--stage-module",
+        "test/runtime/support/eos-stage.ts",
+        "--transport",
+        "embedded",
+        "--state-dir",
+        dir,
+        "--metrics-port",
+        "0",
+        "--concurrency",
+        "20",
+      ],
       { ...process.env, EOS_PREFIX: "svc", SCA_INSTANCE_ID: "svc-test" },
       (line) => {
         const entry = JSON.parse(line) as { msg: string; port?: number };

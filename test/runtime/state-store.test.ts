@@ -56,14 +56,17 @@ describe("PartitionedStore", () => {
       { name: "in.state", partitions: changelog },
     ]);
   };
-  const store = (t: EmbeddedTransport) => new PartitionedStore<Counter>({ dir: join(dir, "stores"), changelog: "in.state", input: "in", transport: t, codec, log: silent, index: (v) => v.open });
+  const store = (t: EmbeddedTransport) =>
+    new PartitionedStore<Counter>({ dir: join(dir, "stores"), changelog: "in.state", input: "in", transport: t, codec, log: silent, index: (v) => v.open });
 
   it("restores only the assigned partitions, the newest value per key, and again from its checkpoint", async () => {
     const t = EmbeddedTransport.open(join(dir, "log"), { fsync: false });
     await topics(t, 3, 3);
     const p = await t.producer();
     const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
-    await p.send(keys.flatMap((k, i) => [1, 2].map((n) => ({ topic: "in.state", key: k, value: codec.encode("in.state", { n: i * 10 + n, open: n === 1 }) as Buffer }))));
+    await p.send(
+      keys.flatMap((k, i) => [1, 2].map((n) => ({ topic: "in.state", key: k, value: codec.encode("in.state", { n: i * 10 + n, open: n === 1 }) as Buffer }))),
+    );
     const s = store(t);
     await s.assign([1]);
     const mine = keys.filter((k) => keyPartition(k, 3) === 1);

@@ -23,10 +23,27 @@ describe("sca sandbox run", () => {
     const input = join(dir, "in.jsonl");
     const output = join(dir, "out.jsonl");
     writeFileSync(input, lines.join("\n") + "\n");
-    const { stderr } = await run("node", [sca, "sandbox", "run", "--input", input, "--output", output, "--backend", "bwrap", "--timeout", "1", "--concurrency", "2"]);
+    const { stderr } = await run("node", [
+      sca,
+      "sandbox",
+      "run",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--backend",
+      "bwrap",
+      "--timeout",
+      "1",
+      "--concurrency",
+      "2",
+    ]);
     expect(stderr).toMatch(/line 2 skipped: not JSON/);
     expect(stderr).toMatch(/line 4 skipped: id: .*; tests: /);
-    const out = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const out = readFileSync(output, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const byId = Object.fromEntries(out.map((o) => [o.id, o]));
     expect(Object.keys(byId).sort()).toEqual(["loops", "ok", "wrong"]);
     expect(byId.ok).toMatchObject({ status: "pass", exit_code: 0, signal: null, source: "unit" });
@@ -50,13 +67,17 @@ describe("sca sandbox run", () => {
   it("exits 1 when no input line holds a program, saying so", async () => {
     const input = join(dir, "bad.jsonl");
     writeFileSync(input, lines[1] + "\n" + lines[3] + "\n");
-    const err = await run("node", [sca, "sandbox", "run", "--input", input, "--output", join(dir, "bad.out"), "--backend", "bwrap"]).catch((e: { code: number; stderr: string }) => e);
+    const err = await run("node", [sca, "sandbox", "run", "--input", input, "--output", join(dir, "bad.out"), "--backend", "bwrap"]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(err).toMatchObject({ code: 1 });
     expect((err as { stderr: string }).stderr).toMatch(/none of the 2 input lines held a program/);
   });
 
   it("rejects a bad flag naming it and its value", async () => {
-    const err = await run("node", [sca, "sandbox", "run", "--input", "x", "--output", "y", "--timeout", "soon"]).catch((e: { code: number; stderr: string }) => e);
+    const err = await run("node", [sca, "sandbox", "run", "--input", "x", "--output", "y", "--timeout", "soon"]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(err).toMatchObject({ code: 1 });
     expect((err as { stderr: string }).stderr).toMatch(/--timeout "soon"/);
   });

@@ -27,7 +27,7 @@ describe("program assembly", () => {
   it("strips the __main__ tail of a block that reads input, and only of such a block", () => {
     const reads = "def main():\n    n = int(input())\n    print(n)\n\nif __name__ == '__main__':\n    main()\n";
     expect(stripMainTail(reads)).toBe("def main():\n    n = int(input())\n    print(n)\n");
-    const plain = "def f():\n    return 1\n\nif __name__ == \"__main__\":\n    print(f())\n";
+    const plain = 'def f():\n    return 1\n\nif __name__ == "__main__":\n    print(f())\n';
     expect(stripMainTail(plain)).toBe(plain);
   });
 
@@ -38,8 +38,21 @@ describe("program assembly", () => {
 
 describe("verdict classification", () => {
   const base: RawResult = {
-    id: 1, exit_code: 0, signal: null, timed_out: false, completed: true, exception: null, oom_killed: false, too_many_processes: false, tampering: [],
-    duration_ms: 5, stdout: "", stderr: "", stdout_bytes: 0, stderr_bytes: 0, clean: true,
+    id: 1,
+    exit_code: 0,
+    signal: null,
+    timed_out: false,
+    completed: true,
+    exception: null,
+    oom_killed: false,
+    too_many_processes: false,
+    tampering: [],
+    duration_ms: 5,
+    stdout: "",
+    stderr: "",
+    stdout_bytes: 0,
+    stderr_bytes: 0,
+    clean: true,
   };
   it.each<[string, Partial<RawResult>, string]>([
     ["completed and exit 0", {}, "pass"],

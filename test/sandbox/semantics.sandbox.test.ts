@@ -7,7 +7,13 @@ const unittestSuite = (ok: boolean) =>
   `import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(1, ${ok ? 1 : 2})\n\nif __name__ == '__main__':\n    unittest.main()\n`;
 
 const CASES: Array<{ name: string; code: string; tests: string; expect: ExecResult["status"]; stdout?: string }> = [
-  { name: "runs as __main__ with its file name", code: "import sys\nprint(__name__, __file__.endswith('prog.py'), sys.argv[0] == __file__)\n", tests: "", expect: "pass", stdout: "__main__ True True\n" },
+  {
+    name: "runs as __main__ with its file name",
+    code: "import sys\nprint(__name__, __file__.endswith('prog.py'), sys.argv[0] == __file__)\n",
+    tests: "",
+    expect: "pass",
+    stdout: "__main__ True True\n",
+  },
   { name: "code then tests, in one module", code: "def f(x):\n    return x * 2\n", tests: "assert f(2) == 4\nprint('ok')\n", expect: "pass", stdout: "ok\n" },
   { name: "unittest.main() with passing tests", code: unittestSuite(true), tests: "", expect: "pass" },
   { name: "unittest.main() with a failing test", code: unittestSuite(false), tests: "", expect: "fail" },

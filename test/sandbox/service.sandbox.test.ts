@@ -54,8 +54,19 @@ const expected = ["pass", "fail", "fail", "timeout"];
 beforeAll(async () => {
   transport = EmbeddedTransport.open(dir, { fsync: false });
   await transport.admin().createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: Math.min(t.partitions, 2) })));
-  stage = await (await loadStageModule("verdicts")).createStage({ SCA_SANDBOX_BACKEND: "bwrap", SCA_SANDBOX_CONCURRENCY: "2", SCA_SANDBOX_TIMEOUT: "2" }, { transport, codec: new JsonCodec(), registry: new Registry(), log: pino({ level: "silent" }), storeDir: dir });
-  runner = new StageRunner({ transport, codec: new JsonCodec(), stage, registry: new Registry(), log: pino({ level: "silent" }), commitIntervalMs: 20, lagIntervalMs: 200 });
+  stage = await (await loadStageModule("verdicts")).createStage(
+    { SCA_SANDBOX_BACKEND: "bwrap", SCA_SANDBOX_CONCURRENCY: "2", SCA_SANDBOX_TIMEOUT: "2" },
+    { transport, codec: new JsonCodec(), registry: new Registry(), log: pino({ level: "silent" }), storeDir: dir },
+  );
+  runner = new StageRunner({
+    transport,
+    codec: new JsonCodec(),
+    stage,
+    registry: new Registry(),
+    log: pino({ level: "silent" }),
+    commitIntervalMs: 20,
+    lagIntervalMs: 200,
+  });
   await runner.start();
 }, 60_000);
 
@@ -75,7 +86,10 @@ describe("verdicts service on the runner", () => {
     ]);
     await p.close();
 
-    const out = (await drain(transport, "verdicts", { min: inputs.length, quietMs: 500, timeoutMs: 60_000 })).map((r) => ({ key: r.key, v: Verdict.parse(JSON.parse(r.value.toString())) }));
+    const out = (await drain(transport, "verdicts", { min: inputs.length, quietMs: 500, timeoutMs: 60_000 })).map((r) => ({
+      key: r.key,
+      v: Verdict.parse(JSON.parse(r.value.toString())),
+    }));
     expect(out).toHaveLength(inputs.length);
     inputs.forEach((r, i) => {
       const mine = out.filter((o) => o.v.response_id === r.id);

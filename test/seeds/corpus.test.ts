@@ -51,7 +51,9 @@ describe("corpus inputs", () => {
       { content: FN("from_parquet"), path: "lib/c.py", repo: "octo/two", license: "BSD-3-Clause" },
       { content: FN("also_parquet"), path: "lib/d.py", repo: "octo/two", license: "BSD-3-Clause" },
     ];
-    const buf = parquetWriteBuffer({ columnData: (["content", "path", "repo", "license"] as const).map((k) => ({ name: k, data: rows.map((r) => r[k]), type: "STRING" as const })) });
+    const buf = parquetWriteBuffer({
+      columnData: (["content", "path", "repo", "license"] as const).map((k) => ({ name: k, data: rows.map((r) => r[k]), type: "STRING" as const })),
+    });
     writeFileSync(join(dir, "stack.parquet"), Buffer.from(buf));
     const { funnel, seeds } = await runIngest([join(dir, "stack.jsonl.gz"), join(dir, "stack.parquet")], { dedupDir: tempDir("dumps-dedup") });
     expect(funnel.files).toBe(4);

@@ -11,7 +11,10 @@ describe("benchmark decontamination", () => {
     const prompts = strings.filter((s) => s.origin.endsWith("(prompt)"));
     const solutions = strings.filter((s) => s.origin.endsWith("(solution)"));
     // one docstring per problem, plus those of the helper functions a few prompts include
-    const docstrings = humanEval().reduce((n, p) => n + (p.prompt.split('"""').length - 1) / 2 + (p.prompt.includes('"""') ? 0 : (p.prompt.split("'''").length - 1) / 2), 0);
+    const docstrings = humanEval().reduce(
+      (n, p) => n + (p.prompt.split('"""').length - 1) / 2 + (p.prompt.includes('"""') ? 0 : (p.prompt.split("'''").length - 1) / 2),
+      0,
+    );
     expect(docstrings).toBeGreaterThan(164);
     expect(prompts).toHaveLength(docstrings);
     const generic = humanEval().filter((p) => GENERIC_SOLUTIONS.has(p.canonical_solution.trim())).length;
@@ -24,7 +27,7 @@ describe("benchmark decontamination", () => {
   it("finds every HumanEval function (prompt + canonical solution) and nothing in clean code", () => {
     const d = new Decontaminator(loadBenchmarks([defaultBenchmarksDir()]));
     for (const p of humanEval()) expect(d.find(p.prompt + p.canonical_solution), p.task_id).not.toBeNull();
-    expect(d.find("def add(a, b):\n    \"\"\"Add.\"\"\"\n    return a + b\n")).toBeNull();
+    expect(d.find('def add(a, b):\n    """Add."""\n    return a + b\n')).toBeNull();
   });
 
   it("in normalized mode, ignores case and whitespace: usable for generated instructions and responses", () => {
@@ -40,7 +43,11 @@ describe("benchmark decontamination", () => {
     writeFileSync(
       join(dir, "mbpp.jsonl"),
       [
-        JSON.stringify({ task_id: 11, text: "Write a python function to remove first and last occurrence of a given character from the string.", code: "def remove_Occ(s,ch): \r\n    return s.strip(ch)" }),
+        JSON.stringify({
+          task_id: 11,
+          text: "Write a python function to remove first and last occurrence of a given character from the string.",
+          code: "def remove_Occ(s,ch): \r\n    return s.strip(ch)",
+        }),
         JSON.stringify({ task_id: "ds-1", prompt: "import numpy as np\na = np.ones(3)\nresult = ... # put solution in this variable\nBEGIN SOLUTION\n<code>" }),
       ].join("\n") + "\n",
     );
@@ -55,7 +62,8 @@ describe("benchmark decontamination", () => {
 
   it("removes every planted HumanEval function from a real corpus", async () => {
     const corpus = tempDir("planted");
-    for (const f of ["textwrap.py", "heapq.py", "bisect.py", "colorsys.py", "statistics.py", "base64.py"]) cpSync(join(stdlibDir(), f), join(corpus, "stdlib", f));
+    for (const f of ["textwrap.py", "heapq.py", "bisect.py", "colorsys.py", "statistics.py", "base64.py"])
+      cpSync(join(stdlibDir(), f), join(corpus, "stdlib", f));
     mkdirSync(join(corpus, "planted"));
     const problems = humanEval();
     problems.forEach((p, i) => writeFileSync(join(corpus, "planted", `he_${i}.py`), p.prompt + p.canonical_solution));

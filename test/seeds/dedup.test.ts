@@ -68,7 +68,10 @@ describe("dedup through the pipeline", () => {
     const first = await runIngest([corpus], { dedupDir });
     expect(first.seeds.length).toBeGreaterThanOrEqual(5);
     for (const s of first.seeds) {
-      const lines = readFileSync(join(corpus, s.path), "utf8").split("\n").slice(s.start_line - 1, s.end_line).join("\n");
+      const lines = readFileSync(join(corpus, s.path), "utf8")
+        .split("\n")
+        .slice(s.start_line - 1, s.end_line)
+        .join("\n");
       expect(lines.includes(s.code), `${s.path}:${s.start_line}`).toBe(true);
     }
 

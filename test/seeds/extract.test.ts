@@ -13,7 +13,9 @@ describe("extraction", () => {
     const files = STDLIB_SUBSET.map((f) => join(stdlibDir(), f)).filter((f) => existsSync(f));
     expect(files.length).toBeGreaterThanOrEqual(40);
     const script = join(import.meta.dirname, "fixtures", "ast_functions.py");
-    const lines = execFileSync(pythonExe(), [script, ...files], { encoding: "utf8", maxBuffer: 1 << 28 }).trim().split("\n");
+    const lines = execFileSync(pythonExe(), [script, ...files], { encoding: "utf8", maxBuffer: 1 << 28 })
+      .trim()
+      .split("\n");
     const reference = new Map(lines.map((l) => JSON.parse(l) as { path: string; ok: boolean; functions: Row[] }).map((r) => [r.path, r]));
     const parser = await pythonParser();
     let total = 0;

@@ -36,14 +36,50 @@ export function tempDir(prefix: string): string {
 
 /** A fixed set of standard-library modules, present in every CPython 3.10–3.13. */
 export const STDLIB_SUBSET = [
-  "abc.py", "ast.py", "base64.py", "bisect.py", "calendar.py", "colorsys.py", "contextlib.py", "copy.py", "csv.py",
-  "dataclasses.py", "difflib.py", "enum.py", "fnmatch.py", "fractions.py", "functools.py", "glob.py", "gzip.py",
-  "heapq.py", "hmac.py", "inspect.py", "ipaddress.py", "json/__init__.py", "json/decoder.py", "json/encoder.py",
-  "keyword.py", "numbers.py", "operator.py", "pprint.py", "queue.py", "random.py", "shlex.py", "statistics.py",
-  "string.py", "textwrap.py", "tokenize.py", "typing.py", "uuid.py", "asyncio/tasks.py", "email/utils.py",
-  "collections/__init__.py", "unittest/case.py", "datetime.py", "_pydecimal.py",
+  "abc.py",
+  "ast.py",
+  "base64.py",
+  "bisect.py",
+  "calendar.py",
+  "colorsys.py",
+  "contextlib.py",
+  "copy.py",
+  "csv.py",
+  "dataclasses.py",
+  "difflib.py",
+  "enum.py",
+  "fnmatch.py",
+  "fractions.py",
+  "functools.py",
+  "glob.py",
+  "gzip.py",
+  "heapq.py",
+  "hmac.py",
+  "inspect.py",
+  "ipaddress.py",
+  "json/__init__.py",
+  "json/decoder.py",
+  "json/encoder.py",
+  "keyword.py",
+  "numbers.py",
+  "operator.py",
+  "pprint.py",
+  "queue.py",
+  "random.py",
+  "shlex.py",
+  "statistics.py",
+  "string.py",
+  "textwrap.py",
+  "tokenize.py",
+  "typing.py",
+  "uuid.py",
+  "asyncio/tasks.py",
+  "email/utils.py",
+  "collections/__init__.py",
+  "unittest/case.py",
+  "datetime.py",
+  "_pydecimal.py",
 ];
-
 
 /** The candidate for function `name` of a Python source text, as the pipeline builds it. */
 export async function candidateFrom(src: string, name?: string): Promise<Candidate> {
@@ -63,11 +99,18 @@ export interface HumanEvalProblem {
 
 export function humanEval(): HumanEvalProblem[] {
   const path = join(defaultBenchmarksDir(), "HumanEval.jsonl.gz");
-  return gunzipSync(readFileSync(path)).toString("utf8").trim().split("\n").map((l) => JSON.parse(l) as HumanEvalProblem);
+  return gunzipSync(readFileSync(path))
+    .toString("utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as HumanEvalProblem);
 }
 
 /** Runs the whole seeds pipeline over `inputs` into a JSONL file and returns the funnel and the seeds. */
-export async function runIngest(inputs: string[], opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[]; methods?: boolean }) {
+export async function runIngest(
+  inputs: string[],
+  opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[]; methods?: boolean },
+) {
   const out = join(tempDir("out"), "seeds.jsonl");
   const sink = new JsonlSink(out);
   const dedup = DedupState.open(opts.dedupDir, { ...DEFAULT_MINHASH, threshold: 0.5 });
@@ -87,7 +130,13 @@ export async function runIngest(inputs: string[], opts: { dedupDir: string; type
     });
     await sink.close();
     const text = readFileSync(out, "utf8");
-    const seeds = text.trim() === "" ? [] : text.trim().split("\n").map((l) => Seed.parse(JSON.parse(l)));
+    const seeds =
+      text.trim() === ""
+        ? []
+        : text
+            .trim()
+            .split("\n")
+            .map((l) => Seed.parse(JSON.parse(l)));
     return { funnel, seeds };
   } finally {
     dedup.close();

@@ -23,7 +23,8 @@ async function sca(args: string[], env: Record<string, string> = {}) {
 
 function smallCorpus(): string {
   const dir = tempDir("cli-corpus");
-  for (const f of ["textwrap.py", "colorsys.py", "fnmatch.py", "heapq.py", "bisect.py", "shlex.py", "base64.py", "statistics.py"]) cpSync(join(stdlibDir(), f), join(dir, f));
+  for (const f of ["textwrap.py", "colorsys.py", "fnmatch.py", "heapq.py", "bisect.py", "shlex.py", "base64.py", "statistics.py"])
+    cpSync(join(stdlibDir(), f), join(dir, f));
   return dir;
 }
 
@@ -58,7 +59,13 @@ describe("sca ingest", () => {
       for (const k of ["id", "code", "standalone", "name", "path", "start_line", "end_line", "repo", "license"]) expect(raw, k).toHaveProperty(k);
       const s = Seed.parse(raw);
       const source = readFileSync(join(corpus, s.path), "utf8").split("\n");
-      expect(source.slice(s.start_line - 1, s.end_line).join("\n").includes(s.code), `${s.path}:${s.start_line}`).toBe(true);
+      expect(
+        source
+          .slice(s.start_line - 1, s.end_line)
+          .join("\n")
+          .includes(s.code),
+        `${s.path}:${s.start_line}`,
+      ).toBe(true);
       expect(source[s.start_line - 1].trimStart().startsWith(s.code.split("\n")[0])).toBe(true);
     }
     expect(existsSync(join(work, "seeds-dedup", "seeds.jsonl"))).toBe(true);
@@ -76,7 +83,10 @@ describe("sca ingest", () => {
     const limited = await sca(["ingest", corpus, "--output", join(work, "seeds.jsonl"), "--state-dir", work, "--no-typecheck", "--limit", "3", "--stats"]);
     expect(limited.stdout).toMatch(/^step +count +% of prev/);
     expect(limited.stdout).toMatch(/\nseeds +3 /);
-    const firstIds = readFileSync(join(work, "seeds.jsonl"), "utf8").trim().split("\n").map((l) => Seed.parse(JSON.parse(l)).id);
+    const firstIds = readFileSync(join(work, "seeds.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => Seed.parse(JSON.parse(l)).id);
     const rest = await runIngest([corpus], { dedupDir: join(work, "seeds-dedup") });
     const once = await runIngest([corpus], { dedupDir: tempDir("fresh") });
     expect([...firstIds, ...rest.seeds.map((s) => s.id)]).toEqual(once.seeds.map((s) => s.id));

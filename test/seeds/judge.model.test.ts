@@ -12,7 +12,8 @@ import { JUDGE_EXAMPLES, judgePrompt, judgeSaysYes, splitDocstring } from "../..
 import { installedModelPath } from "../llm/local-model/model-env.ts";
 import { candidateFrom } from "./helpers.ts";
 
-const SEED = 'import math\n\n\ndef hypotenuse(a, b):\n    """Length of the hypotenuse of a right triangle\n    with legs a and b.\n    """\n    return math.sqrt(a * a + b * b)\n';
+const SEED =
+  'import math\n\n\ndef hypotenuse(a, b):\n    """Length of the hypotenuse of a right triangle\n    with legs a and b.\n    """\n    return math.sqrt(a * a + b * b)\n';
 
 describe("quality judge prompt and answer", () => {
   it("shows the code without its docstring, then the docstring, then asks for the verdict", () => {

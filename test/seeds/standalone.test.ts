@@ -43,7 +43,7 @@ describe("import inference", () => {
       "import numpy as np",
       "import re",
     ]);
-    expect(s.code.endsWith('    return None\n')).toBe(true);
+    expect(s.code.endsWith("    return None\n")).toBe(true);
     expect(s.code.startsWith(s.imports.join("\n") + "\n\n\ndef f(")).toBe(true);
   });
 

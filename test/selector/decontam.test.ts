@@ -16,7 +16,11 @@ import { verdict } from "./fixtures.ts";
 const silent = pino({ level: "silent" });
 
 function first(file: string): Record<string, unknown> {
-  return JSON.parse(gunzipSync(readFileSync(join(defaultBenchmarksDir({}), file))).toString("utf8").split("\n")[0]) as Record<string, unknown>;
+  return JSON.parse(
+    gunzipSync(readFileSync(join(defaultBenchmarksDir({}), file)))
+      .toString("utf8")
+      .split("\n")[0],
+  ) as Record<string, unknown>;
 }
 
 const withResponse = (v: Verdict, response: string): Verdict => ({ ...v, response: { ...v.response, response } });
@@ -26,7 +30,10 @@ describe("selected pairs against the shipped benchmarks (no SCA_BENCHMARKS_DIR)"
     const dir = tempDir("selector-decontam");
     const t = EmbeddedTransport.open(join(dir, "log"), { fsync: false });
     await t.admin().createTopics(allTopicSpecs().map((s) => ({ name: s.name, partitions: 1 })));
-    const stage = await createStage({ SCA_SELECTION_POLICY: "pass-first" }, { transport: t, codec: new JsonCodec(), log: silent, registry: new Registry(), storeDir: join(dir, "stores") });
+    const stage = await createStage(
+      { SCA_SELECTION_POLICY: "pass-first" },
+      { transport: t, codec: new JsonCodec(), log: silent, registry: new Registry(), storeDir: join(dir, "stores") },
+    );
     await stage.partitions!.assigned([0]);
     let offset = 0n;
     const mbpp = first("mbpp.jsonl.gz");

@@ -80,6 +80,9 @@ describe("selector on Kafka", () => {
     await readTopic(t, "selector.state", (r) => void states.set(r.key!, SelectorState.parse(JSON.parse(r.value.toString()))));
     await t.close();
     expect(rows.map((r) => r.response_id).sort()).toEqual([verdict("a", 1, 3, "pass").response_id, verdict("b", 0, 2, "pass").response_id].sort());
-    expect(states.get(verdict("a", 0, 3, "fail").instruction_id)).toMatchObject({ pending: [], last_decision: { outcome: "selected", n_passed: 1, complete: true } });
+    expect(states.get(verdict("a", 0, 3, "fail").instruction_id)).toMatchObject({
+      pending: [],
+      last_decision: { outcome: "selected", n_passed: 1, complete: true },
+    });
   });
 });

@@ -43,7 +43,10 @@ async function rows(t: EmbeddedTransport): Promise<SelectedPair[]> {
 const registry = new Registry();
 
 function selector(t: EmbeddedTransport, env: NodeJS.ProcessEnv = {}): Promise<SelectorStage> {
-  return createStage({ SCA_SELECTION_POLICY: "pass-random", ...env }, { transport: t, codec, log: silent, isContaminated: () => false, registry, storeDir: join(dir, "stores") });
+  return createStage(
+    { SCA_SELECTION_POLICY: "pass-random", ...env },
+    { transport: t, codec, log: silent, isContaminated: () => false, registry, storeDir: join(dir, "stores") },
+  );
 }
 
 async function caughtUp(t: EmbeddedTransport): Promise<void> {
@@ -74,7 +77,13 @@ async function runSelector(t: EmbeddedTransport, stage?: SelectorStage): Promise
 describe("selector stage on the embedded log", () => {
   it("keeps a half-aggregated round across a restart and emits each row once", async () => {
     let t = await open();
-    await produce(t, [verdict("a", 0, 3, "fail"), verdict("a", 1, 3, "pass"), verdict("b", 0, 2, "pass"), verdict("b", 1, 2, "pass"), verdict("c", 0, 1, "fail")]);
+    await produce(t, [
+      verdict("a", 0, 3, "fail"),
+      verdict("a", 1, 3, "pass"),
+      verdict("b", 0, 2, "pass"),
+      verdict("b", 1, 2, "pass"),
+      verdict("c", 0, 1, "fail"),
+    ]);
     expect(await runSelector(t)).toBe(1);
     expect((await rows(t)).map((r) => r.instruction_id)).toEqual([verdict("b", 0, 2, "pass").instruction_id]);
     await t.close();
@@ -102,7 +111,10 @@ describe("selector stage on the embedded log", () => {
     const t = await open();
     await produce(t, [verdict("a", 0, 2, "pass"), verdict("a", 1, 2, "fail")]);
     await runSelector(t);
-    await t.admin().setGroupOffsets("selector", [0, 1, 2].map((partition) => ({ topic: "verdicts", partition, offset: "0" })));
+    await t.admin().setGroupOffsets(
+      "selector",
+      [0, 1, 2].map((partition) => ({ topic: "verdicts", partition, offset: "0" })),
+    );
     await runSelector(t);
     const out = await rows(t);
     expect(new Set(out.map((r) => r.id)).size).toBe(1);
@@ -135,13 +147,20 @@ describe("selector stage on the embedded log", () => {
     const t = await open();
     const bench = join(dir, "bench");
     mkdirSync(bench);
-    writeFileSync(join(bench, "mini.jsonl"), JSON.stringify({ task_id: "X/0", prompt: 'def f(x):\n    """Response 0  OF leak"""\n', canonical_solution: "    return x\n" }) + "\n");
-    const stage = await createStage({ SCA_BENCHMARKS_DIR: bench, SCA_SELECTION_POLICY: "pass-first" }, { transport: t, codec, log: silent, storeDir: join(dir, "stores") });
+    writeFileSync(
+      join(bench, "mini.jsonl"),
+      JSON.stringify({ task_id: "X/0", prompt: 'def f(x):\n    """Response 0  OF leak"""\n', canonical_solution: "    return x\n" }) + "\n",
+    );
+    const stage = await createStage(
+      { SCA_BENCHMARKS_DIR: bench, SCA_SELECTION_POLICY: "pass-first" },
+      { transport: t, codec, log: silent, storeDir: join(dir, "stores") },
+    );
     await stage.partitions!.assigned([0]);
     let offset = 0n;
     const pick = async (name: string) => {
       const out = [];
-      for (const v of [verdict(name, 0, 2, "pass"), verdict(name, 1, 2, "pass")]) out.push(...(await stage.process(v, { log: silent, attempt: 1, signal: new AbortController().signal, partition: 0, offset: offset++ })));
+      for (const v of [verdict(name, 0, 2, "pass"), verdict(name, 1, 2, "pass")])
+        out.push(...(await stage.process(v, { log: silent, attempt: 1, signal: new AbortController().signal, partition: 0, offset: offset++ })));
       return out.filter((e) => e.topic === "selected").map((e) => (e.value as { response_id: string }).response_id);
     };
     // "response 0 of leak" (any case and spacing) is benchmark text: sample 1 is chosen instead of the first.
@@ -183,7 +202,10 @@ describe("selector replays", () => {
     expect((await rows(t)).at(-1)!.response_id).toBe(verdict("r", 1 - chosen, 2, "pass").response_id);
 
     // Re-select everything from the beginning under another policy.
-    await t.admin().setGroupOffsets("selector", [0, 1, 2].map((partition) => ({ topic: "verdicts", partition, offset: "0" })));
+    await t.admin().setGroupOffsets(
+      "selector",
+      [0, 1, 2].map((partition) => ({ topic: "verdicts", partition, offset: "0" })),
+    );
     const stage = await selector(t, { SCA_SELECTION_POLICY: "pass-shortest" });
     const runner = new StageRunner({ transport: t, codec, stage: stage as StageDef, registry: new Registry(), log: silent, commitIntervalMs: 10 });
     await runner.start();

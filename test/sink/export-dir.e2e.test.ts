@@ -85,7 +85,22 @@ describe("export directory", () => {
     expect(got.jsonl).toBe(3);
     expect(got.shards).toEqual([2, 1]);
     expect(got.concepts).toEqual(["recursion"]);
-    expect(got.hf_columns).toEqual(expect.arrayContaining(["instruction_id", "instruction", "response", "tests", "seed_id", "seed", "concepts", "category", "difficulty", "model", "prompt_hash", "created_at"]));
+    expect(got.hf_columns).toEqual(
+      expect.arrayContaining([
+        "instruction_id",
+        "instruction",
+        "response",
+        "tests",
+        "seed_id",
+        "seed",
+        "concepts",
+        "category",
+        "difficulty",
+        "model",
+        "prompt_hash",
+        "created_at",
+      ]),
+    );
     expect(got.ids).toEqual([sample("a"), sample("b"), sample("c")].map((s) => s.response_id).sort());
   });
 
@@ -104,7 +119,9 @@ describe("export directory", () => {
     const ex = ExportDir.open(dir);
     ex.sync(materialize([], [sample("a")]));
     // What a SIGKILL between the jsonl append and the shard write leaves behind, plus a torn line.
-    const line = readFileSync(join(dir, "train.jsonl"), "utf8").replace(sample("a").id, sample("b").id).replace(/"instruction_id":"[0-9a-f]+"/, `"instruction_id":"${sample("b").instruction_id}"`);
+    const line = readFileSync(join(dir, "train.jsonl"), "utf8")
+      .replace(sample("a").id, sample("b").id)
+      .replace(/"instruction_id":"[0-9a-f]+"/, `"instruction_id":"${sample("b").instruction_id}"`);
     rmSync(join(dir, "train.parquet"));
     appendFileSync(join(dir, "train.jsonl"), line + '{"id":"torn');
     const again = ExportDir.open(dir);

@@ -15,7 +15,10 @@ export function runPython(script: string, dir: string): unknown {
   // A private HF cache: a shared one would serve a previous test's dataset for the same path.
   const hfHome = mkdtempSync(join(tmpdir(), "sca-hf-"));
   try {
-    const out = execFileSync(datasetsPython(), ["-c", script, dir], { encoding: "utf8", env: { ...process.env, HF_DATASETS_OFFLINE: "1", HF_HUB_OFFLINE: "1", HF_HOME: hfHome } });
+    const out = execFileSync(datasetsPython(), ["-c", script, dir], {
+      encoding: "utf8",
+      env: { ...process.env, HF_DATASETS_OFFLINE: "1", HF_HUB_OFFLINE: "1", HF_HOME: hfHome },
+    });
     return JSON.parse(out.trim().split("\n").at(-1)!);
   } finally {
     rmSync(hfHome, { recursive: true, force: true });

@@ -29,7 +29,10 @@ function runtimeFlags(cmd: Command): Command {
     .option("--state-dir <dir>", "embedded log location (env SCA_STATE_DIR, default .sca-state; `sca run --state`); not while `sca run` holds it");
 }
 
-async function withRuntime<T>(raw: Record<string, unknown>, f: (t: Awaited<ReturnType<typeof buildTransport>>, c: Awaited<ReturnType<typeof buildCodec>>) => Promise<T>): Promise<T> {
+async function withRuntime<T>(
+  raw: Record<string, unknown>,
+  f: (t: Awaited<ReturnType<typeof buildTransport>>, c: Awaited<ReturnType<typeof buildCodec>>) => Promise<T>,
+): Promise<T> {
   const flags = parse(Runtime, { transport: raw.transport, brokers: raw.brokers, registryUrl: raw.registryUrl, stateDir: raw.stateDir }, "options");
   const cfg = loadRuntimeConfig(process.env, flags);
   const transport = await buildTransport(cfg);
@@ -43,21 +46,24 @@ async function withRuntime<T>(raw: Record<string, unknown>, f: (t: Awaited<Retur
 export function register(program: Command): void {
   const dlq = program.command("dlq").description("records a stage gave up on (bad in themselves, never victims of an outage): count, inspect, put back");
 
-  runtimeFlags(dlq.command("list").argument("[stage]", `one of ${Stage.options.join(", ")} (default: all)`).description("DLQ records per stage, counted by reason")).action(
-    async (stage: string | undefined, raw: Record<string, unknown>) => {
-      const stages = stage ? [parse(Stage, stage, "stage")] : Stage.options;
-      await withRuntime(raw, async (transport, codec) => {
-        const rows = [["stage", "dlq topic", "reason", "records"]];
-        for (const s of stages) {
-          const counts = countByReason(await readDlq(transport, codec, s));
-          if (counts.size === 0) rows.push([s, dlqOf(s), "-", "0"]);
-          for (const [reason, n] of counts) rows.push([s, dlqOf(s), reason, String(n)]);
-        }
-        const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-        process.stdout.write(rows.map((r) => r.map((v, i) => (i === 3 ? v.padStart(w[i]) : v.padEnd(w[i]))).join("  ")).join("\n") + "\n");
-      });
-    },
-  );
+  runtimeFlags(
+    dlq
+      .command("list")
+      .argument("[stage]", `one of ${Stage.options.join(", ")} (default: all)`)
+      .description("DLQ records per stage, counted by reason"),
+  ).action(async (stage: string | undefined, raw: Record<string, unknown>) => {
+    const stages = stage ? [parse(Stage, stage, "stage")] : Stage.options;
+    await withRuntime(raw, async (transport, codec) => {
+      const rows = [["stage", "dlq topic", "reason", "records"]];
+      for (const s of stages) {
+        const counts = countByReason(await readDlq(transport, codec, s));
+        if (counts.size === 0) rows.push([s, dlqOf(s), "-", "0"]);
+        for (const [reason, n] of counts) rows.push([s, dlqOf(s), reason, String(n)]);
+      }
+      const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+      process.stdout.write(rows.map((r) => r.map((v, i) => (i === 3 ? v.padStart(w[i]) : v.padEnd(w[i]))).join("  ")).join("\n") + "\n");
+    });
+  });
 
   runtimeFlags(
     dlq
@@ -91,9 +97,14 @@ export function register(program: Command): void {
       for (const reason of reasons) {
         const r = await redrive(transport, codec, s, reason as (typeof DLQ_REASONS)[number]);
         total += r.redriven;
-        if (r.redriven || r.skipped) process.stdout.write(`${s} ${reason}: ${r.redriven} redriven${r.skipped ? `, ${r.skipped} per-sample entries left (redriving one sample would repeat its instruction's others)` : ""}\n`);
+        if (r.redriven || r.skipped)
+          process.stdout.write(
+            `${s} ${reason}: ${r.redriven} redriven${r.skipped ? `, ${r.skipped} per-sample entries left (redriving one sample would repeat its instruction's others)` : ""}\n`,
+          );
       }
-      process.stdout.write(`${total} records put back on ${dlqOf(s).replace(/\.dlq$/, "")}; \`sca run\` with the same --state (or the running services) will process them\n`);
+      process.stdout.write(
+        `${total} records put back on ${dlqOf(s).replace(/\.dlq$/, "")}; \`sca run\` with the same --state (or the running services) will process them\n`,
+      );
     });
   });
 }

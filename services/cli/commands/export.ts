@@ -21,31 +21,35 @@ const Flags = z.object({
 export function register(program: Command): void {
   const cmd = program
     .command("export")
-    .description("write the dataset topic as it stands to DIR: train.jsonl, train.parquet, README.md (new rows as a new shard; nothing already exported is rewritten unless a row was withdrawn)")
+    .description(
+      "write the dataset topic as it stands to DIR: train.jsonl, train.parquet, README.md (new rows as a new shard; nothing already exported is rewritten unless a row was withdrawn)",
+    )
     .requiredOption("--out <dir>", "export folder")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
     .option("--registry-url <url>", "schema registry (env SCHEMA_REGISTRY_URL)");
   stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state)").action(async (raw: Record<string, unknown>) => {
-      const r = Flags.safeParse(withStateDir(raw));
-      if (!r.success) throw new Error(`invalid export options: ${describeZodError(r.error, raw)}`);
-      const { out, ...runtime } = r.data;
-      const cfg = loadRuntimeConfig(process.env, runtime);
-      const transport = await buildTransport(cfg);
-      try {
-        const codec = await buildCodec(cfg);
-        const bytes: Buffer[] = [];
-        await readTopic(transport, "dataset", (rec) => void bytes.push(rec.value));
-        const records: DatasetSample[] = [];
-        for (const b of bytes) records.push(DatasetSample.parse(await codec.decode("dataset", b)));
-        // The topic's compacted view: rows withdrawn since are not resurrected by their old records.
-        const dir = ExportDir.open(resolve(out));
-        const before = dir.rows.length;
-        const res = dir.sync(materialize(dir.rows.slice(), compact(records)));
-        dir.writeCard({ stats: await collectStats(transport, codec), config: { transport: cfg.transport, exported_by: "sca export" }, generatedAt: new Date() });
-        process.stdout.write(`${dir.rows.length} rows in ${resolve(out)} (${before} before, ${res.appended} appended${res.rewritten ? ", files rewritten after withdrawn rows" : ""})\n`);
-      } finally {
-        await transport.close();
-      }
-    });
+    const r = Flags.safeParse(withStateDir(raw));
+    if (!r.success) throw new Error(`invalid export options: ${describeZodError(r.error, raw)}`);
+    const { out, ...runtime } = r.data;
+    const cfg = loadRuntimeConfig(process.env, runtime);
+    const transport = await buildTransport(cfg);
+    try {
+      const codec = await buildCodec(cfg);
+      const bytes: Buffer[] = [];
+      await readTopic(transport, "dataset", (rec) => void bytes.push(rec.value));
+      const records: DatasetSample[] = [];
+      for (const b of bytes) records.push(DatasetSample.parse(await codec.decode("dataset", b)));
+      // The topic's compacted view: rows withdrawn since are not resurrected by their old records.
+      const dir = ExportDir.open(resolve(out));
+      const before = dir.rows.length;
+      const res = dir.sync(materialize(dir.rows.slice(), compact(records)));
+      dir.writeCard({ stats: await collectStats(transport, codec), config: { transport: cfg.transport, exported_by: "sca export" }, generatedAt: new Date() });
+      process.stdout.write(
+        `${dir.rows.length} rows in ${resolve(out)} (${before} before, ${res.appended} appended${res.rewritten ? ", files rewritten after withdrawn rows" : ""})\n`,
+      );
+    } finally {
+      await transport.close();
+    }
+  });
 }

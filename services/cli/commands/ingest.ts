@@ -20,7 +20,10 @@ const Flags = z.object({
   methods: z.boolean().default(false),
   batchSize: positiveInt.default(1000),
   maxLines: positiveInt.default(150),
-  pythonVersion: z.string().regex(/^3\.\d+$/, "a Python version such as 3.11").default("3.11"),
+  pythonVersion: z
+    .string()
+    .regex(/^3\.\d+$/, "a Python version such as 3.11")
+    .default("3.11"),
   benchmarks: z.string().min(1).optional(),
   extraBenchmarks: z.array(z.string().min(1)).default([]),
   dedupDir: z.string().min(1).optional(),
@@ -53,30 +56,44 @@ export function register(program: Command): void {
     .option("--run-id <id>", "run id recorded in each seed's lineage (default: a new UUID)")
     .option("--transport <kind>", "kafka | embedded (env SCA_TRANSPORT, default embedded)")
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)");
-  stateOption(cmd, "state folder: embedded log and dedup state (env SCA_STATE_DIR, default .sca-state)").action(async (paths: string[], raw: Record<string, unknown>) => {
+  stateOption(cmd, "state folder: embedded log and dedup state (env SCA_STATE_DIR, default .sca-state)").action(
+    async (paths: string[], raw: Record<string, unknown>) => {
       const parsed = Flags.safeParse(withStateDir(raw));
       if (!parsed.success) throw new Error(`invalid ingest options: ${describeZodError(parsed.error, raw)}`);
       await runIngest(paths, parsed.data);
-    });
+    },
+  );
 }
 
 async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<void> {
   // loaded here, not at start-up: every other sca command would pay for the parser and Pyright glue
-  const [{ SingleBar }, { defaultBenchmarksDir, loadBenchmarks }, { Decontaminator }, { buildCodec, buildTransport, loadRuntimeConfig }, { openCorpus }, { DedupState }, { pythonParser }, { DEFAULT_MINHASH }, { ingest }, { DEFAULT_PYRIGHT }, { JsonlSink, TopicSink }, { pythonStdlibDir }] =
-    await Promise.all([
-      import("cli-progress"),
-      import("../../decontam/benchmarks.ts"),
-      import("../../decontam/matcher.ts"),
-      import("../../runtime/config.ts"),
-      import("../../seeds/corpus.ts"),
-      import("../../seeds/dedup-state.ts"),
-      import("../../seeds/grammar.ts"),
-      import("../../minhash/minhash.ts"),
-      import("../../seeds/pipeline.ts"),
-      import("../../seeds/pyright.ts"),
-      import("../../seeds/sinks.ts"),
-      import("../../seeds/stdlib.ts"),
-    ]);
+  const [
+    { SingleBar },
+    { defaultBenchmarksDir, loadBenchmarks },
+    { Decontaminator },
+    { buildCodec, buildTransport, loadRuntimeConfig },
+    { openCorpus },
+    { DedupState },
+    { pythonParser },
+    { DEFAULT_MINHASH },
+    { ingest },
+    { DEFAULT_PYRIGHT },
+    { JsonlSink, TopicSink },
+    { pythonStdlibDir },
+  ] = await Promise.all([
+    import("cli-progress"),
+    import("../../decontam/benchmarks.ts"),
+    import("../../decontam/matcher.ts"),
+    import("../../runtime/config.ts"),
+    import("../../seeds/corpus.ts"),
+    import("../../seeds/dedup-state.ts"),
+    import("../../seeds/grammar.ts"),
+    import("../../minhash/minhash.ts"),
+    import("../../seeds/pipeline.ts"),
+    import("../../seeds/pyright.ts"),
+    import("../../seeds/sinks.ts"),
+    import("../../seeds/stdlib.ts"),
+  ]);
   const judge = f.judge ? await judgeClient() : null;
   const cfg = loadRuntimeConfig(process.env, { transport: f.transport, brokers: f.brokers, stateDir: f.stateDir });
   const inputs = paths.length > 0 ? paths : [pythonStdlibDir()];
@@ -93,7 +110,9 @@ async function runIngest(paths: string[], f: z.infer<typeof Flags>): Promise<voi
     transport = await buildTransport(cfg);
     sink = await TopicSink.open(transport, await buildCodec(cfg));
   }
-  const bar = process.stderr.isTTY ? new SingleBar({ format: "ingest [{bar}] {value}/{total} files | {functions} functions | {seeds} seeds", stream: process.stderr }) : null;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: "ingest [{bar}] {value}/{total} files | {functions} functions | {seeds} seeds", stream: process.stderr })
+    : null;
   bar?.start(corpus.total ?? 0, 0, { functions: 0, seeds: 0 });
   let funnel: Funnel;
   try {

@@ -17,7 +17,9 @@ const ReplayFlags = z.object({
 export function register(program: Command): void {
   const cmd = program
     .command("replay")
-    .description("re-run a stage from an offset or a time (e.g. re-judge every response with a new sandbox, re-select with a new policy) without paying for the stages before it")
+    .description(
+      "re-run a stage from an offset or a time (e.g. re-judge every response with a new sandbox, re-select with a new policy) without paying for the stages before it",
+    )
     .argument("<stage>", `the stage to rewind: ${PIPELINE_STAGES.join(", ")}`)
     .requiredOption("--from <where>", "beginning | an offset (on every partition) | an ISO time")
     .option("--to-stage <stage>", "embedded: run the stages from <stage> through this one (default: through sink)")
@@ -31,7 +33,8 @@ export function register(program: Command): void {
     if (!run.success) throw new Error(`invalid replay options: ${describeZodError(run.error, rest)}`);
     const stages = replayedStages(stage, flags.data.toStage);
     const cfg = loadRuntimeConfig(process.env, { transport: flags.data.transport, brokers: flags.data.brokers, stateDir: run.data.state });
-    if (cfg.transport === "kafka" && flags.data.toStage) throw new Error("--to-stage applies to the embedded log; on Kafka the running services downstream pick up the replayed outputs");
+    if (cfg.transport === "kafka" && flags.data.toStage)
+      throw new Error("--to-stage applies to the embedded log; on Kafka the running services downstream pick up the replayed outputs");
 
     // The group's offsets move while no member runs: `sca run` (or the Kafka service) must be stopped.
     const t = await buildTransport(cfg);

@@ -35,7 +35,11 @@ export function register(program: Command): void {
     )
     .requiredOption("--input <file>", "JSONL input, one {id, code, tests} per line")
     .requiredOption("--output <file>", "JSONL output, one result per input program, in completion order")
-    .option("--backend <name>", "docker | bwrap | pod | auto (docker when an engine answers and an image is set, else bwrap); default $SCA_SANDBOX_BACKEND", process.env.SCA_SANDBOX_BACKEND ?? "auto")
+    .option(
+      "--backend <name>",
+      "docker | bwrap | pod | auto (docker when an engine answers and an image is set, else bwrap); default $SCA_SANDBOX_BACKEND",
+      process.env.SCA_SANDBOX_BACKEND ?? "auto",
+    )
     .option("--runtime <name>", "docker runtime: runsc | runc | auto (gVisor when the engine has it)", "auto")
     .option("--image <ref>", "sandbox image for the docker backend (default $SCA_SANDBOX_IMAGE)")
     .option("--concurrency <n>", "programs running at once", "2")
@@ -65,7 +69,10 @@ async function runFile(f: z.infer<typeof Flags>): Promise<number> {
   console.error(`sandbox: ${sandbox.backend} (${sandbox.image}), ${f.concurrency} at once`);
   const out = createWriteStream(f.output);
   const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar({ format: "{bar} {value}/{total} programs | {rate}/s | {statuses}", stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { format: "{bar} {value}/{total} programs | {rate}/s | {statuses}", stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
     : null;
   const counts: Record<string, number> = {};
   const started = Date.now();
@@ -94,7 +101,19 @@ async function runFile(f: z.infer<typeof Flags>): Promise<number> {
       while (inFlight.size >= 2 * f.concurrency) await Promise.race(inFlight);
       const p = runWithRetries(sandbox, item, f.retries).then(async (r) => {
         const { code: _code, tests: _tests, ...rest } = item;
-        await write(JSON.stringify({ ...rest, id: item.id, status: r.status, exit_code: r.exit_code, signal: r.signal, duration_ms: r.duration_ms, stdout_tail: r.stdout_tail, stderr_tail: r.stderr_tail, tampering: r.tampering }));
+        await write(
+          JSON.stringify({
+            ...rest,
+            id: item.id,
+            status: r.status,
+            exit_code: r.exit_code,
+            signal: r.signal,
+            duration_ms: r.duration_ms,
+            stdout_tail: r.stdout_tail,
+            stderr_tail: r.stderr_tail,
+            tampering: r.tampering,
+          }),
+        );
         counts[r.status] = (counts[r.status] ?? 0) + 1;
         done++;
         bar?.increment(1, { rate: rate(done, started), statuses: summary(counts) });
@@ -113,7 +132,9 @@ async function runFile(f: z.infer<typeof Flags>): Promise<number> {
     console.error(`sandbox: none of the ${malformed} input lines held a program ({id, code, tests}): nothing was run`);
     return EXIT_NO_PROGRAM;
   }
-  console.error(`sandbox: ${done} programs in ${((Date.now() - started) / 1000).toFixed(1)} s (${rate(done, started)}/s): ${summary(counts) || "none"}${malformed ? `; ${malformed} malformed lines skipped` : ""}`);
+  console.error(
+    `sandbox: ${done} programs in ${((Date.now() - started) / 1000).toFixed(1)} s (${rate(done, started)}/s): ${summary(counts) || "none"}${malformed ? `; ${malformed} malformed lines skipped` : ""}`,
+  );
   return counts.sandbox_error ? EXIT_NO_VERDICT : 0;
 }
 

@@ -37,10 +37,12 @@ export function register(program: Command): void {
     .option("--max-attempts <n>", "tries for a transient error before the DLQ (env SCA_MAX_ATTEMPTS, default 5)")
     .option("--instance-id <id>", "stable id of this replica, fences its predecessor's transactions (env SCA_INSTANCE_ID, default hostname)")
     .option("--group-id <id>", "consumer group (env SCA_GROUP_ID, default the stage name)");
-  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state)").action(async (stageName: string, flags: ServiceFlags & { state?: string }) => {
+  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state)").action(
+    async (stageName: string, flags: ServiceFlags & { state?: string }) => {
       const { stageModule, ...rest } = withStateDir(flags);
       await runService(stageName, stageModule, rest);
-    });
+    },
+  );
 }
 
 async function runService(stageName: string, stageModule: string | undefined, flags: RuntimeFlags): Promise<void> {

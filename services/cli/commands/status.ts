@@ -25,7 +25,8 @@ export function register(program: Command): void {
     .option("--brokers <list>", "Kafka brokers host:port[,...] (env KAFKA_BROKERS)")
     .option("--registry-url <url>", "schema registry (env SCHEMA_REGISTRY_URL)")
     .option("--json", "print JSON instead of a table");
-  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state); not while `sca run` holds it").action(async (raw: Record<string, unknown>) => {
+  stateOption(cmd, "embedded log location (env SCA_STATE_DIR, default .sca-state); not while `sca run` holds it").action(
+    async (raw: Record<string, unknown>) => {
       const r = Flags.safeParse(withStateDir(raw));
       if (!r.success) throw new Error(`invalid status options: ${describeZodError(r.error, raw)}`);
       const { json, ...runtime } = r.data;
@@ -45,15 +46,21 @@ export function register(program: Command): void {
           process.stdout.write(JSON.stringify({ stages: rows, stats }, null, 2) + "\n");
           return;
         }
-        const cells = [["stage", "input", "in", "out", "lag", "DLQ", "pass rate"], ...rows.map((x) => [x.stage, x.input, String(x.done), x.out === null ? "-" : String(x.out), String(x.lag), String(x.dlq), x.pass_rate])];
+        const cells = [
+          ["stage", "input", "in", "out", "lag", "DLQ", "pass rate"],
+          ...rows.map((x) => [x.stage, x.input, String(x.done), x.out === null ? "-" : String(x.out), String(x.lag), String(x.dlq), x.pass_rate]),
+        ];
         const w = cells[0].map((_, i) => Math.max(...cells.map((c) => c[i].length)));
         process.stdout.write(cells.map((c) => c.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join("  ")).join("\n") + "\n");
-        process.stdout.write(`verdicts pass rate = passing samples / judged samples (latest per sample); selector pass rate = instructions with a selected response / decided\n`);
+        process.stdout.write(
+          `verdicts pass rate = passing samples / judged samples (latest per sample); selector pass rate = instructions with a selected response / decided\n`,
+        );
         process.stdout.write(`${describeCuration(stats.curation)}\n`);
       } finally {
         await transport.close();
       }
-    });
+    },
+  );
 }
 
 function rate(n: number, d: number): string {

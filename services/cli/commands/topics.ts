@@ -25,7 +25,9 @@ function connect(raw: RawFlags): KafkaTransport {
 async function clusterState(t: KafkaTransport): Promise<Map<string, TopicState>> {
   const admin = t.admin();
   const existing = new Set(await admin.listTopics());
-  const names = allTopicSpecs().map((s) => s.name).filter((n) => existing.has(n));
+  const names = allTopicSpecs()
+    .map((s) => s.name)
+    .filter((n) => existing.has(n));
   const settings = await admin.topicSettings(names);
   const out = new Map<string, TopicState>();
   for (const name of names) {
@@ -47,7 +49,17 @@ function report(state: Map<string, TopicState>, created: Set<string> = new Set()
     const diff = differences(spec, have);
     if (diff.length) problems++;
     const status = diff.length ? diff.join("; ") : created.has(spec.name) ? "created" : "ok";
-    return [spec.name, spec.key, `${have?.partitions ?? "-"}/${spec.partitions}`, formatRetention(spec.retentionMs), spec.compacted ? "yes" : "no", String(have?.records ?? "-"), spec.producedBy, spec.consumedBy.join(",") || "-", status];
+    return [
+      spec.name,
+      spec.key,
+      `${have?.partitions ?? "-"}/${spec.partitions}`,
+      formatRetention(spec.retentionMs),
+      spec.compacted ? "yes" : "no",
+      String(have?.records ?? "-"),
+      spec.producedBy,
+      spec.consumedBy.join(",") || "-",
+      status,
+    ];
   });
   const text = table(["topic", "key", "partitions", "retention", "compacted", "records", "written by", "read by", "status"], rows);
   return { text, problems };
@@ -66,7 +78,11 @@ export function register(program: Command): void {
       try {
         const before = new Set(await t.admin().listTopics());
         await t.admin().createTopics(allTopicSpecs().map(topicConfigOf));
-        const created = new Set(allTopicSpecs().map((s) => s.name).filter((n) => !before.has(n)));
+        const created = new Set(
+          allTopicSpecs()
+            .map((s) => s.name)
+            .filter((n) => !before.has(n)),
+        );
         const { text, problems } = report(await clusterState(t), created);
         console.log(text);
         console.log(`\n${created.size} created, ${allTopicSpecs().length - created.size} existed${problems ? `, ${problems} differ from the catalogue` : ""}`);

@@ -25,7 +25,8 @@ export const EXAMPLES: FewShotExample[] = [
     difficulty: "easy",
     instruction: String.raw`Write a Python function parse_env(text) that parses the contents of a .env file given as a string and returns a dict. Each meaningful line has the form KEY=VALUE; whitespace around keys and values is ignored, blank lines and lines starting with # are skipped, and when a key repeats the last value wins. A value may itself contain = characters. Raise ValueError for a non-blank, non-comment line without =.`,
     response: {
-      approach: "Walk the lines once. For each stripped line, skip it when it is empty or a comment; otherwise split on the first `=` only, so values keep any later `=` signs. A line without `=` is malformed and deserves an error that names it.",
+      approach:
+        "Walk the lines once. For each stripped line, skip it when it is empty or a comment; otherwise split on the first `=` only, so values keep any later `=` signs. A line without `=` is malformed and deserves an error that names it.",
       code: String.raw`def parse_env(text):
     result = {}
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -37,7 +38,8 @@ export const EXAMPLES: FewShotExample[] = [
             raise ValueError(f"line {number} has no '=': {line!r}")
         result[key.strip()] = value.strip()
     return result`,
-      explanation: "`str.partition` splits at the first separator and reports whether it was found, which covers both the `=` inside values and the malformed-line check. Assigning into the dict in file order makes the last occurrence of a key win.",
+      explanation:
+        "`str.partition` splits at the first separator and reports whether it was found, which covers both the `=` inside values and the malformed-line check. Assigning into the dict in file order makes the last occurrence of a key win.",
     },
     tests: String.raw`assert parse_env("A=1\nB = two\n") == {"A": "1", "B": "two"}
 assert parse_env("# comment\n\nURL=http://x/?a=b\n") == {"URL": "http://x/?a=b"}
@@ -66,7 +68,8 @@ except ValueError:
     difficulty: "medium",
     instruction: String.raw`Implement count_in_range(values, low, high) in Python: given a list of integers sorted in ascending order, return how many elements x satisfy low <= x <= high. It must run in O(log n) time, so do not scan the list; do not use the bisect module either.`,
     response: {
-      approach: "The count is the distance between two boundaries: the first index holding a value >= low and the first index holding a value > high. Both are found with the same binary search over a half-open range, parameterised by the comparison.",
+      approach:
+        "The count is the distance between two boundaries: the first index holding a value >= low and the first index holding a value > high. Both are found with the same binary search over a half-open range, parameterised by the comparison.",
       code: String.raw`def _first_index(values, predicate):
     lo, hi = 0, len(values)
     while lo < hi:
@@ -84,7 +87,8 @@ def count_in_range(values, low, high):
     start = _first_index(values, lambda x: x >= low)
     end = _first_index(values, lambda x: x > high)
     return end - start`,
-      explanation: "`_first_index` keeps the invariant that every index before `lo` fails the predicate and every index from `hi` on satisfies it, so it returns the first index satisfying a monotone predicate in O(log n). Two calls give both boundaries.",
+      explanation:
+        "`_first_index` keeps the invariant that every index before `lo` fails the predicate and every index from `hi` on satisfies it, so it returns the first index satisfying a monotone predicate in O(log n). Two calls give both boundaries.",
     },
     tests: String.raw`assert count_in_range([1, 2, 2, 2, 5, 9], 2, 5) == 4
 assert count_in_range([1, 3, 5], 6, 10) == 0
@@ -112,7 +116,8 @@ def remember_recent(items, limit):
     difficulty: "medium",
     instruction: String.raw`Create a Python class LRUCache with a constructor taking a positive capacity, a get(key, default=None) method and a put(key, value) method. Reading or writing a key makes it the most recently used; when a put would exceed the capacity, the least recently used entry is evicted. Also support len(cache). A capacity below 1 raises ValueError.`,
     response: {
-      approach: "An `OrderedDict` keeps keys in recency order and can move a key to the end or pop the oldest in O(1), which is exactly the bookkeeping an LRU cache needs.",
+      approach:
+        "An `OrderedDict` keeps keys in recency order and can move a key to the end or pop the oldest in O(1), which is exactly the bookkeeping an LRU cache needs.",
       code: String.raw`from collections import OrderedDict
 
 
@@ -137,7 +142,8 @@ class LRUCache:
 
     def __len__(self):
         return len(self._entries)`,
-      explanation: "`get` and `put` both move the key to the most-recent end; `popitem(last=False)` removes the least recently used entry once the capacity is exceeded.",
+      explanation:
+        "`get` and `put` both move the key to the most-recent end; `popitem(last=False)` removes the least recently used entry once the capacity is exceeded.",
     },
     tests: String.raw`cache = LRUCache(2)
 cache.put("a", 1)
@@ -169,7 +175,8 @@ def most_common_words(text, n=3):
     difficulty: "medium",
     instruction: String.raw`Write a small Python program, organised as functions, that produces a word-frequency report. report(text, top) must return a list of lines "word: count" for the top most frequent words (case-insensitive, words are runs of letters), ordered by count descending and then alphabetically, followed by a final line "total: N" with the number of words. Keep tokenizing, counting and formatting in separate functions.`,
     response: {
-      approach: "Split the work into three steps: tokenize with a regular expression over the lowercased text, count with `Counter`, and format. Sorting by the key `(-count, word)` gives descending counts with alphabetical tie-breaking.",
+      approach:
+        "Split the work into three steps: tokenize with a regular expression over the lowercased text, count with `Counter`, and format. Sorting by the key `(-count, word)` gives descending counts with alphabetical tie-breaking.",
       code: String.raw`import re
 from collections import Counter
 
@@ -187,7 +194,8 @@ def report(text, top):
     lines = [f"{word}: {count}" for word, count in count_words(words)[:top]]
     lines.append(f"total: {len(words)}")
     return lines`,
-      explanation: "Each function does one step, so each can be tested alone; `report` composes them and appends the total, which counts every token rather than only the reported ones.",
+      explanation:
+        "Each function does one step, so each can be tested alone; `report` composes them and appends the total, which counts every token rather than only the reported ones.",
     },
     tests: String.raw`assert tokenize("It's a Test, a TEST!") == ["it", "s", "a", "test", "a", "test"]
 assert report("b a b c a b", 2) == ["b: 3", "a: 2", "total: 6"]
@@ -207,7 +215,8 @@ assert report("", 3) == ["total: 0"]`,
     difficulty: "easy",
     instruction: String.raw`Write a Python generator function flatten(items) that yields the leaves of an arbitrarily nested structure of lists and tuples, left to right. Strings and bytes count as leaves and must not be split into characters.`,
     response: {
-      approach: "Recurse into lists and tuples with `yield from`, and yield everything else as it is. Checking for list and tuple explicitly (instead of 'anything iterable') keeps strings whole.",
+      approach:
+        "Recurse into lists and tuples with `yield from`, and yield everything else as it is. Checking for list and tuple explicitly (instead of 'anything iterable') keeps strings whole.",
       code: String.raw`def flatten(items):
     for item in items:
         if isinstance(item, (list, tuple)):
@@ -232,10 +241,12 @@ assert list(flatten([[[]], ()])) == []`,
     difficulty: "easy",
     instruction: String.raw`Write a Python function rotate_clockwise(matrix) that returns a new matrix (list of lists) rotated 90 degrees clockwise. The input may be rectangular; the input must not be modified. An empty matrix rotates to an empty list.`,
     response: {
-      approach: "A clockwise rotation is a transposition of the rows taken bottom to top: reverse the row order, then zip the rows together so each column becomes a row.",
+      approach:
+        "A clockwise rotation is a transposition of the rows taken bottom to top: reverse the row order, then zip the rows together so each column becomes a row.",
       code: String.raw`def rotate_clockwise(matrix):
     return [list(row) for row in zip(*matrix[::-1])]`,
-      explanation: "`matrix[::-1]` builds a reversed copy, so the input is untouched, and `zip(*...)` turns its columns into rows. For an empty matrix `zip()` yields nothing.",
+      explanation:
+        "`matrix[::-1]` builds a reversed copy, so the input is untouched, and `zip(*...)` turns its columns into rows. For an empty matrix `zip()` yields nothing.",
     },
     tests: String.raw`assert rotate_clockwise([[1, 2], [3, 4]]) == [[3, 1], [4, 2]]
 assert rotate_clockwise([[1, 2, 3]]) == [[1], [2], [3]]
@@ -259,7 +270,8 @@ def next_monday(day):
     difficulty: "medium",
     instruction: String.raw`Write a Python function business_days(start, end, holidays=()) that counts the weekdays (Monday to Friday) from start up to but not including end, both datetime.date objects, skipping any date listed in holidays. If end is not after start, return 0. It should not loop over every day of long ranges.`,
     response: {
-      approach: "Whole weeks contribute exactly five weekdays each, so count full weeks arithmetically and only walk the remaining fewer than seven days. Holidays are then subtracted when they fall on a weekday inside the range.",
+      approach:
+        "Whole weeks contribute exactly five weekdays each, so count full weeks arithmetically and only walk the remaining fewer than seven days. Holidays are then subtracted when they fall on a weekday inside the range.",
       code: String.raw`from datetime import timedelta
 
 
@@ -304,7 +316,8 @@ class Point:
     difficulty: "medium",
     instruction: String.raw`Design an immutable Python class Money holding an integer amount of cents and a three-letter uppercase currency code. Support + and - between Money values of the same currency (a different currency raises ValueError), comparison with < between same-currency values, and str() formatting like "12.05 EUR" (negative amounts as "-0.50 EUR"). Invalid currency codes or non-integer cents raise ValueError at construction.`,
     response: {
-      approach: "A frozen dataclass gives immutability, equality and hashing for free; `__post_init__` validates the fields, and one helper checks currencies before any arithmetic or comparison.",
+      approach:
+        "A frozen dataclass gives immutability, equality and hashing for free; `__post_init__` validates the fields, and one helper checks currencies before any arithmetic or comparison.",
       code: String.raw`from dataclasses import dataclass
 
 
@@ -339,7 +352,8 @@ class Money:
         sign = "-" if self.cents < 0 else ""
         units, cents = divmod(abs(self.cents), 100)
         return f"{sign}{units}.{cents:02d} {self.currency}"`,
-      explanation: "Formatting works on the absolute value so that `divmod` never sees a negative number, and the sign is added back in front. `bool` is rejected explicitly because it is a subclass of `int`.",
+      explanation:
+        "Formatting works on the absolute value so that `divmod` never sees a negative number, and the sign is added back in front. `bool` is rejected explicitly because it is a subclass of `int`.",
     },
     tests: String.raw`a = Money(1205, "EUR")
 assert str(a) == "12.05 EUR"
@@ -369,7 +383,8 @@ def k_smallest(values, k):
     difficulty: "hard",
     instruction: String.raw`Write a Python function shortest_path(graph, start, goal) for a directed graph given as {node: {neighbour: weight}} with non-negative weights. Return a tuple (cost, path) where path is the list of nodes from start to goal of a cheapest route, or (None, []) when goal is unreachable. start == goal gives (0, [start]).`,
     response: {
-      approach: "Dijkstra's algorithm with a binary heap: pop the cheapest frontier node, skip it if a cheaper route was already settled, relax its edges, and remember each node's predecessor so the path can be rebuilt backwards from the goal.",
+      approach:
+        "Dijkstra's algorithm with a binary heap: pop the cheapest frontier node, skip it if a cheaper route was already settled, relax its edges, and remember each node's predecessor so the path can be rebuilt backwards from the goal.",
       code: String.raw`import heapq
 
 
@@ -394,7 +409,8 @@ def shortest_path(graph, start, goal):
                 previous[neighbour] = node
                 heapq.heappush(heap, (candidate, neighbour))
     return None, []`,
-      explanation: "Stale heap entries are skipped instead of decreased in place, the usual heapq idiom. Returning at the first pop of the goal is correct because weights are non-negative.",
+      explanation:
+        "Stale heap entries are skipped instead of decreased in place, the usual heapq idiom. Returning at the first pop of the goal is correct because weights are non-negative.",
     },
     tests: String.raw`g = {"a": {"b": 1, "c": 4}, "b": {"c": 2, "d": 5}, "c": {"d": 1}, "d": {}}
 assert shortest_path(g, "a", "d") == (4, ["a", "b", "c", "d"])
@@ -416,7 +432,8 @@ def find_mentions(message):
     difficulty: "easy",
     instruction: String.raw`Write a Python function extract_hashtags(text) returning the distinct hashtags in a post, lowercased, in order of first appearance. A hashtag is # followed by a letter and then letters, digits or underscores; a # preceded by a letter or digit (as in "C#9" or "abc#tag") does not start a hashtag.`,
     response: {
-      approach: "A single regular expression does the matching: a negative lookbehind rejects a `#` glued to a preceding word character, and the group captures the tag. A dict then removes duplicates while keeping first-seen order.",
+      approach:
+        "A single regular expression does the matching: a negative lookbehind rejects a `#` glued to a preceding word character, and the group captures the tag. A dict then removes duplicates while keeping first-seen order.",
       code: String.raw`import re
 
 _HASHTAG = re.compile(r"(?<![A-Za-z0-9])#([A-Za-z][A-Za-z0-9_]*)")
@@ -427,7 +444,8 @@ def extract_hashtags(text):
     for tag in _HASHTAG.findall(text):
         seen.setdefault(tag.lower(), None)
     return list(seen)`,
-      explanation: "Dicts preserve insertion order, so `setdefault` keeps the first occurrence of each lowercased tag; compiling the pattern once avoids re-parsing it per call.",
+      explanation:
+        "Dicts preserve insertion order, so `setdefault` keeps the first occurrence of each lowercased tag; compiling the pattern once avoids re-parsing it per call.",
     },
     tests: String.raw`assert extract_hashtags("Loving #Python and #python3 #PYTHON!") == ["python", "python3"]
 assert extract_hashtags("C#9 abc#no #1st #ok_go") == ["ok_go"]
@@ -450,7 +468,8 @@ def binomial(n, k):
     difficulty: "medium",
     instruction: String.raw`Write a Python function count_climbs(n, steps) returning the number of distinct ordered ways to climb a staircase of n stairs when each move climbs one of the sizes in steps (a collection of positive integers). count_climbs(0, steps) is 1. It must handle n in the thousands without recursion limits.`,
     response: {
-      approach: "Let ways[i] be the number of ways to reach stair i. Every way to reach i ends with one step of size s from stair i - s, so ways[i] is the sum of ways[i - s]. Filling the table bottom-up avoids deep recursion.",
+      approach:
+        "Let ways[i] be the number of ways to reach stair i. Every way to reach i ends with one step of size s from stair i - s, so ways[i] is the sum of ways[i - s]. Filling the table bottom-up avoids deep recursion.",
       code: String.raw`def count_climbs(n, steps):
     sizes = sorted(set(steps))
     if any(s <= 0 for s in sizes):
@@ -482,7 +501,8 @@ def squeeze(text):
     difficulty: "easy",
     instruction: String.raw`Write two Python functions: rle_encode(text) that encodes a string of letters as run-length pairs like "a3b1c2" (each character followed by its run length), and rle_decode(code) that reverses it, supporting run lengths with several digits. decode(encode(s)) must return s for any string of letters.`,
     response: {
-      approach: "Encoding is a direct use of `groupby`, which yields each run's character and its items. Decoding scans the code with a regular expression pairing one letter with the digits that follow it.",
+      approach:
+        "Encoding is a direct use of `groupby`, which yields each run's character and its items. Decoding scans the code with a regular expression pairing one letter with the digits that follow it.",
       code: String.raw`import re
 from itertools import groupby
 
@@ -522,7 +542,8 @@ class Stopwatch:
     difficulty: "hard",
     instruction: String.raw`Implement a Python class Transaction usable as "with Transaction(store):" where store is a dict. Inside the block the dict may be changed freely; if the block raises, every change (added, modified and removed keys) is rolled back so the same dict object holds its original contents, and the exception still propagates. Transactions may be nested: an inner rollback must not undo the outer block's earlier changes.`,
     response: {
-      approach: "Take a snapshot of the dict on entry. On an exception, restore it in place (clear, then update) so that other references to the same dict see the rollback, and return False so the exception propagates. Nesting works because each transaction has its own snapshot taken at its own entry.",
+      approach:
+        "Take a snapshot of the dict on entry. On an exception, restore it in place (clear, then update) so that other references to the same dict see the rollback, and return False so the exception propagates. Nesting works because each transaction has its own snapshot taken at its own entry.",
       code: String.raw`class Transaction:
     def __init__(self, store):
         self.store = store
@@ -538,7 +559,8 @@ class Stopwatch:
             self.store.update(self._snapshot)
         self._snapshot = None
         return False`,
-      explanation: "Restoring with `clear` and `update` keeps the object's identity, which matters to anyone holding the dict. The snapshot is shallow: it restores keys and values, not mutations inside mutable values.",
+      explanation:
+        "Restoring with `clear` and `update` keeps the object's identity, which matters to anyone holding the dict. The snapshot is shallow: it restores keys and values, not mutations inside mutable values.",
     },
     tests: String.raw`store = {"a": 1, "b": 2}
 alias = store
@@ -576,7 +598,8 @@ def read_rows(text):
     difficulty: "medium",
     instruction: String.raw`Write a Python program built from functions that summarises CSV data given as text with a header row. summarise(text) returns {column: (count, total, mean)} for every column whose non-empty values all parse as numbers (ints or floats), ignoring empty cells; other columns are left out. render(summary) returns report lines "column: n=COUNT total=TOTAL mean=MEAN" with totals and means rounded to 2 decimals, sorted by column name.`,
     response: {
-      approach: "Read the rows with `csv.DictReader` over a `StringIO`, collect each column's non-empty cells, and try to convert them all with `float`; a column with any unconvertible value is not numeric and is dropped. Rendering is a separate pure function.",
+      approach:
+        "Read the rows with `csv.DictReader` over a `StringIO`, collect each column's non-empty cells, and try to convert them all with `float`; a column with any unconvertible value is not numeric and is dropped. Rendering is a separate pure function.",
       code: String.raw`import csv
 import io
 
@@ -602,7 +625,8 @@ def summarise(text):
 
 def render(summary):
     return [f"{name}: n={n} total={total:.2f} mean={mean:.2f}" for name, (n, total, mean) in sorted(summary.items())]`,
-      explanation: "`_numbers` returns None when any cell is not a number, which rules the whole column out; empty columns are dropped too, so no division by zero can happen.",
+      explanation:
+        "`_numbers` returns None when any cell is not a number, which rules the whole column out; empty columns are dropped too, so no division by zero can happen.",
     },
     tests: String.raw`text = "name,qty,price\napple,3,0.5\npear,,1.25\nfig,2,2\n"
 s = summarise(text)
@@ -622,7 +646,8 @@ assert summarise("a,b\n") == {}`,
     difficulty: "medium",
     instruction: String.raw`Write a Python function free_slots(busy, day_start, day_end) that takes a list of busy (start, end) intervals in minutes, possibly overlapping and unsorted, and returns the free (start, end) intervals within [day_start, day_end], sorted, without zero-length gaps. Busy intervals may extend outside the day.`,
     response: {
-      approach: "Sort the busy intervals by start and sweep once, keeping a cursor at the end of the time covered so far. Whenever the next busy interval starts after the cursor there is a gap; clamping to the day's bounds handles intervals that stick out.",
+      approach:
+        "Sort the busy intervals by start and sweep once, keeping a cursor at the end of the time covered so far. Whenever the next busy interval starts after the cursor there is a gap; clamping to the day's bounds handles intervals that stick out.",
       code: String.raw`def free_slots(busy, day_start, day_end):
     free = []
     cursor = day_start
@@ -636,7 +661,8 @@ assert summarise("a,b\n") == {}`,
     if cursor < day_end:
         free.append((cursor, day_end))
     return free`,
-      explanation: "Because the cursor only moves forward and intervals are processed by start, overlapping busy periods merge implicitly; the strict comparisons skip zero-length gaps.",
+      explanation:
+        "Because the cursor only moves forward and intervals are processed by start, overlapping busy periods merge implicitly; the strict comparisons skip zero-length gaps.",
     },
     tests: String.raw`assert free_slots([(60, 120), (90, 150), (200, 240)], 0, 300) == [(0, 60), (150, 200), (240, 300)]
 assert free_slots([], 0, 10) == [(0, 10)]
@@ -660,7 +686,8 @@ assert free_slots([(3, 4), (1, 2)], 0, 5) == [(0, 1), (2, 3), (4, 5)]`,
     difficulty: "medium",
     instruction: String.raw`Implement a Python class Trie with insert(word), contains(word) -> bool and count_prefix(prefix) -> int, where count_prefix returns how many inserted words (counting duplicates) start with prefix. The empty prefix counts every word.`,
     response: {
-      approach: "Each node is a dict of children plus two counters: how many words pass through the node and how many end exactly there. Passing-through counts answer `count_prefix` in O(len(prefix)) without walking the subtree.",
+      approach:
+        "Each node is a dict of children plus two counters: how many words pass through the node and how many end exactly there. Passing-through counts answer `count_prefix` in O(len(prefix)) without walking the subtree.",
       code: String.raw`class _Node:
     __slots__ = ("children", "passing", "ending")
 
@@ -697,7 +724,8 @@ class Trie:
     def count_prefix(self, prefix):
         node = self._find(prefix)
         return 0 if node is None else node.passing`,
-      explanation: "The root's passing counter is the number of inserted words, which is what the empty prefix must return; `__slots__` keeps the many small nodes compact.",
+      explanation:
+        "The root's passing counter is the number of inserted words, which is what the empty prefix must return; `__slots__` keeps the many small nodes compact.",
     },
     tests: String.raw`t = Trie()
 for w in ["car", "cart", "care", "dog", "car"]:
@@ -729,7 +757,8 @@ def reachable(graph, start):
     difficulty: "hard",
     instruction: String.raw`Write a Python program, structured as functions, that plans a build. plan(deps) takes {target: [prerequisites]} (prerequisites may be absent as keys) and returns a list of every target and prerequisite in an order where each comes after all its prerequisites, choosing the alphabetically smallest available item at each step. If there is a cycle, raise ValueError naming the items involved in it.`,
     response: {
-      approach: "Kahn's algorithm: count each item's unmet prerequisites, start from the items with none, and repeatedly emit one, decrementing the counts of the items waiting on it. A heap makes the choice among ready items alphabetical. Items never emitted are on or behind a cycle.",
+      approach:
+        "Kahn's algorithm: count each item's unmet prerequisites, start from the items with none, and repeatedly emit one, decrementing the counts of the items waiting on it. A heap makes the choice among ready items alphabetical. Items never emitted are on or behind a cycle.",
       code: String.raw`import heapq
 
 
@@ -761,7 +790,8 @@ def plan(deps):
         stuck = sorted(item for item, count in pending.items() if count > 0)
         raise ValueError(f"dependency cycle among: {', '.join(stuck)}")
     return order`,
-      explanation: "Duplicated prerequisites are collapsed with `set` so counts stay right; the error lists every item still blocked, which includes the cycle itself.",
+      explanation:
+        "Duplicated prerequisites are collapsed with `set` so counts stay right; the error lists every item still blocked, which includes the cycle itself.",
     },
     tests: String.raw`assert plan({"app": ["lib", "cfg"], "lib": ["cfg"]}) == ["cfg", "lib", "app"]
 assert plan({"b": [], "a": []}) == ["a", "b"]

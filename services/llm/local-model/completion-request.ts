@@ -1,8 +1,7 @@
 import { z } from "zod";
 
 /** Absent and null both mean "the OpenAI default": clients send either. */
-const withDefault = <T extends z.ZodType>(schema: T, fallback: z.output<T>) =>
-  schema.nullish().transform((v): z.output<T> => v ?? fallback);
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.output<T>) => schema.nullish().transform((v): z.output<T> => v ?? fallback);
 
 /**
  * Features of the OpenAI completions API this server does not implement. Rejecting them with a 400

@@ -84,7 +84,11 @@ export class LocalModelEngine {
       const contexts: LlamaContext[] = [];
       const slots: Slot[] = [];
       for (let c = 0; c < layout.contexts; c++) {
-        const context = await model.createContext({ sequences: layout.sequencesPerContext, contextSize: opts.contextSize ?? 8192, threads: layout.threadsPerContext });
+        const context = await model.createContext({
+          sequences: layout.sequencesPerContext,
+          contextSize: opts.contextSize ?? 8192,
+          threads: layout.threadsPerContext,
+        });
         contexts.push(context);
         for (let i = 0; i < layout.sequencesPerContext; i++) {
           const seq = context.getSequence();

@@ -62,14 +62,24 @@ function findPython(env: NodeJS.ProcessEnv): string {
 }
 
 function pipInstall(python: string, target: string, requirement: string): Promise<void> {
-  const args = ["-m", "pip", "install", "--target", target, "--only-binary=:all:", "--no-cache-dir", "--no-compile", "--disable-pip-version-check", "--root-user-action=ignore", requirement];
+  const args = [
+    "-m",
+    "pip",
+    "install",
+    "--target",
+    target,
+    "--only-binary=:all:",
+    "--no-cache-dir",
+    "--no-compile",
+    "--disable-pip-version-check",
+    "--root-user-action=ignore",
+    requirement,
+  ];
   return new Promise((resolve, reject) => {
     // pip's stdout goes to our stderr: callers such as `sca model path` keep stdout for the answer.
     const child = spawn(python, args, { stdio: ["ignore", 2, 2] });
     child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${python} ${args.join(" ")} failed (${signal ?? `exit ${code}`})`)),
-    );
+    child.on("exit", (code, signal) => (code === 0 ? resolve() : reject(new Error(`${python} ${args.join(" ")} failed (${signal ?? `exit ${code}`})`))));
   });
 }
 

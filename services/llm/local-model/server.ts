@@ -70,7 +70,10 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
         return send(res, 200, { status: "ok", model: engine.id, ...engine.stats() });
       case "/v1/models":
         allow("GET");
-        return send(res, 200, { object: "list", data: [{ id: engine.id, object: "model", created, owned_by: "selfcodealign-stream", max_model_len: engine.contextSize }] });
+        return send(res, 200, {
+          object: "list",
+          data: [{ id: engine.id, object: "model", created, owned_by: "selfcodealign-stream", max_model_len: engine.contextSize }],
+        });
       case "/v1/completions":
         allow("POST");
         return send(res, 200, await complete(await readJson(req), res));
@@ -82,20 +85,35 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
   async function complete(body: unknown, res: ServerResponse): Promise<CompletionResponse> {
     const parsed = CompletionRequest.safeParse(body);
     if (!parsed.success) {
-      throw new HttpError(400, `invalid completion request: ${describeZodError(parsed.error, body)}`, "invalid_request_error", String(parsed.error.issues[0]?.path[0] ?? ""));
+      throw new HttpError(
+        400,
+        `invalid completion request: ${describeZodError(parsed.error, body)}`,
+        "invalid_request_error",
+        String(parsed.error.issues[0]?.path[0] ?? ""),
+      );
     }
     const r = parsed.data;
     const prompts = (typeof r.prompt === "string" ? [r.prompt] : r.prompt).map((text) => engine.tokenize(text));
     const promptTokens = prompts.map((t) => engine.promptTokenCount(t));
     promptTokens.forEach((count, i) => {
       if (count >= engine.contextSize) {
-        throw new HttpError(400, `prompt${prompts.length > 1 ? `[${i}]` : ""} has ${count} tokens; this server's context is ${engine.contextSize} tokens`, "invalid_request_error", "prompt");
+        throw new HttpError(
+          400,
+          `prompt${prompts.length > 1 ? `[${i}]` : ""} has ${count} tokens; this server's context is ${engine.contextSize} tokens`,
+          "invalid_request_error",
+          "prompt",
+        );
       }
     });
 
     if (r.guided_grammar) {
       await engine.grammar(r.guided_grammar).catch((e: unknown) => {
-        throw new HttpError(400, `guided_grammar is not a GBNF grammar this server can compile: ${e instanceof Error ? e.message : String(e)}`, "invalid_request_error", "guided_grammar");
+        throw new HttpError(
+          400,
+          `guided_grammar is not a GBNF grammar this server can compile: ${e instanceof Error ? e.message : String(e)}`,
+          "invalid_request_error",
+          "guided_grammar",
+        );
       });
     }
     // A client that gives up (timeout, Ctrl-C) frees its sequences instead of leaving them generating.
@@ -108,7 +126,16 @@ export async function startLocalModelServer(opts: LocalModelServerOptions): Prom
         engine.sample(
           tokens,
           // Distinct seeds per choice: n samples of one seeded request must differ yet stay reproducible.
-          { maxTokens: r.max_tokens, temperature: r.temperature, topP: r.top_p, topK: Math.max(0, r.top_k), stop: r.stop, seed: r.seed == null ? undefined : r.seed + p * r.n + i, grammar: r.guided_grammar ?? undefined, repetitionPenalty: r.repetition_penalty },
+          {
+            maxTokens: r.max_tokens,
+            temperature: r.temperature,
+            topP: r.top_p,
+            topK: Math.max(0, r.top_k),
+            stop: r.stop,
+            seed: r.seed == null ? undefined : r.seed + p * r.n + i,
+            grammar: r.guided_grammar ?? undefined,
+            repetitionPenalty: r.repetition_penalty,
+          },
           abort.signal,
         ),
       ),

@@ -96,7 +96,8 @@ export class EmbeddedLog {
     const frameCommits: FrameCommit[] = commits.map((c) => {
       const high = this.high(c.topic, c.partition);
       const offset = Number(c.offset);
-      if (!Number.isSafeInteger(offset) || offset < 0 || offset > high) throw new Error(`cannot commit offset ${c.offset} for ${c.topic}[${c.partition}]: the log ends at ${high}`);
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > high)
+        throw new Error(`cannot commit offset ${c.offset} for ${c.topic}[${c.partition}]: the log ends at ${high}`);
       return { group: c.group, topic: c.topic, partition: c.partition, offset };
     });
     const starts = new Map<string, OffsetCommit>();

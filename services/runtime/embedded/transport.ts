@@ -55,7 +55,10 @@ export class EmbeddedTransport implements Transport {
       },
       async setGroupOffsets(groupId: string, offsets: OffsetCommit[]) {
         if (liveGroup(groupId)) throw new Error(`group "${groupId}" has live members; stop them before moving its offsets`);
-        log.append([], offsets.map((o) => ({ ...o, group: groupId })));
+        log.append(
+          [],
+          offsets.map((o) => ({ ...o, group: groupId })),
+        );
       },
       async offsetsForTime(topic: string, ts: number): Promise<OffsetCommit[]> {
         return log.partitionsOf(topic).map((_, partition) => ({ topic, partition, offset: String(log.offsetForTime(topic, partition, ts)) }));
@@ -109,7 +112,10 @@ export class EmbeddedTransport implements Transport {
   }
 
   leave(c: EmbeddedConsumer): void {
-    this.groups.set(c.groupId, (this.groups.get(c.groupId) ?? []).filter((m) => m !== c));
+    this.groups.set(
+      c.groupId,
+      (this.groups.get(c.groupId) ?? []).filter((m) => m !== c),
+    );
     this.consumers.delete(c);
     this.rebalance(c.groupId);
   }
@@ -207,8 +213,14 @@ class EmbeddedConsumer implements StreamConsumer {
   async commit(outputs: OutRecord[], offsets: OffsetCommit[]): Promise<OffsetCommit[]> {
     // Like a fenced Kafka transaction: a member may only commit partitions it still owns.
     const foreign = offsets.filter((o) => o.topic !== this.topic || !this.positions.has(o.partition));
-    if (foreign.length) throw new Error(`commit refused: ${foreign.map((o) => `${o.topic}[${o.partition}]`).join(", ")} not assigned to this consumer of group "${this.groupId}" (rebalanced)`);
-    return this.transport.log.append(outputs, offsets.map((o) => ({ ...o, group: this.groupId })));
+    if (foreign.length)
+      throw new Error(
+        `commit refused: ${foreign.map((o) => `${o.topic}[${o.partition}]`).join(", ")} not assigned to this consumer of group "${this.groupId}" (rebalanced)`,
+      );
+    return this.transport.log.append(
+      outputs,
+      offsets.map((o) => ({ ...o, group: this.groupId })),
+    );
   }
 
   async close(): Promise<void> {

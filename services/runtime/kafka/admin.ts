@@ -107,7 +107,12 @@ export class KafkaAdmin implements Admin {
       const now = (await Promise.all(topics.map((t) => this.groupOffsets(groupId, t)))).flat();
       return now.filter((o) => want.get(`${o.topic}/${o.partition}`) === o.offset).length === want.size;
     };
-    const txn = new TransactionalProducer(this.kafka, `sca-admin-offsets-${groupId}`, { log: this.log, retryForMs: 30_000, transactionTimeoutMs: 30_000, offsetsCommitted: landed });
+    const txn = new TransactionalProducer(this.kafka, `sca-admin-offsets-${groupId}`, {
+      log: this.log,
+      retryForMs: 30_000,
+      transactionTimeoutMs: 30_000,
+      offsetsCommitted: landed,
+    });
     try {
       await txn.run([], { groupId, offsets });
     } finally {

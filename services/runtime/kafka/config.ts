@@ -29,7 +29,10 @@ export type KafkaConfig = z.output<typeof KafkaOptions>;
 /** "host:port,host:port" (KAFKA_BROKERS, --brokers) to a list, with an error naming the bad entry. */
 export function parseBrokers(list: string | undefined, source = "KAFKA_BROKERS"): string[] {
   if (!list?.trim()) throw new Error(`${source} is not set: give the brokers as host:port[,host:port...]`);
-  const brokers = list.split(",").map((b) => b.trim()).filter(Boolean);
+  const brokers = list
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const b of brokers) {
     const r = Broker.safeParse(b);
     if (!r.success) throw new Error(`${source}: "${b}" is not host:port`);

@@ -34,7 +34,9 @@ const TRANSIENT_NAMES = new Set([
  */
 export function isTransient(e: unknown): boolean {
   if (isFenced(e)) return false;
-  return chain(e).some((o) => TRANSIENT_NAMES.has(String(o.name)) || (typeof o.type === "string" && o.retriable === true) || o.code === "ECONNREFUSED" || o.code === "ECONNRESET");
+  return chain(e).some(
+    (o) => TRANSIENT_NAMES.has(String(o.name)) || (typeof o.type === "string" && o.retriable === true) || o.code === "ECONNREFUSED" || o.code === "ECONNRESET",
+  );
 }
 
 export function protocolErrorTypes(e: unknown): string[] {
@@ -61,7 +63,10 @@ export function isGroupNotFound(e: unknown): boolean {
 /** Raised by every commit of a consumer whose transactional id was taken over by a newer instance. */
 export class FencedError extends Error {
   constructor(transactionalId: string, cause: unknown) {
-    super(`producer "${transactionalId}" was fenced: a newer instance with the same id is running; this one must stop (${(cause as Error)?.message ?? cause})`, { cause });
+    super(
+      `producer "${transactionalId}" was fenced: a newer instance with the same id is running; this one must stop (${(cause as Error)?.message ?? cause})`,
+      { cause },
+    );
     this.name = "FencedError";
   }
 }

@@ -15,7 +15,17 @@ const require = createRequire(import.meta.url);
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
-export function groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner }: { topic: string; partitionMetadata: unknown[]; messages: unknown[]; partitioner: Partitioner }): Record<number, unknown[]> {
+export function groupMessagesPerPartition({
+  topic,
+  partitionMetadata,
+  messages,
+  partitioner,
+}: {
+  topic: string;
+  partitionMetadata: unknown[];
+  messages: unknown[];
+  partitioner: Partitioner;
+}): Record<number, unknown[]> {
   const out: Record<number, unknown[]> = {};
   if (partitionMetadata.length === 0) return out;
   for (const message of messages) {

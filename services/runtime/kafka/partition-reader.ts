@@ -63,8 +63,10 @@ export async function readPartitions(
   });
   const startedAt = Date.now();
   const timer = setInterval(() => {
-    if (!joined && Date.now() - startedAt > JOIN_TIMEOUT_MS) fail(new Error(`reading ${topic}: the restore consumer did not join its group within ${JOIN_TIMEOUT_MS / 1000} s`));
-    if (joined && Date.now() - movedAt > STALL_MS) fail(new Error(`reading ${topic}: partitions ${[...todo].join(", ")} not read to their end, nothing fetched for ${STALL_MS / 1000} s`));
+    if (!joined && Date.now() - startedAt > JOIN_TIMEOUT_MS)
+      fail(new Error(`reading ${topic}: the restore consumer did not join its group within ${JOIN_TIMEOUT_MS / 1000} s`));
+    if (joined && Date.now() - movedAt > STALL_MS)
+      fail(new Error(`reading ${topic}: partitions ${[...todo].join(", ")} not read to their end, nothing fetched for ${STALL_MS / 1000} s`));
   }, 250);
   try {
     await consumer.connect();

@@ -10,10 +10,11 @@ import { TransactionalProducer } from "./transactional-producer.ts";
 
 export function toLogRecord(topic: string, partition: number, m: kafkajs.KafkaMessage): LogRecord {
   const headers: Record<string, string> = {};
-  if (m.headers) for (const k in m.headers) {
-    const v = m.headers[k];
-    if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
-  }
+  if (m.headers)
+    for (const k in m.headers) {
+      const v = m.headers[k];
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
+    }
   return {
     topic,
     partition,
@@ -124,9 +125,11 @@ export class KafkaStreamConsumer implements StreamConsumer {
       this.relaunches = 0;
       const partitions = e.payload.memberAssignment[topic] ?? [];
       // later batches wait for this, so onAssigned always precedes the partition's first records
-      this.assignment = this.assignment.then(() => this.onAssignment(partitions, handlers)).catch((err) => {
-        this.log.error({ err: (err as Error).message, topic }, "handling a partition assignment failed");
-      });
+      this.assignment = this.assignment
+        .then(() => this.onAssignment(partitions, handlers))
+        .catch((err) => {
+          this.log.error({ err: (err as Error).message, topic }, "handling a partition assignment failed");
+        });
     });
     // kafkajs restarts itself after retriable crashes only, and judges a refused connection once
     // its retries ran out non-retriable: a long broker outage would end consumption for good
@@ -184,7 +187,10 @@ export class KafkaStreamConsumer implements StreamConsumer {
     this.relaunches++;
     const wait = backoffDelay(this.relaunches, { baseMs: 500, maxMs: 30_000 });
     const level = isTransient(cause) ? "warn" : "error";
-    this.log[level]({ err: (cause as Error)?.message, groupId: this.opts.groupId, topic: this.opts.topic, retryInMs: Math.round(wait) }, "consumer stopped; starting a new one");
+    this.log[level](
+      { err: (cause as Error)?.message, groupId: this.opts.groupId, topic: this.opts.topic, retryInMs: Math.round(wait) },
+      "consumer stopped; starting a new one",
+    );
     this.relaunchTimer = setTimeout(() => {
       if (this.closing) return;
       const old = this.consumer;

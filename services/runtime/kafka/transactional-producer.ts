@@ -91,7 +91,10 @@ export class TransactionalProducer {
         await this.discard();
         if (!isTransient(e) || Date.now() >= deadline) throw e;
         const wait = backoffDelay(attempt, RETRY_BACKOFF);
-        this.opts.log.warn({ transactionalId: this.transactionalId, attempt, committing, err: (e as Error).message, retryInMs: Math.round(wait) }, "transaction failed; retrying with a new producer");
+        this.opts.log.warn(
+          { transactionalId: this.transactionalId, attempt, committing, err: (e as Error).message, retryInMs: Math.round(wait) },
+          "transaction failed; retrying with a new producer",
+        );
         await sleep(wait);
       }
     }

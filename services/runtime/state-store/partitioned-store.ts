@@ -66,7 +66,10 @@ export class PartitionedStore<V> {
       const high = highs.get(p) ?? 0n;
       if ((store.checkpoint ?? 0n) > high) {
         // The changelog is shorter than what this disk saw: it was recreated. Nothing here is trustworthy.
-        this.o.log.warn({ partition: p, checkpoint: String(store.checkpoint), high: String(high) }, "local state is ahead of its changelog; restoring from scratch");
+        this.o.log.warn(
+          { partition: p, checkpoint: String(store.checkpoint), high: String(high) },
+          "local state is ahead of its changelog; restoring from scratch",
+        );
         await store.close();
         PartitionStore.wipe(dir);
         store = new PartitionStore<V>(dir, this.o.index);
@@ -88,7 +91,9 @@ export class PartitionedStore<V> {
         for (const r of records) {
           if (r.key === null) continue;
           if (keyPartition(r.key, count) !== r.partition) {
-            throw new Error(`${this.o.changelog}[${r.partition}] holds key "${r.key}", which the partitioner puts in partition ${keyPartition(r.key, count)}: the changelog is not partitioned like ${this.o.input}`);
+            throw new Error(
+              `${this.o.changelog}[${r.partition}] holds key "${r.key}", which the partitioner puts in partition ${keyPartition(r.key, count)}: the changelog is not partitioned like ${this.o.input}`,
+            );
           }
           const value = (await this.o.codec.decode(this.o.changelog, r.value)) as V;
           let b = batches.get(r.partition);
@@ -146,7 +151,9 @@ export class PartitionedStore<V> {
     const admin = this.o.transport.admin();
     const [input, changelog] = await Promise.all([admin.describeTopic(this.o.input), admin.describeTopic(this.o.changelog)]);
     if (input.length !== changelog.length || input.length === 0) {
-      throw new Error(`${this.o.changelog} has ${changelog.length} partitions and ${this.o.input} has ${input.length}: a changelog must be co-partitioned with its input (same partition count, same key)`);
+      throw new Error(
+        `${this.o.changelog} has ${changelog.length} partitions and ${this.o.input} has ${input.length}: a changelog must be co-partitioned with its input (same partition count, same key)`,
+      );
     }
     return input.length;
   }

@@ -51,7 +51,9 @@ export async function createDockerBackend(input: DockerOptions, docker = new Doc
   try {
     imageId = ((await docker.getImage(opts.image).inspect()) as { Id: string }).Id;
   } catch {
-    throw new SandboxFault(`docker backend: image "${opts.image}" is not present (build it: test/infra/start-docker.sh or services/sandbox/image/build-offline.sh)`);
+    throw new SandboxFault(
+      `docker backend: image "${opts.image}" is not present (build it: test/infra/start-docker.sh or services/sandbox/image/build-offline.sh)`,
+    );
   }
   const info = (await docker.info()) as { Runtimes?: Record<string, unknown>; DefaultRuntime?: string };
   const hasRunsc = Boolean(info.Runtimes?.runsc);
@@ -113,7 +115,11 @@ async function spawnContainer(docker: Docker, opts: z.infer<typeof DockerOptions
     },
   });
   const id = container.id.slice(0, 12);
-  const remove = () => container.remove({ force: true }).then(() => undefined, () => undefined);
+  const remove = () =>
+    container.remove({ force: true }).then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     // With hijack the engine hands back the raw socket: a duplex, whatever the typings say.
     const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;

@@ -36,7 +36,8 @@ export function missingCapabilities(status = readFileSync("/proc/self/status", "
  */
 export async function createPodBackend(input: PodOptions = {}): Promise<Backend> {
   const opts = PodOptions.parse(input);
-  if (process.getuid?.() !== 0) throw new SandboxFault("pod backend: must run as root (uid 0) holding CAP_SETUID and CAP_SETGID, to give each program a uid of its own");
+  if (process.getuid?.() !== 0)
+    throw new SandboxFault("pod backend: must run as root (uid 0) holding CAP_SETUID and CAP_SETGID, to give each program a uid of its own");
   const missing = missingCapabilities();
   if (missing.length) throw new SandboxFault(`pod backend: missing capabilities ${missing.join(", ")} (add them to the container's securityContext)`);
   const python = realpathSync(opts.python);
@@ -111,6 +112,7 @@ async function spawnSupervisor(python: string): Promise<SupervisedWorker> {
 /** kill(-1) as `uid`: every process of that uid, wherever it went. */
 function killAllOf(python: string, uid: number): void {
   // Repeated: processes a fork bomb starts meanwhile escape one kill(-1).
-  const code = "import os, signal, sys\nu = int(sys.argv[1])\nos.setgroups([]); os.setgid(u); os.setuid(u)\nfor _ in range(1000):\n    try:\n        os.kill(-1, signal.SIGKILL)\n    except ProcessLookupError:\n        break\n";
+  const code =
+    "import os, signal, sys\nu = int(sys.argv[1])\nos.setgroups([]); os.setgid(u); os.setuid(u)\nfor _ in range(1000):\n    try:\n        os.kill(-1, signal.SIGKILL)\n    except ProcessLookupError:\n        break\n";
   spawnSync(python, ["-I", "-c", code, String(uid)], { stdio: "ignore", env: {}, timeout: 5000 });
 }

@@ -15,7 +15,10 @@ export function qualityJudgeFilter(llm: Completer): BatchFilter {
     checkBatch: (cs) =>
       Promise.all(
         cs.map(async (c) => {
-          const r = await llm.complete({ prompt: judgePrompt(standaloneOf(c, "quality_judge").code), ...JUDGE_SAMPLING, stop: [...JUDGE_SAMPLING.stop] }, { stage: "seeds-judge" });
+          const r = await llm.complete(
+            { prompt: judgePrompt(standaloneOf(c, "quality_judge").code), ...JUDGE_SAMPLING, stop: [...JUDGE_SAMPLING.stop] },
+            { stage: "seeds-judge" },
+          );
           const answer = r.choices[0]?.text ?? "";
           return judgeSaysYes(answer) ? null : `judge answered ${JSON.stringify(answer.trim().slice(0, 20))}`;
         }),

@@ -9,7 +9,10 @@ export function typecheckFilter(opts: PyrightOptions = DEFAULT_PYRIGHT): BatchFi
     name: "typecheck",
     description: "Pyright reports no error",
     checkBatch: async (cs) => {
-      const errors = await pyrightErrors(cs.map((c) => standaloneOf(c, "typecheck").code), opts);
+      const errors = await pyrightErrors(
+        cs.map((c) => standaloneOf(c, "typecheck").code),
+        opts,
+      );
       return errors.map((e) => (e.length === 0 ? null : e[0]));
     },
   };

@@ -7,7 +7,12 @@ export const CurationConfig = z.object({
   skip: z
     .string()
     .default("")
-    .transform((s) => s.split(",").map((r) => r.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(CURATION_RULES, { error: (i) => `unknown curation rule ${JSON.stringify(i.input)}; have: ${CURATION_RULES.join(", ")}` })))
     .transform((a) => new Set<string>(a)),
   /** Instructions of more words than this are dropped (the reference's `remove_strange`). */

@@ -33,7 +33,11 @@ export function pairFeatures(pair: SelectedPair, parser: Parser, c: CurationConf
   const representation = codeRepresentation(parser, blocks.join("\n"));
   if (!failed && !c.skip.has("unparsable") && (!first.parses || representation === null)) failed = "unparsable";
   if (!failed && !c.skip.has("too_long") && pair.instruction.split(/\s+/).filter(Boolean).length > c.maxInstructionWords) failed = "too_long";
-  const texts: Record<NearPass, string | null> = { instruction: pair.instruction, response: pair.response, code: representation?.trim() ? representation : null };
+  const texts: Record<NearPass, string | null> = {
+    instruction: pair.instruction,
+    response: pair.response,
+    code: representation?.trim() ? representation : null,
+  };
   const signatures: Features["signatures"] = { instruction: null, response: null, code: null };
   for (const pass of ["instruction", "response", "code"] as const) {
     const text = texts[pass];

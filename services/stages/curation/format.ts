@@ -10,7 +10,15 @@ export const RESPONSE_TEST_SPLIT = "</response>\n\n<tests>";
  * Lowercased substrings that mark an unfinished response: the reference's list, plus the
  * `pass  # implement` stub the issue names.
  */
-export const PLACEHOLDERS: readonly string[] = ["todo", "fixme", "write your code here", "your code here", "your code goes here", "notimplemented", "pass  # implement"];
+export const PLACEHOLDERS: readonly string[] = [
+  "todo",
+  "fixme",
+  "write your code here",
+  "your code here",
+  "your code goes here",
+  "notimplemented",
+  "pass  # implement",
+];
 
 const DEFINITION_ONLY = /^(def|class|import|from)/;
 
@@ -29,7 +37,10 @@ export function formatFailure(raw: string, skip: ReadonlySet<string> = new Set()
   if (!skip.has("no_python_block") && (findCodeBlocks(response, "python").length === 0 || testBlocks.length === 0)) return "no_python_block";
   if (!skip.has("no_assert")) {
     // Only unindented lines count: a tests section of bare definitions and imports tests nothing.
-    const top = testBlocks.join("\n").split("\n").filter((l) => l.length > 0 && /^\p{L}/u.test(l));
+    const top = testBlocks
+      .join("\n")
+      .split("\n")
+      .filter((l) => l.length > 0 && /^\p{L}/u.test(l));
     if (!tests.includes("assert") || top.every((l) => DEFINITION_ONLY.test(l))) return "no_assert";
   }
   return null;

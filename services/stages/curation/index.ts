@@ -32,7 +32,11 @@ const NO_SIGNATURES = { instruction: null, response: null, code: null };
  */
 export class CurationIndex {
   private readonly entries = new Map<string, CurationState>();
-  private readonly exact: Record<"instruction" | "response" | "names", Map<string, Set<string>>> = { instruction: new Map(), response: new Map(), names: new Map() };
+  private readonly exact: Record<"instruction" | "response" | "names", Map<string, Set<string>>> = {
+    instruction: new Map(),
+    response: new Map(),
+    names: new Map(),
+  };
   private readonly near: Record<(typeof NEAR_PASSES)[number], LshIndex>;
   private readonly rules: DuplicateRule[];
 
@@ -102,7 +106,16 @@ export class CurationIndex {
         this.unindex(old);
       }
     }
-    const fresh: CurationState = { instruction_id: id, pair, config: this.opts.config, features, status: pair ? "kept" : "retracted", rule: null, duplicate_of: null, emitted: false };
+    const fresh: CurationState = {
+      instruction_id: id,
+      pair,
+      config: this.opts.config,
+      features,
+      status: pair ? "kept" : "retracted",
+      rule: null,
+      duplicate_of: null,
+      emitted: false,
+    };
     this.entries.set(id, fresh);
     if (this.indexable(fresh)) this.index(fresh, features!.signatures);
     if (fresh.features) fresh.features = { ...fresh.features, signatures: NO_SIGNATURES };
@@ -126,7 +139,11 @@ export class CurationIndex {
       if (want && !e.emitted && e.pair) out.push({ kind: "dataset", row: e.pair });
       if (!want && e.emitted && e.pair) out.push({ kind: "dataset", row: { ...e.pair, retracted: true } });
       e.emitted = want;
-      out.push({ kind: "state", state: this.record(e), ...(e.status === "dropped" && !wasDropped.has(e.instruction_id) ? { newlyDropped: true as const } : {}) });
+      out.push({
+        kind: "state",
+        state: this.record(e),
+        ...(e.status === "dropped" && !wasDropped.has(e.instruction_id) ? { newlyDropped: true as const } : {}),
+      });
     }
     return out;
   }

@@ -25,7 +25,12 @@ const counters = new WeakMap<Registry, Counter<"rule">>();
 function droppedCounter(registry: Registry): Counter<"rule"> {
   let c = counters.get(registry);
   if (!c) {
-    c = new Counter({ name: "sca_curation_dropped_total", help: "Selected pairs curation dropped, by rule (a pair counts again if it was kept in between)", labelNames: ["rule"], registers: [registry] });
+    c = new Counter({
+      name: "sca_curation_dropped_total",
+      help: "Selected pairs curation dropped, by rule (a pair counts again if it was kept in between)",
+      labelNames: ["rule"],
+      registers: [registry],
+    });
     // Every rule is a series from the start, so a dashboard shows the rules that dropped nothing as 0.
     for (const rule of CURATION_RULES) c.inc({ rule }, 0);
     counters.set(registry, c);
@@ -57,7 +62,9 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: CurationDeps): P
   const dropped = droppedCounter(deps.registry ?? globalRegistry);
 
   const emitsOf = (changes: Change[]): StageEmit<"curation">[] =>
-    changes.map((c) => (c.kind === "state" ? { topic: STATE_TOPIC, key: c.state.instruction_id, value: c.state } : { topic: "dataset", key: c.row.instruction_id, value: c.row }));
+    changes.map((c) =>
+      c.kind === "state" ? { topic: STATE_TOPIC, key: c.state.instruction_id, value: c.state } : { topic: "dataset", key: c.row.instruction_id, value: c.row },
+    );
 
   return {
     ...stageIo("curation"),
@@ -65,7 +72,9 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: CurationDeps): P
     index,
     process(selected) {
       const { raw: _raw, ...pair } = selected;
-      const changes = pair.retracted ? index.apply(pair.instruction_id, null, null) : index.apply(pair.instruction_id, pair, pairFeatures(selected, parser, config));
+      const changes = pair.retracted
+        ? index.apply(pair.instruction_id, null, null)
+        : index.apply(pair.instruction_id, pair, pairFeatures(selected, parser, config));
       for (const c of changes) if (c.kind === "state" && c.newlyDropped && c.state.rule) dropped.inc({ rule: c.state.rule });
       return Promise.resolve(emitsOf(changes));
     },

@@ -33,7 +33,13 @@ export interface SampleFailure {
  * so the selector knows how many verdicts to wait for; ids hash the choice's own index, so they do
  * not depend on which other samples parsed.
  */
-export function responseRecords(ins: Instruction, req: CompletionRequest, choices: CompletionChoice[], g: Generation, now: Date): { responses: Response[]; failures: SampleFailure[] } {
+export function responseRecords(
+  ins: Instruction,
+  req: CompletionRequest,
+  choices: CompletionChoice[],
+  g: Generation,
+  now: Date,
+): { responses: Response[]; failures: SampleFailure[] } {
   const parsed = choices.map((choice, i) => ({ choice, i, p: truncation(choice.finish_reason) ?? parseResponse(choice.text) }));
   const good = parsed.filter((x) => x.p.ok);
   const failures = parsed.flatMap((x) => (x.p.ok ? [] : [{ choice_index: x.i, failure: x.p, choice: x.choice }]));

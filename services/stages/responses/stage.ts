@@ -24,10 +24,14 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
       const { responses, failures } = responseRecords(ins, req, choices, kit.gen, now);
       const reasons = failures.map((f) => kit.countParseFailure(f.failure, f.choice));
       if (responses.length === 0) {
-        throw new PoisonError(`responses: none of ${choices.length} samples parsed (${reasons.join(", ")})`, reasons.every((r) => r === "truncated") ? "truncated_output" : "unparsable_output", {
-          reasons,
-          raws: failures.map((f) => f.choice.text),
-        });
+        throw new PoisonError(
+          `responses: none of ${choices.length} samples parsed (${reasons.join(", ")})`,
+          reasons.every((r) => r === "truncated") ? "truncated_output" : "unparsable_output",
+          {
+            reasons,
+            raws: failures.map((f) => f.choice.text),
+          },
+        );
       }
       const out: StageEmit<"responses">[] = responses.map((r) => ({ topic: "responses", key: ins.id, value: r }));
       failures.forEach((f, i) => out.push({ topic: dlq, key: ins.id, value: sampleDlqEnvelope(ins, f, reasons[i], ctx.attempt, now) }));

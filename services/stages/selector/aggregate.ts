@@ -48,14 +48,16 @@ export function applyVerdict(prev: SelectorState | undefined, v: Verdict, opts: 
   let best = newRound ? null : base.best;
   if (eligible && !contaminated) {
     const score = opts.policy.score(v);
-    if (!best || score < best.score || (score === best.score && v.response_id < best.row.response_id)) best = { score, row: toRow(v, opts.policy.name, opts.now) };
+    if (!best || score < best.score || (score === best.score && v.response_id < best.row.response_id))
+      best = { score, row: toRow(v, opts.policy.name, opts.now) };
   }
   const state: SelectorState = {
     ...base,
     n_samples: v.n_samples,
-    samples: [...base.samples.filter((s) => s.sample_index !== v.sample_index), { sample_index: v.sample_index, verdict_id: v.id, judged_at: v.lineage.created_at, status: v.status, contaminated }].sort(
-      (a, b) => a.sample_index - b.sample_index,
-    ),
+    samples: [
+      ...base.samples.filter((s) => s.sample_index !== v.sample_index),
+      { sample_index: v.sample_index, verdict_id: v.id, judged_at: v.lineage.created_at, status: v.status, contaminated },
+    ].sort((a, b) => a.sample_index - b.sample_index),
     pending: [...new Set([...base.pending, v.sample_index])].sort((a, b) => a - b),
     pending_since: newRound ? opts.now.toISOString() : base.pending_since,
     best,

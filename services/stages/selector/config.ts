@@ -7,7 +7,11 @@ export const SelectorConfig = z.object({
     .default("pass-random")
     .refine((p) => policyNames().includes(p), { error: (i) => `unknown selection policy ${JSON.stringify(i.input)}; have: ${policyNames().join(", ")}` }),
   /** How long a round may wait for missing samples (a response lost to a DLQ, a slow sandbox) before it is decided as is. */
-  stragglerTimeoutMs: z.coerce.number().int().positive().default(10 * 60_000),
+  stragglerTimeoutMs: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
 });
 export type SelectorConfig = z.output<typeof SelectorConfig>;
 

@@ -77,7 +77,8 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SelectorDeps): P
     ...stageIo("selector"),
     concurrency: 1,
     async process(v, ctx) {
-      if (ctx.partition === undefined || ctx.offset === undefined) throw new Error("the selector needs the record's partition and offset (run it under the stage runner)");
+      if (ctx.partition === undefined || ctx.offset === undefined)
+        throw new Error("the selector needs the record's partition and offset (run it under the stage runner)");
       const states = store.partition(ctx.partition);
       const prev = states.get(v.instruction_id);
       const known = prev?.samples.find((s) => s.sample_index === v.sample_index);
@@ -86,7 +87,10 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SelectorDeps): P
         // This very verdict was decided on already, under this policy (a redelivery, or a replay of
         // the selector with the same policy): repeat the outputs, change nothing. A re-judgement has
         // the same id but a new judged_at; a replay under a new policy forms a new round.
-        return [{ topic: STATE_TOPIC, key: v.instruction_id, value: prev }, ...(prev.emitted ? [{ topic: "selected" as const, key: v.instruction_id, value: prev.emitted }] : [])];
+        return [
+          { topic: STATE_TOPIC, key: v.instruction_id, value: prev },
+          ...(prev.emitted ? [{ topic: "selected" as const, key: v.instruction_id, value: prev.emitted }] : []),
+        ];
       }
       const step = applyVerdict(prev, v, opts());
       states.put(v.instruction_id, step.state, ctx.offset);

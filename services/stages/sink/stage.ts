@@ -74,7 +74,12 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
     flushing = flushing.then(() => {
       if (taken.length === 0) return;
       try {
-        const r = dir.sync(materialize(dir.rows.slice(), taken.map((w) => w.record)));
+        const r = dir.sync(
+          materialize(
+            dir.rows.slice(),
+            taken.map((w) => w.record),
+          ),
+        );
         if (r.appended > 0 || r.rewritten) {
           cardDirty = true;
           log.info({ rows: dir.rows.length, appended: r.appended, rewritten: r.rewritten }, "export updated");
@@ -117,4 +122,3 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: SinkDeps = {}): 
     },
   };
 }
-

@@ -22,7 +22,16 @@ export interface DatasetStats {
 
 /** Folds the selector's latest state per instruction into the card's numbers. */
 export function statsFrom(states: SelectorState[], topics: Record<string, number>, curation: CurationState[] = []): DatasetStats {
-  const s: DatasetStats = { topics, decided: 0, open: 0, outcomes: { selected: 0, no_pass: 0, contaminated: 0 }, verdicts: {}, byDifficulty: {}, byCategory: {}, curation: curationFunnel(curation) };
+  const s: DatasetStats = {
+    topics,
+    decided: 0,
+    open: 0,
+    outcomes: { selected: 0, no_pass: 0, contaminated: 0 },
+    verdicts: {},
+    byDifficulty: {},
+    byCategory: {},
+    curation: curationFunnel(curation),
+  };
   const tally = (m: Record<string, Tally>, k: string) => (m[k] ??= { instructions: 0, withPass: 0, samples: 0, passed: 0 });
   for (const st of states) {
     if (st.last_decision) {

@@ -1,12 +1,7 @@
 import { z } from "zod";
 import { BackendName, type SandboxOptions } from "../../sandbox/index.ts";
 
-const int = (name: string) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .optional();
+const int = (name: string) => z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number).optional();
 
 /** The verdicts service's sandbox settings, from the environment. */
 export const VerdictsEnv = z.object({

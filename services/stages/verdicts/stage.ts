@@ -17,7 +17,10 @@ export interface VerdictsStage extends PipelineStage<"verdicts"> {
  * sandbox's outage, and the runner probes the engine: down, the record waits for it; up, the
  * failure counts as one of the record's attempts. Scale by running more replicas; each holds its own warm pool.
  */
-export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judge & Partial<Pick<Sandbox, "close" | "dependency">>; registry?: Registry } = {}): Promise<VerdictsStage> {
+export async function createStage(
+  env: NodeJS.ProcessEnv,
+  deps: { sandbox?: Judge & Partial<Pick<Sandbox, "close" | "dependency">>; registry?: Registry } = {},
+): Promise<VerdictsStage> {
   const options = sandboxOptionsFromEnv(env);
   const sandbox = deps.sandbox ?? (await createSandbox(options, env));
   const metrics = qualityMetrics(deps.registry);
@@ -33,7 +36,14 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { sandbox?: Judg
         throw sandbox.dependency ? new DependencyUnavailableError(sandbox.dependency, message) : new Error(message);
       }
       const verdict = verdictOf(response, exec, sandbox, new Date());
-      observeVerdict(metrics, { status: verdict.status, difficulty: response.difficulty, category: response.category, durationMs: verdict.duration_ms, tampering: exec.tampering, model: response.lineage.model ?? "unknown" });
+      observeVerdict(metrics, {
+        status: verdict.status,
+        difficulty: response.difficulty,
+        category: response.category,
+        durationMs: verdict.duration_ms,
+        tampering: exec.tampering,
+        model: response.lineage.model ?? "unknown",
+      });
       return [{ topic: "verdicts", key: verdict.instruction_id, value: verdict }];
     },
     close: async () => {

@@ -9,12 +9,21 @@ const [brokers, from, to, group] = process.argv.slice(2);
 if (!brokers || !from || !to || !group) throw new Error("usage: kafkajs-tx-relay.ts <brokers> <from> <to> <group>");
 const kafka = new kafkajs.Kafka({ clientId: `tx-relay-${group}`, brokers: brokers.split(","), logLevel: kafkajs.logLevel.NOTHING });
 // the runtime's settings (transactional-producer.ts)
-const producer = kafka.producer({ transactionalId: `tx-relay-${group}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: JavaCompatiblePartitioner, retry: { initialRetryTime: 25, maxRetryTime: 5_000, retries: 15 } });
+const producer = kafka.producer({
+  transactionalId: `tx-relay-${group}`,
+  idempotent: true,
+  maxInFlightRequests: 1,
+  createPartitioner: JavaCompatiblePartitioner,
+  retry: { initialRetryTime: 25, maxRetryTime: 5_000, retries: 15 },
+});
 await producer.connect();
 const arrive = txnLoop<{ partition: number; message: kafkajs.KafkaMessage }>(async (records, last) => {
   const txn = await producer.transaction();
   await txn.sendBatch({ topicMessages: [{ topic: to, messages: records.map((r) => ({ key: r.message.key, value: r.message.value })) }], acks: -1 });
-  await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic: from, partitions: last.map((r) => ({ partition: r.partition, offset: String(BigInt(r.message.offset) + 1n) })) }] });
+  await txn.sendOffsets({
+    consumerGroupId: group,
+    topics: [{ topic: from, partitions: last.map((r) => ({ partition: r.partition, offset: String(BigInt(r.message.offset) + 1n) })) }],
+  });
   await txn.commit();
 });
 const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 100 });

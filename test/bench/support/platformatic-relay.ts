@@ -28,5 +28,8 @@ const stream = await platformaticStream(brokers.split(","), from, group, (m) => 
 await stream.ready;
 console.log("ready");
 process.on("SIGTERM", () => {
-  void stream.close().then(() => producer.close()).then(() => process.exit(0));
+  void stream
+    .close()
+    .then(() => producer.close())
+    .then(() => process.exit(0));
 });

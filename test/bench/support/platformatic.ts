@@ -12,7 +12,13 @@ const murmur2 = (m: { key?: Buffer }) => keyPartition(m.key!.toString(), PARTITI
 
 /** `transactionalId` makes it a transactional (and idempotent) producer. */
 export function platformaticProducer(brokers: string[], clientId: string, transactionalId?: string): Producer {
-  return new Producer({ clientId, bootstrapBrokers: brokers, partitioner: murmur2, acks: -1, ...(transactionalId ? { idempotent: true, transactionalId } : {}) });
+  return new Producer({
+    clientId,
+    bootstrapBrokers: brokers,
+    partitioner: murmur2,
+    acks: -1,
+    ...(transactionalId ? { idempotent: true, transactionalId } : {}),
+  });
 }
 
 export async function platformaticTopics(brokers: string[], topics: string[]): Promise<void> {
@@ -22,7 +28,12 @@ export async function platformaticTopics(brokers: string[], topics: string[]): P
 }
 
 /** A consumer stream of `topic` from its beginning; `ready` resolves once it joined its group. */
-export async function platformaticStream(brokers: string[], topic: string, groupId: string, onMessage: (m: Message) => void): Promise<{ ready: Promise<void>; pause: () => void; resume: () => void; close: () => Promise<void> }> {
+export async function platformaticStream(
+  brokers: string[],
+  topic: string,
+  groupId: string,
+  onMessage: (m: Message) => void,
+): Promise<{ ready: Promise<void>; pause: () => void; resume: () => void; close: () => Promise<void> }> {
   const consumer = new Consumer({ clientId: groupId, bootstrapBrokers: brokers, groupId, maxWaitTime: 100 });
   const ready = new Promise<void>((r) => consumer.once("consumer:group:join", () => r()));
   const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });

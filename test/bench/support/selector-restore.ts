@@ -17,7 +17,11 @@ const codec = new JsonCodec();
 const memory = () => {
   const status = readFileSync("/proc/self/status", "utf8");
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMiB: Math.round(kb("VmRSS") / 1024), rssAnonMiB: Math.round(kb("RssAnon") / 1024), heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20) };
+  return {
+    rssMiB: Math.round(kb("VmRSS") / 1024),
+    rssAnonMiB: Math.round(kb("RssAnon") / 1024),
+    heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+  };
 };
 const t0 = performance.now();
 let instructions: number;

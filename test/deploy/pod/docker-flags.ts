@@ -14,9 +14,30 @@ export interface PodRun {
 
 /** Pod and container fields that change nothing inside the container, or that are reproduced below. */
 const POD_FIELDS = new Set(["runtimeClassName", "securityContext", "containers", "volumes", "automountServiceAccountToken", "terminationGracePeriodSeconds"]);
-const CONTAINER_FIELDS = new Set(["name", "image", "args", "envFrom", "env", "ports", "livenessProbe", "readinessProbe", "startupProbe", "resources", "securityContext", "volumeMounts"]);
+const CONTAINER_FIELDS = new Set([
+  "name",
+  "image",
+  "args",
+  "envFrom",
+  "env",
+  "ports",
+  "livenessProbe",
+  "readinessProbe",
+  "startupProbe",
+  "resources",
+  "securityContext",
+  "volumeMounts",
+]);
 const POD_SECURITY = new Set(["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"]);
-const CONTAINER_SECURITY = new Set(["allowPrivilegeEscalation", "readOnlyRootFilesystem", "capabilities", "runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"]);
+const CONTAINER_SECURITY = new Set([
+  "allowPrivilegeEscalation",
+  "readOnlyRootFilesystem",
+  "capabilities",
+  "runAsUser",
+  "runAsGroup",
+  "runAsNonRoot",
+  "seccompProfile",
+]);
 
 function unknownKeys(o: Obj | undefined, known: Set<string>, where: string): void {
   const bad = Object.keys(o ?? {}).filter((k) => !known.has(k));
@@ -35,7 +56,12 @@ function bytes(q: string): string {
  * a test that restarts the container in the same pod: the kubelet keeps an emptyDir across those,
  * and a tmpfs would not survive them.
  */
-export function podDockerFlags(objs: Obj[], deployment: string, secretValue: (key: string) => string, opts: { emptyDirs?: Record<string, string> } = {}): PodRun {
+export function podDockerFlags(
+  objs: Obj[],
+  deployment: string,
+  secretValue: (key: string) => string,
+  opts: { emptyDirs?: Record<string, string> } = {},
+): PodRun {
   const d = objs.find((o) => o.kind === "Deployment" && o.metadata.name === deployment);
   if (!d) throw new Error(`no Deployment ${deployment}`);
   const pod = d.spec.template.spec as Obj;

@@ -53,13 +53,15 @@ export class ReplicaFleet {
   /** Replicas of a stage whose /readyz answers 200, as Kubernetes would see them. */
   async ready(stage: string): Promise<string[]> {
     const ok = await Promise.all(
-      this.live.filter((r) => r.stage === stage).map(async (r) => {
-        try {
-          return (await fetch(`http://127.0.0.1:${r.port}/readyz`, { signal: AbortSignal.timeout(2_000) })).status === 200 ? r.instanceId : undefined;
-        } catch {
-          return undefined;
-        }
-      }),
+      this.live
+        .filter((r) => r.stage === stage)
+        .map(async (r) => {
+          try {
+            return (await fetch(`http://127.0.0.1:${r.port}/readyz`, { signal: AbortSignal.timeout(2_000) })).status === 200 ? r.instanceId : undefined;
+          } catch {
+            return undefined;
+          }
+        }),
     );
     return ok.filter((id): id is string => id !== undefined);
   }

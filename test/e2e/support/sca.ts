@@ -14,7 +14,11 @@ export interface Finished {
 
 /** Starts `sca <args>` as its own process (so it can be SIGKILLed like a user's run). */
 export function spawnSca(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(process.execPath, [join(root, "bin", "sca.js"), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(root, "bin", "sca.js"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));

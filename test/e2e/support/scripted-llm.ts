@@ -100,18 +100,21 @@ function response(name: string, j: number, kind: SampleKind): string {
 
 /** An OpenAI-compatible server that answers each stage's prompt per the plans; counts requests. */
 export async function startScriptedLlm(opts: { delayMs?: number; rejected?: Set<string>; port?: number } = {}): Promise<ScriptedServer> {
-  return startScriptedServer({
-    respond(req) {
-      const prompt = String(req.body.prompt ?? "");
-      const n = req.body.n ?? 1;
-      const { mode, name } = planOf(prompt);
-      const delayMs = opts.delayMs ?? 0;
-      // A prompt the server refuses as malformed (400): a record-level failure, for the DLQ.
-      if (opts.rejected?.has(name)) return { status: 400, body: JSON.stringify({ error: { message: `scripted: prompt for ${name} rejected` } }) };
-      if (mode === "concepts") return { text: `${name}, identity function`, delayMs };
-      if (mode === "instructions") return { text: `Write a Python function solve_${name}(x) that returns its argument unchanged. [plan ${name}]`, delayMs };
-      const kinds = PLANS[planName(name)] ?? [];
-      return { texts: Array.from({ length: n }, (_, j) => response(name, j, kinds[j] ?? "fail")), delayMs };
+  return startScriptedServer(
+    {
+      respond(req) {
+        const prompt = String(req.body.prompt ?? "");
+        const n = req.body.n ?? 1;
+        const { mode, name } = planOf(prompt);
+        const delayMs = opts.delayMs ?? 0;
+        // A prompt the server refuses as malformed (400): a record-level failure, for the DLQ.
+        if (opts.rejected?.has(name)) return { status: 400, body: JSON.stringify({ error: { message: `scripted: prompt for ${name} rejected` } }) };
+        if (mode === "concepts") return { text: `${name}, identity function`, delayMs };
+        if (mode === "instructions") return { text: `Write a Python function solve_${name}(x) that returns its argument unchanged. [plan ${name}]`, delayMs };
+        const kinds = PLANS[planName(name)] ?? [];
+        return { texts: Array.from({ length: n }, (_, j) => response(name, j, kinds[j] ?? "fail")), delayMs };
+      },
     },
-  }, { port: opts.port });
+    { port: opts.port },
+  );
 }

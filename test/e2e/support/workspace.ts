@@ -19,14 +19,32 @@ export async function workspace(names: string[], opts: { delayMs?: number; rejec
   const dir = mkdtempSync(join(tmpdir(), "sca-e2e-"));
   const llm = await startScriptedLlm(opts);
   const seedsFile = join(dir, "seeds.jsonl");
-  writeFileSync(seedsFile, seedsFor(names).map((s) => JSON.stringify(s)).join("\n") + "\n");
+  writeFileSync(
+    seedsFile,
+    seedsFor(names)
+      .map((s) => JSON.stringify(s))
+      .join("\n") + "\n",
+  );
   const out = (name: string) => join(dir, name, "out");
   const ws: Workspace = {
     dir,
     llm,
     seedsFile,
     out,
-    flags: (name) => ["--state", join(dir, name, "state"), "--out", out(name), "--llm-base-url", llm.url, "--llm-model", "scripted", "--sandbox", "bwrap", "--progress", "lines"],
+    flags: (name) => [
+      "--state",
+      join(dir, name, "state"),
+      "--out",
+      out(name),
+      "--llm-base-url",
+      llm.url,
+      "--llm-model",
+      "scripted",
+      "--sandbox",
+      "bwrap",
+      "--progress",
+      "lines",
+    ],
     async close() {
       // the test may have replaced the server (a restart on the same port)
       await ws.llm.close();

@@ -81,7 +81,10 @@ describe("local model server (real Gemma 3 270M on CPU)", () => {
 
   it("frees the sequence when the client gives up", async () => {
     const abort = new AbortController();
-    const pending = client.completions.create({ model: server.model, prompt: "def long_story():\n", max_tokens: 900, temperature: 0.8 }, { signal: abort.signal });
+    const pending = client.completions.create(
+      { model: server.model, prompt: "def long_story():\n", max_tokens: 900, temperature: 0.8 },
+      { signal: abort.signal },
+    );
     const deadline = Date.now() + 30_000;
     while ((await health()).busy === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     abort.abort();
@@ -91,7 +94,8 @@ describe("local model server (real Gemma 3 270M on CPU)", () => {
   });
 
   it("holds a completion to a guided_grammar (GBNF) and ends it where the grammar ends", async () => {
-    const post = (body: object) => fetch(`${server.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (body: object) =>
+      fetch(`${server.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     // Unconstrained, this prompt continues with more lines; the grammar allows one capitalised word and a newline.
     const grammar = 'root ::= " " [A-Z] [a-z]{1,12} "\\n"';
     const res = await post({ prompt: FEW_SHOT, max_tokens: 40, temperature: 1, seed: 5, n: 2, guided_grammar: grammar, repetition_penalty: 1.1 });
@@ -104,13 +108,17 @@ describe("local model server (real Gemma 3 270M on CPU)", () => {
 
     const bad = await post({ prompt: "x", max_tokens: 4, guided_grammar: "root ::= (" });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string; param: string } }).error).toMatchObject({ param: "guided_grammar", message: expect.stringMatching(/guided_grammar is not a GBNF grammar/) });
+    expect(((await bad.json()) as { error: { message: string; param: string } }).error).toMatchObject({
+      param: "guided_grammar",
+      message: expect.stringMatching(/guided_grammar is not a GBNF grammar/),
+    });
   });
 
   it("rejects an invalid body with a 400 naming the field and the value", async () => {
-    const err = await client.completions
-      .create({ model: server.model, prompt: "x", max_tokens: 0, temperature: 5 } as never)
-      .then(() => undefined, (e: unknown) => e);
+    const err = await client.completions.create({ model: server.model, prompt: "x", max_tokens: 0, temperature: 5 } as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(APIError);
     expect((err as APIError).status).toBe(400);
     expect((err as APIError).message).toMatch(/max_tokens: .*got 0/);

@@ -25,7 +25,14 @@ export async function deadLetterOf(stage: StageDef, value: unknown): Promise<Dlq
     const p = await transport.producer();
     await p.send([{ topic: stage.input, key: "k0", value: Buffer.from(JSON.stringify(value)) }]);
     await p.close();
-    const runner = new StageRunner({ transport, codec: new JsonCodec(), stage, registry: new Registry(), log: pino({ level: "silent" }), commitIntervalMs: 20 });
+    const runner = new StageRunner({
+      transport,
+      codec: new JsonCodec(),
+      stage,
+      registry: new Registry(),
+      log: pino({ level: "silent" }),
+      commitIntervalMs: 20,
+    });
     await runner.start();
     try {
       const [record] = await drain(transport, dlq, { min: 1 });

@@ -6,7 +6,11 @@ import type { LogRecord, Transport } from "../../../services/runtime/transport.t
  * nothing new came for `quietMs` (so duplicates past `min` would be seen too). `check` throws to give
  * up early, e.g. when the process that should fill the topic died.
  */
-export async function drain(transport: Transport, topic: string, opts: { min: number; quietMs?: number; timeoutMs?: number; check?: () => void }): Promise<LogRecord[]> {
+export async function drain(
+  transport: Transport,
+  topic: string,
+  opts: { min: number; quietMs?: number; timeoutMs?: number; check?: () => void },
+): Promise<LogRecord[]> {
   const quietMs = opts.quietMs ?? 300;
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const consumer = await transport.consumer({ groupId: `drain-${randomBytes(4).toString("hex")}`, topic, fromBeginning: true });

@@ -13,7 +13,10 @@ export interface Child {
  * NODE_OPTIONS): how the runtime bench's services were profiled.
  */
 export function spawnTs(args: string[], env: NodeJS.ProcessEnv = process.env, onLine?: (line: string) => void): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", ...(process.env.SCA_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.SCA_PROF] : []), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--import", "tsx", ...(process.env.SCA_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.SCA_PROF] : []), ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let tail = "";
   proc.stderr!.on("data", (d: Buffer) => (tail = (tail + d.toString()).slice(-4_000)));
   const lines = createInterface({ input: proc.stdout! });

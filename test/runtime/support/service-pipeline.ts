@@ -30,10 +30,21 @@ export class ServicePipeline {
 
   async provision(t: Transport, n: number): Promise<void> {
     const { in: input, ab, bc, out } = this.topics;
-    await t.admin().createTopics([...[input, ab, bc, out].map((name) => ({ name, partitions: 4 })), ...[input, ab, bc].map((name) => ({ name: `${name}.dlq`, partitions: 1 }))]);
+    await t
+      .admin()
+      .createTopics([
+        ...[input, ab, bc, out].map((name) => ({ name, partitions: 4 })),
+        ...[input, ab, bc].map((name) => ({ name: `${name}.dlq`, partitions: 1 })),
+      ]);
     const p = await t.producer();
     for (let i = 0; i < n; i += 1_000) {
-      const batch = await Promise.all(Array.from({ length: Math.min(1_000, n - i) }, async (_, j) => ({ topic: input, key: `item-${i + j}`, value: await this.codec.encode(input, item(i + j)) })));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(1_000, n - i) }, async (_, j) => ({
+          topic: input,
+          key: `item-${i + j}`,
+          value: await this.codec.encode(input, item(i + j)),
+        })),
+      );
       await p.send(batch);
     }
     await p.close();
@@ -45,9 +56,35 @@ export class ServicePipeline {
     // The same instance id across restarts: the successor's transactional producer fences the killed one
     // and aborts its open transaction at once, instead of read_committed readers waiting for its timeout.
     const entry: Child & { startedAt?: number } = spawnTs(
-      ["bin/sca.js", "service", stage, "--stage-module", "test/runtime/support/eos-stage.ts", "--transport", "kafka", "--brokers", this.brokers, "--metrics-port", "0", "--instance-id", `${this.prefix}-${stage}`, "--group-id", `${this.prefix}-${stage}`, "--concurrency", "64", ...(this.registryUrl ? ["--registry-url", this.registryUrl] : [])],
+      [
+        "bin/sca.js",
+        "service",
+        stage,
+        "--stage-module",
+        "test/runtime/support/eos-stage.ts",
+        "--transport",
+        "kafka",
+        "--brokers",
+        this.brokers,
+        "--metrics-port",
+        "0",
+        "--instance-id",
+        `${this.prefix}-${stage}`,
+        "--group-id",
+        `${this.prefix}-${stage}`,
+        "--concurrency",
+        "64",
+        ...(this.registryUrl ? ["--registry-url", this.registryUrl] : []),
+      ],
       // SCHEMA_REGISTRY_URL from with-infra.sh must not switch the codec behind the harness' back
-      { ...process.env, SCHEMA_REGISTRY_URL: this.registryUrl ?? "", EOS_PREFIX: this.prefix, LOG_LEVEL: "info", SCA_KAFKA_LOG_LEVEL: "fatal", SCA_COMMIT_INTERVAL_MS: "50" },
+      {
+        ...process.env,
+        SCHEMA_REGISTRY_URL: this.registryUrl ?? "",
+        EOS_PREFIX: this.prefix,
+        LOG_LEVEL: "info",
+        SCA_KAFKA_LOG_LEVEL: "fatal",
+        SCA_COMMIT_INTERVAL_MS: "50",
+      },
       (line) => {
         if (line.includes('"msg":"stage started"')) entry.startedAt = Date.now();
         if (logDir) appendFileSync(join(logDir, `${this.prefix}-${stage}.log`), `${line}\n`);
@@ -76,7 +113,8 @@ export class ServicePipeline {
 
   /** Fails if a service died on its own: they must ride out kills of their neighbours and broker restarts. */
   assertAlive(): void {
-    for (const [stage, c] of this.children) if (c.proc.exitCode !== null) throw new Error(`service ${stage} exited by itself (code ${c.proc.exitCode}): ${c.stderrTail()}`);
+    for (const [stage, c] of this.children)
+      if (c.proc.exitCode !== null) throw new Error(`service ${stage} exited by itself (code ${c.proc.exitCode}): ${c.stderrTail()}`);
   }
 
   /** Graceful stop (SIGTERM) once each is consuming (a booting process has no handler yet); each must exit 0. */
@@ -112,7 +150,12 @@ export class ServicePipeline {
     for (let attempt = 1; ; attempt++) {
       try {
         let sum = 0;
-        for (const [stage, topic] of [["eos-a", input], ["eos-b", ab], ["eos-c", bc]]) for (const o of await t.admin().groupOffsets(`${this.prefix}-${stage}`, topic)) sum += Number(o.offset);
+        for (const [stage, topic] of [
+          ["eos-a", input],
+          ["eos-b", ab],
+          ["eos-c", bc],
+        ])
+          for (const o of await t.admin().groupOffsets(`${this.prefix}-${stage}`, topic)) sum += Number(o.offset);
         return sum;
       } catch (e) {
         if (!(e as { retriable?: boolean }).retriable || attempt >= 30) throw e;
@@ -135,6 +178,9 @@ export async function expectExactlyOnce(t: Transport, p: ServicePipeline, n: num
   for (const x of items) expect(x.hops).toEqual(["eos-a", "eos-b", "eos-c"]);
   for (const dlq of [p.topics.in, p.topics.ab, p.topics.bc].map((name) => `${name}.dlq`)) {
     const parts = await t.admin().describeTopic(dlq);
-    expect(parts.reduce((a, x) => a + Number(x.high), 0), `${dlq} is empty`).toBe(0);
+    expect(
+      parts.reduce((a, x) => a + Number(x.high), 0),
+      `${dlq} is empty`,
+    ).toBe(0);
   }
 }
