@@ -11,7 +11,7 @@ import type { RunOptions } from "../pipeline/run-options.ts";
 /** The flags `sca run` and `sca replay` share: where state and export live, and how the stages behave. */
 export function stageSettingFlags(cmd: Command): Command {
   return cmd
-    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 3 with the local CPU model)")
+    .option("--samples <n>", "responses sampled per instruction (default 10 as the reference; 4 with the local CPU model)")
     .option("--out <dir>", "export folder: train.jsonl, train.parquet, README.md, refreshed as rows arrive (default out)")
     .option("--state <dir>", "embedded log and run state; rerunning with the same folder resumes (default .sca-state)")
     .option("--llm-base-url <url>", "OpenAI-compatible server, e.g. vLLM (env LLM_BASE_URL; default: start the local small CPU model)")

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .argument("[corpus...]", "folders, .py files or .jsonl(.gz)/.parquet dumps to mine (default: the local Python standard library)")
     .option("--corpus <path...>", "same as the positional corpus paths")
     .option("--seeds <file>", "take seed records from this JSONL file (as `sca ingest --output` writes) instead of mining a corpus")
-    .option("--limit <n>", "seeds to take (default 10; 3 with the local CPU model)")
+    .option("--limit <n>", "seeds to take (default 10; 6 with the local CPU model)")
     .option("--no-typecheck", "skip the Pyright check while mining seeds (faster)")
     .option("--no-judge", "skip the seed quality judge (the reference's last seed filter; on with a real LLM server, always off on the CPU model)");
   stageSettingFlags(cmd).action(async (corpus: string[], raw: Record<string, unknown>) => {
