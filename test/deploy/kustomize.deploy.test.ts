@@ -34,6 +34,8 @@ const NOT_DEPLOYED: Record<string, string> = {
   SCA_EXTRA_BENCHMARKS_DIR: "`sca ingest` (an operator command, not a deployed service)",
   SCA_DEDUP_DIR: "`sca ingest` (an operator command, not a deployed service)",
   SCA_RESPONSES_MAX_TOKENS: "a per-stage override of LLM_MAX_TOKENS, which the deployment sets for every stage",
+  SCA_FORMAT_GRAMMAR: "off by default: grammar-constrained decoding is for the small CPU model of `sca run`, not a vLLM deployment",
+  LLM_REPETITION_PENALTY: "off by default (1), as the reference samples",
 };
 
 describe("k8s", () => {

@@ -53,8 +53,8 @@ export function kustomize(dir: string): string {
   }
 }
 
-/** Every .ts file under services/, as [relative path, text]. */
-export function serviceSources(): Array<[string, string]> {
+/** Every .ts file under services/ (or another top-level folder), as [relative path, text]. */
+export function serviceSources(root = "services"): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
@@ -63,7 +63,7 @@ export function serviceSources(): Array<[string, string]> {
       else if (name.endsWith(".ts")) out.push([relative(ROOT, p), readFileSync(p, "utf8")]);
     }
   };
-  walk(join(ROOT, "services"));
+  walk(join(ROOT, root));
   return out;
 }
 
@@ -73,12 +73,12 @@ export function serviceSources(): Array<[string, string]> {
  */
 export function envVarsReadByCode(): Set<string> {
   const names = new Set<string>();
-  const declared = new Set<string>();
   for (const [, text] of serviceSources()) {
     for (const m of text.matchAll(/\b(?:(?:SCA|LLM|KAFKA|SCHEMA_REGISTRY)_[A-Z0-9_]*[A-Z0-9]|LOG_LEVEL)\b/g)) names.add(m[0]);
-    // constants of the same shape (LLM_STAGES) are code, not settings
-    for (const m of text.matchAll(/\b(?:const|let|var|function|class|type|interface|enum)\s+([A-Z][A-Z0-9_]+)\b/g)) declared.add(m[1]);
   }
-  for (const d of declared) names.delete(d);
+  // constants of the same shape (LLM_STAGES, declared beside the stage graph in schemas/) are code, not settings
+  for (const [, text] of [...serviceSources(), ...serviceSources("schemas")]) {
+    for (const m of text.matchAll(/\b(?:const|let|var|function|class|type|interface|enum)\s+([A-Z][A-Z0-9_]+)\b/g)) names.delete(m[1]);
+  }
   return names;
 }
