@@ -185,8 +185,16 @@ describe("every stage scaled out on Kafka, replicas killed, added and removed mi
 
       // Exactly once: one dataset record per instruction in the topic itself, not only after the export's dedup.
       records = [];
-      await readTopic(t, "dataset", (r) => void records.push(DatasetSample.parse(JSON.parse(r.value.toString()))));
-      expect(records.length).toBe(reference.length);
+      const at: string[] = [];
+      await readTopic(t, "dataset", (r) => {
+        records.push(DatasetSample.parse(JSON.parse(r.value.toString())));
+        at.push(`${r.partition}@${r.offset}`);
+      });
+      // Says whether extra records are the reader's (one offset twice) or the topic's (one instruction at two offsets).
+      const offsetsOf = new Map<string, string[]>();
+      records.forEach((r, i) => offsetsOf.set(r.instruction_id, [...(offsetsOf.get(r.instruction_id) ?? []), at[i]]));
+      const twice = [...offsetsOf].filter(([, o]) => o.length > 1).map(([id, o]) => `${id}: ${o.join(" ")}`);
+      expect(records.length, `${new Set(at).size} distinct offsets; instructions at more than one: ${twice.slice(0, 10).join("; ")}`).toBe(reference.length);
 
       await runSca(["export", "--out", join(dir, "chaos-out"), "--transport", "kafka", "--brokers", broker.brokers.join(",")], JSON_RECORDS);
       const exported = readRows(join(dir, "chaos-out"));
