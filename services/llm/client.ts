@@ -27,9 +27,19 @@ export interface CompletionRequest {
   repetition_penalty?: number;
 }
 
-/** vLLM's extensions to the completions body, sent only when the request uses them. */
-function extensions(req: CompletionRequest): Record<string, unknown> {
+/**
+ * The sampling fields both endpoints take, with vLLM's extensions (grammar, repetition penalty)
+ * only when the request uses them, so a plain OpenAI-compatible server never sees them.
+ */
+function samplingFields(model: string, req: CompletionRequest) {
   return {
+    model,
+    n: req.n,
+    max_tokens: req.max_tokens,
+    temperature: req.temperature,
+    stop: req.stop,
+    seed: req.seed,
+    top_p: req.top_p,
     ...(req.grammar ? { guided_grammar: req.grammar.gbnf } : {}),
     ...(req.repetition_penalty !== undefined ? { repetition_penalty: req.repetition_penalty } : {}),
   };
@@ -205,20 +215,7 @@ export class LlmClient {
   }
 
   private async text(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
-    const body = await this.sdk.completions.create(
-      {
-        model: this.config.model,
-        prompt: req.prompt,
-        n: req.n,
-        max_tokens: req.max_tokens,
-        temperature: req.temperature,
-        stop: req.stop,
-        seed: req.seed,
-        top_p: req.top_p,
-        ...extensions(req),
-      },
-      { signal },
-    );
+    const body = await this.sdk.completions.create({ ...samplingFields(this.config.model, req), prompt: req.prompt }, { signal });
     const parsed = parseBody(CompletionBody, body);
     return toResult(
       parsed.choices.map((c) => ({ index: c.index, text: c.text, finish_reason: c.finish_reason })),
@@ -229,17 +226,7 @@ export class LlmClient {
 
   private async chat(req: CompletionRequest, signal: AbortSignal): Promise<CompletionResult> {
     const body = await this.sdk.chat.completions.create(
-      {
-        model: this.config.model,
-        messages: [{ role: "user", content: req.prompt }],
-        n: req.n,
-        max_tokens: req.max_tokens,
-        temperature: req.temperature,
-        stop: req.stop,
-        seed: req.seed,
-        top_p: req.top_p,
-        ...extensions(req),
-      },
+      { ...samplingFields(this.config.model, req), messages: [{ role: "user", content: req.prompt }] },
       { signal },
     );
     const parsed = parseBody(ChatBody, body);
