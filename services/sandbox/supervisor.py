@@ -37,16 +37,12 @@ import io
 import json
 import os
 import resource
-import secrets
 import select
 import shutil
 import signal
 import sys
-import threading
 import time
-import traceback
 import types
-import unittest
 
 # Per supervisor: the pod backend runs several in one /tmp.
 WORK_ROOT = f"/tmp/sca/{os.getpid()}"
@@ -215,7 +211,7 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
     sys.modules["__main__"] = main
     sys.argv = [path]
     sys.path.insert(0, work)
-    unittest.main = ReturningTestProgram
+    sys.meta_path.insert(0, ReturningUnittestMain)
     try:
         with open(path, encoding="utf-8") as f:
             code = compile(f.read(), path, "exec")
@@ -227,8 +223,10 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
         # Exiting early is never a completion, whatever the status.
         _finish(status, "exit")
     except BaseException as e:
-        # Skip our own frame: the traceback should read like `python3 prog.py`'s.
-        traceback.print_exception(type(e), e, e.__traceback__.tb_next)
+        # Skip our own frame: the traceback should read like `python3 prog.py`'s, printed by the same
+        # (native) code, which reads the exception's own traceback.
+        e.__traceback__ = e.__traceback__.tb_next
+        sys.__excepthook__(type(e), e, e.__traceback__)
         _finish(1, type(e).__name__)
     else:
         _settle()
@@ -237,22 +235,47 @@ def run_child(req, uid, work, path, out_w, err_w, res_w, nonce):
     os._exit(1)
 
 
-class ReturningTestProgram(unittest.TestProgram):
+class ReturningUnittestMain:
     """unittest.main() as the program sees it: ends by sys.exit even when every test passed, which
-    would never count as a completion. This one returns when all passed and exits 1 otherwise, so a
-    test suite run by unittest.main() is judged like `python3 prog.py`'s exit status judges it."""
+    would never count as a completion. Once the program imports unittest (this finder is first on
+    sys.meta_path), unittest.main returns when all passed and exits 1 otherwise, so a test suite run by
+    unittest.main() is judged like `python3 prog.py`'s exit status judges it. Imported by the program,
+    not by us: every module the supervisor holds makes each fork dearer under gVisor."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs["exit"] = False
-        super().__init__(*args, **kwargs)
-        if not self.result.wasSuccessful():
-            raise SystemExit(1)
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "unittest":
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None:
+            return None
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+
+            class ReturningTestProgram(module.TestProgram):
+                def __init__(self, *args, **kwargs):
+                    kwargs["exit"] = False
+                    super().__init__(*args, **kwargs)
+                    if not self.result.wasSuccessful():
+                        raise SystemExit(1)
+
+            module.main = ReturningTestProgram
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
 
 
 def _settle():
     """What the interpreter does at exit: wait for threads, run atexit functions, flush."""
     try:
-        threading._shutdown()
+        # Threads exist only if the program imported threading (we do not).
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
         atexit._run_exitfuncs()
     except BaseException:
         pass
@@ -517,7 +540,7 @@ def execute(req, uid, seq):
         os.chown(path, uid, uid)
         os.chown(work, uid, uid)
     # In a list the child empties: the child's copy of this frame must not hold the nonce.
-    sealed = [secrets.token_hex(16)]
+    sealed = [os.urandom(16).hex()]
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -698,6 +721,8 @@ def main():
             req = json.loads(line)
             res = execute(req, uid, seq)
         except Exception:
+            import traceback
+
             res = {"error": traceback.format_exc(limit=5)}
         res["id"] = req.get("id")
         reply(res)

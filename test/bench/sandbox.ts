@@ -247,6 +247,19 @@ async function podMode(concurrency: number): Promise<Mode> {
   };
 }
 
+/**
+ * The gVisor the engine runs as `runsc`: its release and platform (how the Sentry intercepts system
+ * calls: ptrace, systrap or kvm), which decide what its paths cost.
+ */
+async function gvisor(docker: Docker): Promise<{ path: string; version: string; platform: string }> {
+  const info = (await docker.info()) as { Runtimes?: Record<string, { path: string; runtimeArgs?: string[] }> };
+  const rt = info.Runtimes?.runsc;
+  if (!rt) throw new Error("bench sandbox: the engine has no runsc runtime");
+  const version = /runsc version (\S+)/.exec(execFileSync(rt.path, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown";
+  const flag = (rt.runtimeArgs ?? []).map((a) => /^--?platform=(\w+)$/.exec(a)?.[1]).find(Boolean);
+  return { path: rt.path, version, platform: flag ?? "ptrace (the default)" };
+}
+
 interface Row {
   workload: string;
   mode: string;
@@ -273,6 +286,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     });
   }
 
+  const runsc = await gvisor(new Docker());
   const modes: Mode[] = [];
   const rows: Row[] = [];
   const startups: Array<{ mode: string; ms: number[] }> = [];
@@ -383,6 +397,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   const loads = (l: number[]) => `${l[0].toFixed(1)} / ${l[1].toFixed(1)}`;
   const table = [
     `x${a.reps} per workload, concurrency ${a.concurrency}, ${cpus().length} CPUs, load average (1 / 5 min) ${loads(loadBefore)} at the start and ${loads(loadAfter)} at the end, sandbox image ${image}, app image ${APP_TAG}; baseline: /usr/bin/python3 file.py, ${a.concurrency} at once, launched by xargs`,
+    `gVisor (docker:runsc and the pod): runsc ${runsc.version} (${runsc.path}), platform ${runsc.platform}.`,
     "Machine load slows the baseline's fresh interpreter starts most: compare ratios within one run, and runs only at a like load.",
     ...(a.baseline
       ? ["Rows `supervisor alone @REV`: each program on the supervisor at that revision and at the working tree in turn, without sandbox walls."]
@@ -401,5 +416,5 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     "|---|---:|---|",
     ...startups.map((s) => `| ${s.mode} | ${median(s.ms).toFixed(0)} | ${s.ms.map((m) => m.toFixed(0)).join(", ")} |`),
   ].join("\n");
-  return { table, data: { args: a, load_average_start: loadBefore, load_average_end: loadAfter, rows: data, startups } };
+  return { table, data: { args: a, gvisor: runsc, load_average_start: loadBefore, load_average_end: loadAfter, rows: data, startups } };
 }
