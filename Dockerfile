@@ -3,7 +3,7 @@
 # Sources run through tsx as in development (bin/sca.js): what runs here is what the tests ran.
 # NODE_IMAGE: where Docker Hub is out of reach, test/infra/build-image.sh builds this file on a base
 # of its own made from the same parts; the tests build and run the image that way.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

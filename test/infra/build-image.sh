@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one of our production Dockerfiles, unchanged, where Docker Hub cannot be reached: on a base
 # image from offline-base.sh, passed as the Dockerfile's base ARG.
-#   app:     ./Dockerfile                        (ARG NODE_IMAGE, default node:20-bookworm-slim)
+#   app:     ./Dockerfile                        (ARG NODE_IMAGE, default node:24-bookworm-slim)
 #   sandbox: services/sandbox/image/Dockerfile   (ARG DEBIAN_IMAGE, default debian:bookworm-slim)
 # Usage: build-image.sh app|sandbox IMAGE_TAG   (DOCKER_HOST honoured). Progress on stderr.
 set -euo pipefail

