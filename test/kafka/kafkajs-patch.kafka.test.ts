@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { groupMessagesPerPartition, patchedGrouping } from "../../services/runtime/kafka/kafkajs-patch.ts";
+import { groupMessagesPerPartition, patchedAbortFilter, patchedGrouping } from "../../services/runtime/kafka/kafkajs-patch.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 
-describe("the linear per-partition grouping patched into kafkajs' producer", () => {
-  it("is the function kafkajs' producer loaded, once the transport is imported", () => {
+describe("kafkajs with its two modules patched (kafkajs-patch.ts)", () => {
+  it("the linear per-partition grouping is the function kafkajs' producer loaded, once the transport is imported", () => {
     expect(KafkaTransport).toBeDefined();
     expect(patchedGrouping()).toBe(true);
+  });
+
+  it("the read-committed filter is the one kafkajs' consumer batches loaded", () => {
+    expect(KafkaTransport).toBeDefined();
+    expect(patchedAbortFilter()).toBe(true);
   });
 
   it("groups by the partitioner's answer, keeping each partition's messages in their original order", () => {

@@ -1,15 +1,18 @@
 /**
- * Makes kafkajs' producer group messages per partition in linear time. Applied by kafkajs.ts, the
- * module everything imports kafkajs from: the patch must be in place before kafkajs' producer
- * modules load, and fails loudly if it is not.
+ * Two fixes to kafkajs 2.2.4 (its last release; the project is unmaintained), each a module of
+ * kafkajs replaced by ours. Applied by kafkajs.ts, the module everything imports kafkajs from: the
+ * patches must be in place before kafkajs' modules load, and this fails loudly if they are not.
  *
- * kafkajs 2.2.4 (its last release; the project is unmaintained) groups a batch's messages by
- * partition with `[...current, message]` per message, O(n²) in the batch: a 5,000-record
- * transaction spent ~90 ms there, 15% of a no-op stage's CPU. Upstream fix, never merged:
- * https://github.com/tulios/kafkajs/pull/1576. Same contract: partition number → messages in
- * their original order, `{}` when the topic has no partition metadata.
+ * - The consumer's read-committed filter (read-committed-filter.ts): kafkajs' own handed out
+ *   records of aborted transactions.
+ * - The producer's grouping of messages per partition, in linear time: kafkajs groups a batch's
+ *   messages by partition with `[...current, message]` per message, O(n²) in the batch: a
+ *   5,000-record transaction spent ~90 ms there, 15% of a no-op stage's CPU. Upstream fix, never
+ *   merged: https://github.com/tulios/kafkajs/pull/1576. Same contract: partition number →
+ *   messages in their original order, `{}` when the topic has no partition metadata.
  */
 import { createRequire, Module } from "node:module";
+import { filterAbortedMessages } from "./read-committed-filter.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -35,17 +38,26 @@ export function groupMessagesPerPartition({
   return out;
 }
 
-const target = require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js");
-if (!require.cache[target]) {
-  if (Object.keys(require.cache).some((k) => k.includes(`${"kafkajs"}/src/producer/`))) {
-    throw new Error("kafkajs was loaded before services/runtime/kafka/kafkajs.ts could patch it: import kafkajs from that module");
-  }
+const grouping = require.resolve("kafkajs/src/producer/groupMessagesPerPartition.js");
+const abortFilter = require.resolve("kafkajs/src/consumer/filterAbortedMessages.js");
+
+function replace(target: string, exports: unknown): void {
+  if (require.cache[target]) return;
   const m = new Module(target);
   m.filename = target;
-  m.exports = groupMessagesPerPartition;
+  m.exports = exports;
   m.loaded = true;
   require.cache[target] = m;
 }
 
-/** The patched module is the one kafkajs' producer got (checked by test/kafka/kafkajs-patch.kafka.test.ts). */
-export const patchedGrouping = (): boolean => require.cache[target]?.exports === groupMessagesPerPartition;
+if (!require.cache[grouping] || !require.cache[abortFilter]) {
+  if (Object.keys(require.cache).some((k) => k.includes(`${"kafkajs"}/src/`))) {
+    throw new Error("kafkajs was loaded before services/runtime/kafka/kafkajs.ts could patch it: import kafkajs from that module");
+  }
+  replace(grouping, groupMessagesPerPartition);
+  replace(abortFilter, filterAbortedMessages);
+}
+
+/** The patched modules are the ones kafkajs got (checked by test/kafka/kafkajs-patch.kafka.test.ts). */
+export const patchedGrouping = (): boolean => require.cache[grouping]?.exports === groupMessagesPerPartition;
+export const patchedAbortFilter = (): boolean => require.cache[abortFilter]?.exports === filterAbortedMessages;
