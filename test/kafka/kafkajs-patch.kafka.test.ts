@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { groupMessagesPerPartition, patchedAbortFilter, patchedGrouping } from "../../services/runtime/kafka/kafkajs-patch.ts";
+import { createRequire } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it, vi } from "vitest";
+import { groupMessagesPerPartition, patchedAbortFilter, patchedGrouping, patchedRequestQueue } from "../../services/runtime/kafka/kafkajs-patch.ts";
 import { KafkaTransport } from "../../services/runtime/kafka/index.ts";
 
-describe("kafkajs with its two modules patched (kafkajs-patch.ts)", () => {
+describe("kafkajs as patched by kafkajs-patch.ts", () => {
   it("the linear per-partition grouping is the function kafkajs' producer loaded, once the transport is imported", () => {
     expect(KafkaTransport).toBeDefined();
     expect(patchedGrouping()).toBe(true);
@@ -11,6 +13,29 @@ describe("kafkajs with its two modules patched (kafkajs-patch.ts)", () => {
   it("the read-committed filter is the one kafkajs' consumer batches loaded", () => {
     expect(KafkaTransport).toBeDefined();
     expect(patchedAbortFilter()).toBe(true);
+  });
+
+  it("kafkajs' request queue checks its pending requests without a negative timer, which Node ≥ 23 warns about", async () => {
+    expect(KafkaTransport).toBeDefined();
+    expect(patchedRequestQueue()).toBe(true);
+    const RequestQueue = createRequire(import.meta.url)("kafkajs/src/network/requestQueue/index.js");
+    const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1000, enforceRequestTimeout: true, clientId: "t", broker: "b:1", logger: {} });
+    queue.checkPendingRequests = vi.fn();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      // Not throttled (throttledUntil -1), nothing pending: kafkajs' own asked for a timer at -Date.now().
+      queue.scheduleCheckPendingRequests();
+      await vi.waitFor(() => expect(queue.checkPendingRequests).toHaveBeenCalledTimes(1), { timeout: 1000 });
+      queue.pending.push({});
+      queue.scheduleCheckPendingRequests();
+      await vi.waitFor(() => expect(queue.checkPendingRequests).toHaveBeenCalledTimes(2), { timeout: 1000 });
+      await sleep(20); // warnings are emitted on a later tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 
   it("groups by the partitioner's answer, keeping each partition's messages in their original order", () => {

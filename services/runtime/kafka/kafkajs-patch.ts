@@ -1,10 +1,11 @@
 /**
- * Two fixes to kafkajs 2.2.4 (its last release; the project is unmaintained), each a module of
- * kafkajs replaced by ours. Applied by kafkajs.ts, the module everything imports kafkajs from: the
+ * Three fixes to kafkajs 2.2.4 (its last release; the project is unmaintained), two of them a module
+ * of kafkajs replaced by ours, one a method. Applied by kafkajs.ts, the module everything imports kafkajs from: the
  * patches must be in place before kafkajs' modules load, and this fails loudly if they are not.
  *
  * - The consumer's read-committed filter (read-committed-filter.ts): kafkajs' own handed out
  *   records of aborted transactions.
+ * - The request queue's check timer (below), which Node ≥ 23 warns about.
  * - The producer's grouping of messages per partition, in linear time: kafkajs groups a batch's
  *   messages by partition with `[...current, message]` per message, O(n²) in the batch: a
  *   5,000-record transaction spent ~90 ms there, 15% of a no-op stage's CPU. Upstream fix, never
@@ -58,6 +59,35 @@ if (!require.cache[grouping] || !require.cache[abortFilter]) {
   replace(abortFilter, filterAbortedMessages);
 }
 
+interface RequestQueueState {
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  pending: unknown[];
+  checkPendingRequests(): void;
+}
+
+/**
+ * kafkajs' request queue schedules its next check at `throttledUntil - now`, which is negative
+ * whenever no broker throttle is in force. Node up to 22 took a negative delay silently as 1 ms;
+ * Node 23 and later print a TimeoutNegativeWarning for every such timer, into every service's log.
+ * Same schedule (10 ms while requests wait, the throttle's end while throttled), never negative.
+ */
+const RequestQueue = require("kafkajs/src/network/requestQueue/index.js") as { prototype: Record<string, unknown> };
+if (typeof RequestQueue.prototype.scheduleCheckPendingRequests !== "function") {
+  throw new Error("kafkajs' RequestQueue has no scheduleCheckPendingRequests to patch: was kafkajs upgraded?");
+}
+export function scheduleCheckPendingRequests(this: RequestQueueState): void {
+  if (this.throttleCheckTimeoutId) return;
+  const untilUnthrottled = this.throttledUntil - Date.now();
+  const delay = untilUnthrottled > 0 ? untilUnthrottled : this.pending.length > 0 ? 10 : 1;
+  this.throttleCheckTimeoutId = setTimeout(() => {
+    this.throttleCheckTimeoutId = null;
+    this.checkPendingRequests();
+  }, delay);
+}
+RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+
 /** The patched modules are the ones kafkajs got (checked by test/kafka/kafkajs-patch.kafka.test.ts). */
 export const patchedGrouping = (): boolean => require.cache[grouping]?.exports === groupMessagesPerPartition;
 export const patchedAbortFilter = (): boolean => require.cache[abortFilter]?.exports === filterAbortedMessages;
+export const patchedRequestQueue = (): boolean => RequestQueue.prototype.scheduleCheckPendingRequests === scheduleCheckPendingRequests;
