@@ -23,11 +23,12 @@ const BLOCK_LINES = [14, 8, 6, 4];
 
 /**
  * Reasoning, one fenced block of function definitions, a short explanation, then a tests block of
- * 1-3 assertions. The code is a subset of Python that parses by construction: measured on the 270M
- * model, most samples under the first version (free lines of at most 100 characters) failed on
- * syntax: lines and strings cut at a bound, docstrings left open, unbalanced brackets, `assert =`.
- * Here a header ending in ":" opens a deeper block of at least one line, brackets balance, strings
- * and docstrings close, and the bounds count lines and tokens rather than cut one. No top-level
+ * 1-3 assertions. Measured on the 270M model, most samples under the first version (free lines of
+ * at most 100 characters) failed on syntax: lines and strings cut at a bound, docstrings left open,
+ * unbalanced brackets, `assert =`. Here the code is a subset of Python whose layout is sound by
+ * construction: a header ending in ":" opens a deeper block of at least one line, brackets balance,
+ * strings and docstrings close, and the bounds count lines and tokens rather than cut one (what a
+ * statement says inside that layout is the model's, and may still be wrong). No top-level
  * statements (nothing to loop on). A test asserts a call with positional literal arguments, or its
  * equality with a literal: a test that names a variable it never defines is a NameError, not a check.
  */
@@ -67,7 +68,8 @@ function responsesGrammar(): string {
     String.raw`lit ::= num | str | "True" | "False" | "None" | "[" items? "]" | "(" items? ")" | "{" ( items | pairs )? "}"`,
     String.raw`items ::= lit ( ", " lit ){0,9}`,
     String.raw`pairs ::= lit ": " lit ( ", " lit ": " lit ){0,9}`,
-    String.raw`num ::= "-"? [0-9]{1,9} ( "." [0-9]{1,6} )?`,
+    // Python 3 reads a leading zero as an error ("007"), so a number starts with 1-9 unless it is 0.
+    String.raw`num ::= "-"? ( "0" | [1-9] [0-9]{0,8} ) ( "." [0-9]{1,6} )?`,
     "",
   ].join("\n");
 }
