@@ -10,13 +10,69 @@
 import { sha256Hex } from "../../schemas/common.ts";
 import type { Mode } from "./prompts.ts";
 
-export const GRAMMAR_VERSION = "sca-gbnf-v1";
+export const GRAMMAR_VERSION = "sca-gbnf-v2";
 
 export const LLM_MODES: readonly Mode[] = ["concepts", "instructions", "responses"];
 
 /** How the dataset card words it. */
 export const FORMAT_GRAMMAR_NOTE =
   "decoding held to a GBNF grammar per stage (services/llm/format-grammar.ts): the shape and length of each completion are fixed, its content is the model's own";
+
+/** The most lines a block may hold at each indentation level of a function body (4, 8, ... spaces). */
+const BLOCK_LINES = [14, 8, 6, 4];
+
+/**
+ * Reasoning, one fenced block of function definitions, a short explanation, then a tests block of
+ * 1-3 assertions. Measured on the 270M model, most samples under the first version (free lines of
+ * at most 100 characters) failed on syntax: lines and strings cut at a bound, docstrings left open,
+ * unbalanced brackets, `assert =`. Here the code is a subset of Python whose layout is sound by
+ * construction: a header ending in ":" opens a deeper block of at least one line, brackets balance,
+ * strings and docstrings close, and the bounds count lines and tokens rather than cut one (what a
+ * statement says inside that layout is the model's, and may still be wrong). No top-level
+ * statements (nothing to loop on). A test asserts a call with positional literal arguments, or its
+ * equality with a literal: a test that names a variable it never defines is a NameError, not a check.
+ */
+function responsesGrammar(): string {
+  const blocks = BLOCK_LINES.flatMap((most, i) => {
+    const d = i + 1;
+    const deeper = d < BLOCK_LINES.length ? ` | head ":\\n" block${d + 1}` : "";
+    return [`block${d} ::= stmt${d}{1,${most}}`, `stmt${d} ::= "${" ".repeat(4 * d)}" ( simple "\\n"${deeper} )`];
+  });
+  return [
+    String.raw`root ::= "\n" prose "\n\n" fence "python\n" code fence "\n\n" prose "\n</response>\n\n<tests>\n" fence "python\n" tests fence "\n</tests>"`,
+    String.raw`fence ::= "\x60\x60\x60"`,
+    String.raw`prose ::= [^\n<\x60] [^\n<\x60]{0,150}`,
+    String.raw`code ::= imports? func ( "\n"? func )?`,
+    String.raw`imports ::= ( ( "import " dotted | "from " dotted " import " name ( ", " name ){0,4} ) "\n" ){1,3}`,
+    String.raw`dotted ::= name ( "." name ){0,3}`,
+    String.raw`name ::= [a-zA-Z_] [a-zA-Z0-9_]{0,30}`,
+    String.raw`func ::= "def " name "(" params? ")" ( " -> " type )? ":\n" doc? block1`,
+    String.raw`params ::= param ( ", " param ){0,5}`,
+    String.raw`param ::= "*"{0,2} name ( ": " type )? ( "=" lit | " = " lit )?`,
+    String.raw`type ::= dotted ( "[" type ( ", " type ){0,2} "]" )?`,
+    String.raw`doc ::= "    \"\"\"" [^"\\\x60]{1,300} "\"\"\"\n"`,
+    ...blocks,
+    String.raw`head ::= ( "if" | "elif" | "while" | "for" | "with" | "except" ) " " expr | "else" | "try" | "finally" | "except" | "def " name "(" params? ")"`,
+    // A statement starts with a non-blank (its indentation is the block's), has no comment and no
+    // top-level ":" (that ends a header), and holds at most 80 characters or bracketed groups.
+    String.raw`simple ::= first piece{0,80}`,
+    String.raw`expr ::= first piece{0,60}`,
+    String.raw`first ::= [^\n "'()\[\]{}#:\\\x60] | group`,
+    String.raw`piece ::= [^\n"'()\[\]{}#:\\\x60] | group`,
+    String.raw`group ::= str | "(" inner ")" | "[" inner "]" | "{" inner "}"`,
+    String.raw`inner ::= ( piece | ":" ){0,80}`,
+    String.raw`str ::= "\"" ( [^"\\\n] | "\\" [nt"'\\] ){0,80} "\"" | "'" ( [^'\\\n] | "\\" [nt"'\\] ){0,80} "'"`,
+    String.raw`tests ::= check{1,3}`,
+    String.raw`check ::= "assert " call ( " == " lit )? "\n"`,
+    String.raw`call ::= name ( "." name )? "(" ( lit ( ", " lit ){0,5} )? ")"`,
+    String.raw`lit ::= num | str | "True" | "False" | "None" | "[" items? "]" | "(" items? ")" | "{" ( items | pairs )? "}"`,
+    String.raw`items ::= lit ( ", " lit ){0,9}`,
+    String.raw`pairs ::= lit ": " lit ( ", " lit ": " lit ){0,9}`,
+    // Python 3 reads a leading zero as an error ("007"), so a number starts with 1-9 unless it is 0.
+    String.raw`num ::= "-"? ( "0" | [1-9] [0-9]{0,8} ) ( "." [0-9]{1,6} )?`,
+    "",
+  ].join("\n");
+}
 
 /** Each completion continues its prompt's last heading, so it starts on a new line. */
 export const FORMAT_GRAMMAR: Record<Mode, string> = {
@@ -27,18 +83,7 @@ concept ::= [a-zA-Z] [^,\n#<\x60]{1,60}
   // One paragraph: the task as a user would ask it.
   instructions: String.raw`root ::= "\n" [A-Z] [^\n#<]{19,600} "\n"
 `,
-  // Reasoning, one fenced block of definitions (no top-level calls to loop on), a short explanation,
-  // then a tests block of assertions that each call something.
-  responses: String.raw`root ::= "\n" prose "\n\n" fence "python\n" code fence "\n\n" prose "\n</response>\n\n<tests>\n" fence "python\n" tests fence "\n</tests>"
-fence ::= "\x60\x60\x60"
-prose ::= [^\n<\x60] [^\n<\x60]{0,150}
-code ::= header body ( "\n"? header body )?
-header ::= ( ( "import" | "from" ) " " line ){0,4} ( "@" line ){0,2} ( "def " | "class " ) [^\n\x60]{1,120} ":\n"
-body ::= ( "    " line | "\n" ){1,12}
-line ::= [^\n\x60]{1,100} "\n"
-tests ::= check{1,3}
-check ::= "assert " [^\n(\x60]{0,60} [a-zA-Z_] [a-zA-Z0-9_.]{0,40} "(" [^\n\x60]{0,120} "\n"
-`,
+  responses: responsesGrammar(),
 };
 
 /** What a record's lineage says about the grammar it was decoded under: version and content. */

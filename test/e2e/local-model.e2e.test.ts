@@ -30,7 +30,7 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
       expect(card).toContain(`**${rows} row${rows === 1 ? "" : "s"}**`);
       expect(card).toMatch(/model: gemma/i);
       // The card records that decoding was held to the format grammars.
-      expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v1:/);
+      expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v2:/);
     },
     30 * 60_000,
   );

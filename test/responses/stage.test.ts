@@ -58,7 +58,7 @@ describe("responses stage (I→R)", () => {
     expect(srv.requests[0].body).toMatchObject({ guided_grammar: FORMAT_GRAMMAR.responses, repetition_penalty: 1.1, stop: ["## Example", "</tests>"] });
     const r = Response.parse(out[0].value);
     expect(r.lineage.sampling).toMatchObject({ grammar: grammarId("responses"), repetition_penalty: 1.1 });
-    expect(grammarId("responses")).toMatch(/^sca-gbnf-v1:[0-9a-f]{16}$/);
+    expect(grammarId("responses")).toMatch(/^sca-gbnf-v2:[0-9a-f]{16}$/);
   });
 
   it("keeps the parsable samples (renumbered, n_samples = how many parsed) and DLQs each unparsable one with its raw text", async () => {
