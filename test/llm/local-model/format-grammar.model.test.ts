@@ -1,8 +1,12 @@
 import { execFileSync } from "node:child_process";
+import { pino } from "pino";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlmClient } from "../../../services/llm/client.ts";
+import { llmConfigFromEnv } from "../../../services/llm/config.ts";
 import { FewShotPool } from "../../../services/llm/fewshot/pool.ts";
 import { type Generation, generationSettingsFromEnv } from "../../../services/llm/generation.ts";
-import { LocalModelEngine } from "../../../services/llm/local-model/engine.ts";
+import { type LocalModelServer, startLocalModelServer } from "../../../services/llm/local-model/server.ts";
 import { parseResponse } from "../../../services/llm/parsers.ts";
 import { responsesRequest } from "../../../services/stages/responses/logic.ts";
 import type { Instruction } from "../../../schemas/records.ts";
@@ -18,19 +22,19 @@ ast.parse(r["tests"])
 `;
 
 describe("the responses format grammar on the real Gemma 3 270M", () => {
-  let engine: LocalModelEngine;
+  let server: LocalModelServer;
   beforeAll(async () => {
-    engine = await LocalModelEngine.load({ modelPath: await installedModelPath(), sequences: 2 });
+    server = await startLocalModelServer({ modelPath: await installedModelPath(), sequences: 2, log: pino({ level: "silent" }) });
   });
   afterAll(async () => {
-    await engine?.close();
+    await server?.close();
   });
 
   it("holds every sample to a response with well-formed code and tests that assert a call", async () => {
     const g: Generation = {
       mode: "responses",
       settings: generationSettingsFromEnv({ SCA_FORMAT_GRAMMAR: "gbnf", SCA_RESPONSES_SAMPLES: "2", SCA_RESPONSES_MAX_TOKENS: "768" }, "responses"),
-      model: "gemma-3-270m-q4_k_m",
+      model: server.model,
       promptHash: "test",
       pool: new FewShotPool(),
     };
@@ -40,24 +44,14 @@ describe("the responses format grammar on the real Gemma 3 270M", () => {
     } as Instruction;
     const req = responsesRequest(ins, g);
     expect(req.grammar?.gbnf).toBeDefined();
-    const tokens = engine.tokenize(req.prompt);
-    const samples = await Promise.all(
-      Array.from({ length: req.n }, (_, i) =>
-        engine.sample(tokens, {
-          maxTokens: req.max_tokens,
-          temperature: req.temperature,
-          topP: 1,
-          topK: 0,
-          stop: req.stop ?? [],
-          seed: req.seed! + i,
-          grammar: req.grammar!.gbnf,
-        }),
-      ),
-    );
-    for (const s of samples) {
-      expect(s.finishReason, s.text).toBe("stop");
-      const p = parseResponse(s.text);
-      expect(p.ok, s.text).toBe(true);
+    // Through the client and the server the responses stage uses: the grammar travels as guided_grammar.
+    const llm = new LlmClient(llmConfigFromEnv({ LLM_BASE_URL: server.baseURL, LLM_MODEL: server.model }), { registry: new Registry() });
+    const { choices } = await llm.complete(req, { stage: "responses" });
+    expect(choices).toHaveLength(req.n);
+    for (const c of choices) {
+      expect(c.finish_reason, c.text).toBe("stop");
+      const p = parseResponse(c.text);
+      expect(p.ok, c.text).toBe(true);
       if (!p.ok) continue;
       execFileSync("/usr/bin/python3", ["-c", PYTHON_CHECK], { input: JSON.stringify(p.value) });
       const lines = p.value.tests.split("\n");
