@@ -1,7 +1,8 @@
 /**
  * Three fixes to kafkajs 2.2.4 (its last release; the project is unmaintained), two of them a module
- * of kafkajs replaced by ours, one a method. Applied by kafkajs.ts, the module everything imports kafkajs from: the
- * patches must be in place before kafkajs' modules load, and this fails loudly if they are not.
+ * of kafkajs replaced by ours, one a method. Applied by kafkajs.ts, the module everything imports
+ * kafkajs from: the patches must be in place before kafkajs' modules load, and this fails loudly if
+ * they are not.
  *
  * - The consumer's read-committed filter (read-committed-filter.ts): kafkajs' own handed out
  *   records of aborted transactions.
@@ -43,7 +44,6 @@ const grouping = require.resolve("kafkajs/src/producer/groupMessagesPerPartition
 const abortFilter = require.resolve("kafkajs/src/consumer/filterAbortedMessages.js");
 
 function replace(target: string, exports: unknown): void {
-  if (require.cache[target]) return;
   const m = new Module(target);
   m.filename = target;
   m.exports = exports;
