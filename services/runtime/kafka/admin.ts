@@ -118,14 +118,6 @@ export class KafkaAdmin implements Admin {
     } finally {
       await txn.close();
     }
-    // The commit is acknowledged before its marker reaches the group coordinator, which until then
-    // answers an offset fetch with the group's previous offsets: a consumer started right away
-    // would begin where the move did not put it.
-    const deadline = Date.now() + 30_000;
-    while (!(await landed())) {
-      if (Date.now() > deadline) throw new Error(`group "${groupId}": its moved offsets were committed but are still not visible after 30 s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 
   async offsetsForTime(topic: string, ts: number): Promise<OffsetCommit[]> {

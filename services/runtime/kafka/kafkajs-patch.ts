@@ -1,12 +1,14 @@
 /**
- * Three fixes to kafkajs 2.2.4 (its last release; the project is unmaintained), two of them a module
- * of kafkajs replaced by ours, one a method. Applied by kafkajs.ts, the module everything imports
+ * Four fixes to kafkajs 2.2.4 (its last release; the project is unmaintained), two of them a module
+ * of kafkajs replaced by ours, two in kafkajs' own objects. Applied by kafkajs.ts, the module everything imports
  * kafkajs from: the patches must be in place before kafkajs' modules load, and this fails loudly if
  * they are not.
  *
  * - The consumer's read-committed filter (read-committed-filter.ts): kafkajs' own handed out
  *   records of aborted transactions.
  * - The request queue's check timer (below), which Node ≥ 23 warns about.
+ * - Offset fetches (stable-offset-fetch.ts): OffsetFetch v7 with require_stable, asked again while
+ *   a transaction is still committing the offsets, where kafkajs' v4 answered with stale ones.
  * - The producer's grouping of messages per partition, in linear time: kafkajs groups a batch's
  *   messages by partition with `[...current, message]` per message, O(n²) in the batch: a
  *   5,000-record transaction spent ~90 ms there, 15% of a no-op stage's CPU. Upstream fix, never
@@ -15,6 +17,7 @@
  */
 import { createRequire, Module } from "node:module";
 import { filterAbortedMessages } from "./read-committed-filter.ts";
+import { offsetFetchV7, untilStable } from "./stable-offset-fetch.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -87,7 +90,21 @@ export function scheduleCheckPendingRequests(this: RequestQueueState): void {
 }
 RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
 
+const OffsetFetch = require("kafkajs/src/protocol/requests/offsetFetch/index.js") as {
+  versions: string[];
+  protocol: (v: { version: number }) => unknown;
+};
+if (!OffsetFetch.versions.includes("7")) {
+  const before = OffsetFetch.protocol;
+  OffsetFetch.versions.push("7");
+  OffsetFetch.protocol = ({ version }) => (version === 7 ? offsetFetchV7 : before({ version }));
+}
+const Broker = require("kafkajs/src/broker/index.js") as { prototype: { offsetFetch: ((args: unknown) => Promise<unknown>) & { stable?: true } } };
+// this module may be evaluated again (test runners isolate module graphs, not require's cache)
+if (!Broker.prototype.offsetFetch.stable) Broker.prototype.offsetFetch = Object.assign(untilStable(Broker.prototype.offsetFetch), { stable: true as const });
+
 /** The patched modules are the ones kafkajs got (checked by test/kafka/kafkajs-patch.kafka.test.ts). */
 export const patchedGrouping = (): boolean => require.cache[grouping]?.exports === groupMessagesPerPartition;
 export const patchedAbortFilter = (): boolean => require.cache[abortFilter]?.exports === filterAbortedMessages;
 export const patchedRequestQueue = (): boolean => RequestQueue.prototype.scheduleCheckPendingRequests === scheduleCheckPendingRequests;
+export const patchedOffsetFetch = (): boolean => OffsetFetch.versions.includes("7") && Broker.prototype.offsetFetch.stable === true;
