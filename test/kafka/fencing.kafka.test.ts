@@ -50,4 +50,40 @@ describe("kafka stream consumer fencing", () => {
       await successor.close();
     }
   });
+
+  it("a new owner fences its predecessor when the partition is assigned, before it reads where to resume", { timeout: 120_000 }, async () => {
+    const id = randomBytes(4).toString("hex");
+    const [input, output, group] = [`fence-in-${id}`, `fence-out-${id}`, `fence-${id}`];
+    const old = new KafkaTransport({ brokers: kafkaBrokers(), clientId: "fence-old" }, quietLog);
+    const successor = new KafkaTransport({ brokers: kafkaBrokers(), clientId: "fence-new" }, quietLog);
+    try {
+      await old.admin().createTopics([
+        { name: input, partitions: 1 },
+        { name: output, partitions: 1 },
+      ]);
+      const out = (v: string) => [{ topic: output, key: "k", value: Buffer.from(v) }];
+      const at = (offset: number) => [{ topic: input, partition: 0, offset: String(offset) }];
+      // in range, or kafkajs would reset the group's offset to the log's start
+      const p = await old.producer();
+      await p.send(["a", "b", "c"].map((v) => ({ topic: input, key: "k", value: Buffer.from(v) })));
+      await p.close();
+      const zombie = await old.consumer({ groupId: group, topic: input, instanceId: "pod-a" });
+      await zombie.commit(out("zombie-1"), at(1));
+
+      const fresh = await successor.consumer({ groupId: group, topic: input, instanceId: "pod-b" });
+      const assigned: unknown[] = [];
+      await fresh.start({ onRecords: async () => undefined, onAssigned: (ps) => void assigned.push(...ps) });
+      const deadline = Date.now() + 60_000;
+      while (!assigned.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(assigned).toEqual(at(1));
+      // The old owner, not yet aware it lost the partition, commits: had the new owner not fenced it
+      // on assignment, this would land after the offset the new owner resumes from.
+      await expect(zombie.commit(out("zombie-2"), at(2))).rejects.toBeInstanceOf(FencedError);
+      expect(await old.admin().groupOffsets(group, input)).toEqual(at(1));
+      await fresh.close();
+    } finally {
+      await old.close();
+      await successor.close();
+    }
+  });
 });

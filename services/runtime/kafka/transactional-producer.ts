@@ -145,12 +145,14 @@ export class TransactionalProducer {
   }
 
   /**
-   * Connects now: InitProducerId fences any other producer with this id and aborts (or finishes)
-   * the transaction it left open. Failures propagate; the next run() connects again.
+   * Takes the transactional id now: InitProducerId fences any other producer with this id and aborts
+   * (or waits out the commit of) the transaction it left open. kafkajs' connect() asks for a producer
+   * id without the transactional id, which fences nothing; only its first transaction asks with it,
+   * so this runs an empty one (no request leaves for an empty transaction beyond InitProducerId).
+   * Failures propagate; the next run() tries again.
    */
   async ready(): Promise<void> {
-    if (this.fenced) throw this.fenced;
-    await this.connected();
+    await this.run([]);
   }
 
   async close(): Promise<void> {
