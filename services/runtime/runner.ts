@@ -538,6 +538,12 @@ export class StageRunner {
     try {
       appended = await consumer.commit(outputs, offsets);
     } catch (e) {
+      if (batch.every(([st]) => st.dead)) {
+        // Revoked while committing: the new owner fenced this commit or will see it land, and redoes
+        // the rest. Rejoining would only cost every member another rebalance.
+        this.log.info({ err: errorMessage(e), offsets }, "commit of revoked partitions dropped");
+        return false;
+      }
       // Whether a failed commit landed is unknown (Kafka: the transaction may or may not have
       // committed). The only safe state is the group's committed one: drop everything and re-read.
       this.log.error({ err: errorMessage(e), offsets }, "commit failed; reopening the consumer from the committed offsets");

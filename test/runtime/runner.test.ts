@@ -292,6 +292,35 @@ describe("StageRunner on the embedded transport", () => {
     expect(await seqs(n)).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 
+  it("drops a commit that fails after its partition was revoked, without reopening the consumer", async () => {
+    await produce(Array.from({ length: 20 }, (_, i) => item(i)));
+    let consumersOpened = 0;
+    let revoke: (() => void) | undefined;
+    // The partition is taken away while its commit is in flight, and the commit then fails, as a
+    // Kafka commit does once the partition's new owner has fenced the producer.
+    const fenced = wrapConsumers(transport, (c) => {
+      consumersOpened++;
+      return {
+        ...forwarding(c),
+        start: (handlers) => {
+          revoke = () => handlers.onRevoked?.([{ topic: IN, partition: 0 }]);
+          return c.start(handlers);
+        },
+        commit: async () => {
+          revoke?.();
+          throw new Error("producer was fenced: a newer instance with the same id is running");
+        },
+      };
+    });
+    const logged: string[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
+    await run(stage(async (x) => forward(x)), { log }, fenced);
+    await until(async () => logged.includes("commit of revoked partitions dropped"), "the failed commit");
+    await sleep(200);
+    expect(consumersOpened).toBe(1);
+    expect(logged).not.toContain("commit failed; reopening the consumer from the committed offsets");
+  });
+
   it("drops the work of revoked partitions and hands them over without loss or duplicates", async () => {
     const topic = "rt.multi";
     await transport.admin().createTopics([{ name: topic, partitions: 4 }]);
