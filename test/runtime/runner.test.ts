@@ -314,7 +314,11 @@ describe("StageRunner on the embedded transport", () => {
     });
     const logged: string[] = [];
     const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
-    await run(stage(async (x) => forward(x)), { log }, fenced);
+    await run(
+      stage(async (x) => forward(x)),
+      { log },
+      fenced,
+    );
     await until(async () => logged.includes("commit of revoked partitions dropped"), "the failed commit");
     await sleep(200);
     expect(consumersOpened).toBe(1);
