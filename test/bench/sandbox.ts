@@ -4,7 +4,8 @@
 // floor: what the path itself costs). The repetitions rotate through the modes, so a change of machine
 // load hits every mode alike. Paths: bwrap, Docker (runc, runsc) and the k8s verdicts pod (the built
 // application image run with the flags the rendered manifests give that pod, pod backend under runsc).
-// Also the start-up of one warm worker per path, and one `docker run` per program for comparison.
+// Also the start-up of one warm worker per path, and one `docker run` per program for comparison, and
+// the CPU each program cost where it can be told (a loaded shared host moves wall time far more).
 // --baseline REV adds the supervisor alone (no sandbox walls; private /tmp and pids) at git revision
 // REV and at the working tree, each program run on both in turn (alternating which goes first), so
 // that load swings hit both alike: the per-program cost of a supervisor change.
@@ -12,7 +13,7 @@
 //   bash test/infra/with-infra.sh npm run bench -- sandbox
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface, type Interface } from "node:readline";
@@ -71,23 +72,55 @@ async function pool<T>(items: T[], n: number, job: (t: T) => Promise<string>): P
   return out;
 }
 
+interface Pass {
+  seconds: number;
+  statuses: string[];
+  /** CPU seconds the pass used where it can be told (see containerCpuSeconds). */
+  cpuSeconds?: number;
+}
+
 /**
  * The baseline: `/usr/bin/python3 file.py` for each file, `concurrency` at once, launched by xargs. Not
  * spawned from this process: a fork of a large Node process (this bench holds the sandboxes, HumanEval
  * and Docker clients) costs tens of ms more per program on this host, which halved the baseline's rate
- * and doubled every ratio. Every program must exit 0 (xargs says so by its own status).
+ * and doubled every ratio. Every program must exit 0 (xargs says so by its own status). Its CPU is
+ * what bash's `times` reports for its children (xargs and the interpreters).
  */
-function plainPythonLoop(files: string[], concurrency: number): Promise<{ seconds: number; statuses: string[] }> {
+function plainPythonLoop(files: string[], concurrency: number): Promise<Pass> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn("xargs", ["-0", "-P", String(concurrency), "-n", "1", "/usr/bin/python3"], { stdio: ["pipe", "ignore", "ignore"] });
+    const script = 'xargs -0 -P "$1" -n 1 /usr/bin/python3 >/dev/null 2>&1; s=$?; times; exit $s';
+    const p = spawn("bash", ["-c", script, "bash", String(concurrency)], { stdio: ["pipe", "pipe", "ignore"], env: { ...process.env, LC_ALL: "C" } });
+    let out = "";
+    p.stdout.on("data", (b: Buffer) => (out += b.toString()));
     p.on("error", reject);
-    p.on("exit", (code) => {
+    p.on("close", (code) => {
       const seconds = (performance.now() - t0) / 1000;
-      resolve({ seconds, statuses: files.map(() => (code === 0 ? "pass" : `fail (xargs exit ${code})`)) });
+      // `times`: the shell's user and system time, then its children's.
+      const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(out.trim());
+      const cpuSeconds = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : undefined;
+      resolve({ seconds, cpuSeconds, statuses: files.map(() => (code === 0 ? "pass" : `fail (xargs exit ${code})`)) });
     });
     p.stdin.end(files.join("\0") + "\0");
   });
+}
+
+/**
+ * CPU seconds used so far by the cgroup of a Docker container (cgroup v1 cpuacct, else v2 cpu.stat):
+ * under gVisor the Sentry's, the gofer's and the programs'. Far steadier than wall time on a loaded
+ * shared host; the engine's own work (its stream copying) and this process's are not in it.
+ */
+async function containerCpuSeconds(docker: Docker, id: string): Promise<number> {
+  const pid = ((await docker.getContainer(id).inspect()) as { State: { Pid: number } }).State.Pid;
+  let unified: string | undefined;
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n")) {
+    const [, controllers, path] = line.split(":");
+    if (controllers?.split(",").includes("cpuacct")) return Number(readFileSync(`/sys/fs/cgroup/cpuacct${path}/cpuacct.usage`, "utf8")) / 1e9;
+    if (controllers === "" && path) unified = path;
+  }
+  const usec = unified === undefined ? undefined : /^usage_usec (\d+)$/m.exec(readFileSync(`/sys/fs/cgroup${unified}/cpu.stat`, "utf8"))?.[1];
+  if (usec === undefined) throw new Error(`bench sandbox: no CPU accounting for container ${id}`);
+  return Number(usec) / 1e6;
 }
 
 async function dockerRun(docker: Docker, image: string, source: string): Promise<string> {
@@ -166,22 +199,52 @@ async function bareSupervisor(source: string, uid: number): Promise<{ run(code: 
 
 interface Mode {
   name: string;
-  run(programs: string[]): Promise<{ seconds: number; statuses: string[] }>;
+  run(programs: string[]): Promise<Pass>;
   /** Milliseconds from asking for a fresh warm worker until it is ready, per worker. */
   startup?(workers: number): Promise<number[]>;
   close(): Promise<void>;
 }
 
-function inProcess(name: string, opts: SandboxOptions, s: Sandbox, concurrency: number): Mode {
+/**
+ * A sandbox of this process. For Docker backends a pass's CPU is its containers' (learnt from the
+ * workers' ids, `<runtime>:<container id>`, a warm-up pass first); bwrap's workers have no CPU
+ * accounting here.
+ */
+async function inProcess(name: string, opts: SandboxOptions, s: Sandbox, concurrency: number, docker: Docker): Promise<Mode> {
+  const containers = new Set<string>();
+  const pass = (programs: string[]) =>
+    pool(programs, concurrency, async (src) => {
+      const r = await s.run({ code: src, tests: "" });
+      const id = /^docker:\w+$/.test(r.backend) ? r.worker.split(":")[1] : undefined;
+      if (id) containers.add(id);
+      return r.status === "sandbox_error" ? `${r.status}: ${r.error}` : r.status;
+    });
+  /** Their sum; undefined when there is none, or one is gone (a replaced worker: forgotten). */
+  const cpu = async () => {
+    let sum = 0;
+    let all = containers.size > 0;
+    for (const id of [...containers]) {
+      try {
+        sum += await containerCpuSeconds(docker, id);
+      } catch {
+        containers.delete(id);
+        all = false;
+      }
+    }
+    return all ? sum : undefined;
+  };
+  await pass(Array.from({ length: concurrency }, () => "x = 1\n"));
   return {
     name,
     async run(programs) {
+      const before = await cpu();
+      const known = containers.size;
       const t0 = performance.now();
-      const statuses = await pool(programs, concurrency, async (src) => {
-        const r = await s.run({ code: src, tests: "" });
-        return r.status === "sandbox_error" ? `${r.status}: ${r.error}` : r.status;
-      });
-      return { seconds: (performance.now() - t0) / 1000, statuses };
+      const statuses = await pass(programs);
+      const seconds = (performance.now() - t0) / 1000;
+      // A worker started meanwhile (one replaced after an anomaly) ran part of the pass uncounted.
+      const after = containers.size === known ? await cpu() : undefined;
+      return { seconds, statuses, cpuSeconds: before !== undefined && after !== undefined ? after - before : undefined };
     },
     async startup(workers) {
       const ms: number[] = [];
@@ -199,17 +262,20 @@ function inProcess(name: string, opts: SandboxOptions, s: Sandbox, concurrency: 
 }
 
 /** The verdicts pod: a long-lived container running support/pod-runner.ts, driven in JSON lines. */
-async function podMode(concurrency: number): Promise<Mode> {
+async function podMode(concurrency: number, docker: Docker): Promise<Mode> {
   runTool("bash", ["test/infra/build-image.sh", "app", APP_TAG], { cwd: ROOT });
   const objs = parseAllDocuments(kustomize(join(ROOT, "k8s", "base"))).map((d) => d.toJS() as Record<string, any>);
   const { flags } = podDockerFlags(objs, "sca-verdicts", () => `secret-${randomBytes(12).toString("hex")}`);
   const support = join(ROOT, "test", "bench", "support");
+  const container = `sca-bench-pod-${randomBytes(6).toString("hex")}`;
   const child: ChildProcessWithoutNullStreams = spawn(
     "docker",
     [
       "run",
       "--rm",
       "-i",
+      "--name",
+      container,
       ...flags,
       "-v",
       `${support}:/app/test/bench/support:ro`,
@@ -238,7 +304,12 @@ async function podMode(concurrency: number): Promise<Mode> {
   const ask = <T>(cmd: unknown) => (child.stdin.write(JSON.stringify(cmd) + "\n"), reply<T>());
   return {
     name: `pod (${ready.backend}, k8s verdicts pod under runsc)`,
-    run: (programs) => ask({ op: "run", programs }),
+    async run(programs) {
+      // The pod's CPU: its service process and its workers alike, as a pod's CPU request counts them.
+      const before = await containerCpuSeconds(docker, container);
+      const r = await ask<Pass>({ op: "run", programs });
+      return { ...r, cpuSeconds: (await containerCpuSeconds(docker, container)) - before };
+    },
     startup: async (workers) => (await ask<{ ms: number[] }>({ op: "startup", workers })).ms,
     async close() {
       child.stdin.end();
@@ -265,6 +336,9 @@ interface Row {
   mode: string;
   programs: number;
   seconds: number;
+  /** CPU seconds over the cpuPrograms programs whose pass could tell it. */
+  cpuSeconds?: number;
+  cpuPrograms?: number;
 }
 
 export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
@@ -286,7 +360,8 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     });
   }
 
-  const runsc = await gvisor(new Docker());
+  const docker = new Docker();
+  const runsc = await gvisor(docker);
   const modes: Mode[] = [];
   const rows: Row[] = [];
   const startups: Array<{ mode: string; ms: number[] }> = [];
@@ -324,9 +399,9 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       const o: SandboxOptions = { ...opts, concurrency: a.concurrency, maxRunsPerWorker: 100_000 };
       const s = await createSandbox(o);
       await s.warm();
-      modes.push(inProcess(name, o, s, a.concurrency));
+      modes.push(await inProcess(name, o, s, a.concurrency, docker));
     }
-    modes.push(await podMode(a.concurrency));
+    modes.push(await podMode(a.concurrency, docker));
     if (a.baseline) {
       const rev = execFileSync("git", ["rev-parse", "--short", a.baseline], { encoding: "utf8" }).trim();
       const before = execFileSync("git", ["show", `${rev}:services/sandbox/supervisor.py`], { encoding: "utf8" });
@@ -337,7 +412,7 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         ]);
       }
     }
-    const all: Array<{ name: string; run(w: string): Promise<{ seconds: number; statuses: string[] }> }> = [
+    const all: Array<{ name: string; run(w: string): Promise<Pass> }> = [
       {
         name: PLAIN,
         run: (w) => plainPythonLoop(files[w], a.concurrency),
@@ -350,13 +425,17 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
         // Rotate the order each repetition: no mode always runs first or last.
         for (let k = 0; k < all.length; k++) {
           const m = all[(rep + k) % all.length];
-          const { seconds, statuses } = await m.run(w);
+          const { seconds, statuses, cpuSeconds } = await m.run(w);
           // A broken sandbox would make any rate meaningless: every program of both workloads passes.
           const bad = statuses.filter((s) => s !== "pass");
           if (bad.length) throw new Error(`bench sandbox: ${bad.length} ${w} programs did not pass on ${m.name}: ${[...new Set(bad)].join(", ")}`);
           const row = rows.find((r) => r.workload === w && r.mode === m.name)!;
           row.seconds += seconds;
           row.programs += statuses.length;
+          if (cpuSeconds !== undefined) {
+            row.cpuSeconds = (row.cpuSeconds ?? 0) + cpuSeconds;
+            row.cpuPrograms = (row.cpuPrograms ?? 0) + statuses.length;
+          }
         }
         if (pairs.length) await interleaved(w);
       }
@@ -364,7 +443,6 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     }
     for (const m of modes) if (m.startup) startups.push({ mode: m.name, ms: await m.startup(a.startup) });
     if (a.dockerRun > 0) {
-      const docker = new Docker();
       const sample = workloads.humaneval.slice(0, a.dockerRun);
       const t0 = performance.now();
       const statuses = await pool(sample, a.concurrency, (src) => dockerRun(docker, image, src));
@@ -378,11 +456,12 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
   }
 
   const slots = Math.min(a.concurrency, cpus().length);
-  const data = rows.map((r) => {
+  const data = rows.map(({ cpuSeconds, cpuPrograms, ...r }) => {
     const plain = rows.find((p) => p.workload === r.workload && p.mode === PLAIN)!;
     const rate = r.programs / r.seconds;
     return {
       ...r,
+      cpu_ms_per_program: cpuSeconds !== undefined && cpuPrograms ? (cpuSeconds * 1000) / cpuPrograms : null,
       programs_per_s: rate,
       programs_per_s_per_core: rate / slots,
       ms_per_program_per_slot: (r.seconds * 1000 * a.concurrency) / r.programs,
@@ -403,11 +482,13 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       ? ["Rows `supervisor alone @REV`: each program on the supervisor at that revision and at the working tree in turn, without sandbox walls."]
       : []),
     "",
-    "| workload | mode | programs | seconds | programs/s | programs/s per core | ms/program/slot | vs plain loop | target |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    "CPU ms/program: the baseline's interpreters (bash `times`), each Docker path's containers (their cgroups; under gVisor the Sentry's and gofer's work too; the pod's includes its Node service), not the engine's stream copying; none for bwrap and the per-program runs.",
+    "",
+    "| workload | mode | programs | seconds | programs/s | programs/s per core | ms/program/slot | CPU ms/program | vs plain loop | target |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ...data.map(
       (d) =>
-        `| ${d.workload} | ${d.mode} | ${d.programs} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.programs_per_s_per_core.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x | ${verdict(d)} |`,
+        `| ${d.workload} | ${d.mode} | ${d.programs} | ${d.seconds.toFixed(1)} | ${d.programs_per_s.toFixed(1)} | ${d.programs_per_s_per_core.toFixed(1)} | ${d.ms_per_program_per_slot.toFixed(1)} | ${d.cpu_ms_per_program === null ? "" : d.cpu_ms_per_program.toFixed(1)} | ${d.ratio_vs_plain.toFixed(2)}x | ${verdict(d)} |`,
     ),
     "",
     `Start-up of one warm worker (from asking until its supervisor is ready), ${a.startup} in a row:`,
