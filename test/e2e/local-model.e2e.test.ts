@@ -31,6 +31,9 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
       expect(card).toMatch(/model: gemma/i);
       // The card records that decoding was held to the format grammars.
       expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v2:/);
+      // ... and that each response's tests were sampled after its code, at their own temperature.
+      expect(card).toMatch(/"responses": "sca-gbnf-v2-after-code:[0-9a-f]{16}"/);
+      expect(card).toMatch(/"responses_tests"[\s\S]*"tests_temperature": "0.2"/);
     },
     30 * 60_000,
   );
