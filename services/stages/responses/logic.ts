@@ -66,8 +66,9 @@ export interface SampleFailure {
 
 /**
  * One record per parsable sample (`found[i]`: why sample i already failed before parsing, if it
- * did). The parsable ones are numbered 0..k-1 and all carry n_samples = k, so the selector knows how many verdicts to wait for; ids hash the choice's own index, so they do
- * not depend on which other samples parsed.
+ * did). The parsable ones are numbered 0..k-1 and all carry n_samples = k, so the selector knows
+ * how many verdicts to wait for; ids hash the choice's own index, so they do not depend on which
+ * other samples parsed.
  */
 export function responseRecords(
   ins: Instruction,
