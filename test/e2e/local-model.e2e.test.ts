@@ -45,7 +45,7 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
       const out = join(dir, "out-row");
       // decimal's _sqrt_nearest, one of the six seeds `npm start` mines, exported from that run's log,
       // with every other default (format grammars, after-code tests at 0.2, 4 samples). Requests are
-      // seeded by record id, so the task is the same each time; the samples may still differ (llama.cpp's
+      // seeded by record id, so the task is the same each time; the samples may still differ (likely llama.cpp's
       // numerics depend on what a sequence's cache held before), but in each of 4 runs (2 npm starts, 2
       // runs of this test) at least one of its 4 samples passed.
       const seeds = fileURLToPath(new URL("fixtures/sqrt-nearest.seed.jsonl", import.meta.url));
