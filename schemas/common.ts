@@ -16,6 +16,8 @@ export const Sampling = z.object({
   /** The format grammar decoding was held to (services/llm/format-grammar.ts), when one was. */
   grammar: z.string().optional(),
   repetition_penalty: z.number().optional(),
+  /** Responses whose tests were sampled after the code (SCA_RESPONSES_TESTS=after-code): their temperature. */
+  tests_temperature: z.number().min(0).optional(),
 });
 export type Sampling = z.infer<typeof Sampling>;
 

@@ -25,6 +25,8 @@ export interface CompletionRequest {
   /** Sent as vLLM's `guided_grammar`; the id goes into lineage. */
   grammar?: { id: string; gbnf: string };
   repetition_penalty?: number;
+  /** Responses with after-code tests: the temperature of each sample's tests request. Lineage only, never sent. */
+  tests_temperature?: number;
 }
 
 /**

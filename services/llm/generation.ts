@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type Lineage, SCHEMA_VERSION, type Sampling } from "../../schemas/common.ts";
 import type { CompletionRequest } from "./client.ts";
 import { type FewShotPool, ShotOrder } from "./fewshot/pool.ts";
-import { FORMAT_GRAMMAR, grammarId } from "./format-grammar.ts";
+import { afterCodeGrammarId, CODE_GRAMMAR, FORMAT_GRAMMAR, grammarId } from "./format-grammar.ts";
 import type { Mode } from "./prompts.ts";
 
 /** The knobs of one generation stage, defaulting to the reference's values. */
@@ -18,6 +18,14 @@ export const GenerationSettings = z.object({
   grammar: z.enum(["off", "gbnf"]),
   /** vLLM's repetition_penalty; 1 (the default) sends none. */
   repetitionPenalty: z.coerce.number().gt(0).max(2),
+  /**
+   * Responses only: `joint` (the reference's way) samples code and tests in one completion;
+   * `after-code` samples the code, then its tests in a second completion that may call only the
+   * functions the code defines (format-grammar.ts; needs SCA_FORMAT_GRAMMAR=gbnf).
+   */
+  tests: z.enum(["joint", "after-code"]),
+  /** The temperature of the after-code tests completion. */
+  testsTemperature: z.coerce.number().min(0).max(2),
 });
 export type GenerationSettings = z.infer<typeof GenerationSettings>;
 
@@ -54,6 +62,8 @@ export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): G
     shotOrder: ["SCA_SHOT_ORDER", env.SCA_SHOT_ORDER ?? "random"],
     grammar: ["SCA_FORMAT_GRAMMAR", env.SCA_FORMAT_GRAMMAR ?? "off"],
     repetitionPenalty: ["LLM_REPETITION_PENALTY", env.LLM_REPETITION_PENALTY ?? "1"],
+    tests: ["SCA_RESPONSES_TESTS", env.SCA_RESPONSES_TESTS ?? "joint"],
+    testsTemperature: ["SCA_TESTS_TEMPERATURE", env.SCA_TESTS_TEMPERATURE ?? env.LLM_TEMPERATURE ?? "0.7"],
   };
   const raw = Object.fromEntries(Object.entries(vars).map(([k, [, v]]) => [k, v]));
   const r = GenerationSettings.safeParse(raw);
@@ -63,6 +73,9 @@ export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): G
       return `${name}: ${i.message} (got ${JSON.stringify(value)})`;
     });
     throw new Error(`invalid ${mode} stage settings: ${issues.join("; ")}`);
+  }
+  if (mode === "responses" && r.data.tests === "after-code" && r.data.grammar !== "gbnf") {
+    throw new Error(`invalid responses stage settings: SCA_RESPONSES_TESTS=after-code needs SCA_FORMAT_GRAMMAR=gbnf (got ${JSON.stringify(r.data.grammar)})`);
   }
   return r.data;
 }
@@ -76,14 +89,19 @@ export function samplingOf(req: CompletionRequest): Sampling {
     stop: req.stop,
     ...(req.grammar ? { grammar: req.grammar.id } : {}),
     ...(req.repetition_penalty !== undefined ? { repetition_penalty: req.repetition_penalty } : {}),
+    ...(req.tests_temperature !== undefined ? { tests_temperature: req.tests_temperature } : {}),
   };
 }
 
 /** The request fields a stage adds for its decoding constraints, when its settings ask for them. */
-export function constraintsFor(mode: Mode, s: GenerationSettings): Pick<CompletionRequest, "grammar" | "repetition_penalty"> {
+export function constraintsFor(mode: Mode, s: GenerationSettings): Pick<CompletionRequest, "grammar" | "repetition_penalty" | "tests_temperature"> {
+  // The settings refuse after-code without a grammar, so after-code here always has one.
+  const afterCode = mode === "responses" && s.tests === "after-code";
+  const grammar = afterCode ? { id: afterCodeGrammarId(), gbnf: CODE_GRAMMAR } : { id: grammarId(mode), gbnf: FORMAT_GRAMMAR[mode] };
   return {
-    ...(s.grammar === "gbnf" ? { grammar: { id: grammarId(mode), gbnf: FORMAT_GRAMMAR[mode] } } : {}),
+    ...(s.grammar === "gbnf" ? { grammar } : {}),
     ...(s.repetitionPenalty !== 1 ? { repetition_penalty: s.repetitionPenalty } : {}),
+    ...(afterCode ? { tests_temperature: s.testsTemperature } : {}),
   };
 }
 

@@ -17,7 +17,7 @@ import { collectStats } from "../stages/sink/collect-stats.ts";
 import type { SinkStage } from "../stages/sink/stage.ts";
 import type { DatasetStats } from "../stages/sink/stats.ts";
 import { maxTokensVar } from "../llm/generation.ts";
-import { FORMAT_GRAMMAR_NOTE, grammarId, LLM_MODES } from "../llm/format-grammar.ts";
+import { AFTER_CODE_NOTE, afterCodeGrammarId, FORMAT_GRAMMAR_NOTE, grammarId, LLM_MODES } from "../llm/format-grammar.ts";
 import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
 import { dlqSummary, zeroRowCause } from "./run-summary.ts";
@@ -120,6 +120,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     await transport
       .admin()
       .createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs, compacted: t.compacted })));
+    const afterCode = env.SCA_RESPONSES_TESTS === "after-code";
     const runConfig = {
       llm: { base_url: localLlm ? "local small model (sca model serve)" : env.LLM_BASE_URL, model: env.LLM_MODEL },
       corpus: o.seeds ? { seeds_file: o.seeds } : { paths: o.corpus.length ? o.corpus : ["python stdlib"] },
@@ -127,8 +128,14 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
       ...(env.SCA_FORMAT_GRAMMAR === "gbnf"
-        ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, grammarId(m)])) } }
+        ? {
+            format_grammar: {
+              what: FORMAT_GRAMMAR_NOTE,
+              ...Object.fromEntries(LLM_MODES.map((m) => [m, m === "responses" && afterCode ? afterCodeGrammarId() : grammarId(m)])),
+            },
+          }
         : {}),
+      ...(afterCode ? { responses_tests: { what: AFTER_CODE_NOTE, tests_temperature: env.SCA_TESTS_TEMPERATURE ?? env.LLM_TEMPERATURE ?? "0.7" } } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       selection_policy: o.policy,

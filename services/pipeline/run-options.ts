@@ -58,7 +58,8 @@ export type RunOptions = z.output<typeof RunOptions>;
  * budget runs out: every response was cut off or left the format in the runs measured without it).
  * Its defaults therefore hold each completion to its format grammar (format-grammar.ts: the shape
  * and a length bound, never the content) and spend the time saved on more seeds and samples, with
- * fewer shots. With a real server (vLLM) the reference's values apply and nothing is constrained.
+ * fewer shots; their tests are sampled after the code (after-code). With a real server (vLLM) the
+ * reference's values apply and nothing is constrained.
  * Explicit flags and env vars always win.
  */
 export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: number; samples: number; env: Record<string, string> } {
@@ -71,7 +72,14 @@ export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: nu
     samples: 4,
     env: {
       ...budget,
+      // The model runs in this process and queues every request FIFO: on a loaded machine a request
+      // waits behind all others (measured: > 10 min at load 20 with 6 x 8 samples), and timing it out
+      // only throws its samples away and queues it again.
+      ...pick("LLM_TIMEOUT_MS", "3600000"),
       ...pick("SCA_FORMAT_GRAMMAR", "gbnf"),
+      // Tests sampled after the code, calling only what it defines, cooler than the code (after-code
+      // needs the grammar, so not when the user turned it off).
+      ...((env.SCA_FORMAT_GRAMMAR ?? "gbnf") === "gbnf" ? { ...pick("SCA_RESPONSES_TESTS", "after-code"), ...pick("SCA_TESTS_TEMPERATURE", "0.2") } : {}),
       ...pick("SCA_CONCEPTS_SHOTS", "2"),
       ...pick("SCA_INSTRUCTIONS_SHOTS", "2"),
       ...pick("SCA_RESPONSES_SHOTS", "1"),

@@ -36,6 +36,8 @@ const NOT_DEPLOYED: Record<string, string> = {
   SCA_RESPONSES_MAX_TOKENS: "a per-stage override of LLM_MAX_TOKENS, which the deployment sets for every stage",
   SCA_FORMAT_GRAMMAR: "off by default: grammar-constrained decoding is for the small CPU model of `sca run`, not a vLLM deployment",
   LLM_REPETITION_PENALTY: "off by default (1), as the reference samples",
+  SCA_RESPONSES_TESTS: "joint by default, as the reference samples: after-code tests are for the small CPU model of `sca run`",
+  SCA_TESTS_TEMPERATURE: "only with after-code tests (SCA_RESPONSES_TESTS), which a vLLM deployment does not use",
 };
 
 describe("k8s", () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { readRows, runSca } from "./support/sca.ts";
 
@@ -31,6 +32,35 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
       expect(card).toMatch(/model: gemma/i);
       // The card records that decoding was held to the format grammars.
       expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v2:/);
+      // ... and that each response's tests were sampled after its code, at their own temperature.
+      expect(card).toMatch(/"responses": "sca-gbnf-v2-after-code:[0-9a-f]{16}"/);
+      expect(card).toMatch(/"responses_tests"[\s\S]*"tests_temperature": "0.2"/);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    "earns a verified row from the seed whose default-run samples passed: the real model's code passes its own tests in the sandbox",
+    async () => {
+      const out = join(dir, "out-row");
+      // decimal's _sqrt_nearest, one of the six seeds `npm start` mines, exported from that run's log,
+      // with every other default (format grammars, after-code tests at 0.2, 4 samples). Requests are
+      // seeded by record id, so the task is the same each time; the samples may still differ (likely llama.cpp's
+      // numerics depend on what a sequence's cache held before), but in each of 4 runs (2 npm starts, 2
+      // runs of this test) at least one of its 4 samples passed.
+      const seeds = fileURLToPath(new URL("fixtures/sqrt-nearest.seed.jsonl", import.meta.url));
+      const r = await runSca(["run", "--seeds", seeds, "--out", out, "--state", join(dir, "state-row"), "--progress", "lines"], { LLM_BASE_URL: "" });
+      const passing = /^samples passing: (\d+) of (\d+)/m.exec(r.stdout);
+      expect(Number(passing?.[1]), r.stdout).toBeGreaterThanOrEqual(1);
+      const rows = readRows(out);
+      expect(rows.length, r.stdout).toBeGreaterThanOrEqual(1);
+      for (const row of rows) {
+        expect(row.n_passed).toBeGreaterThanOrEqual(1);
+        // The tests assert results against values the model wrote, for a function its response defines.
+        for (const line of row.tests.split("\n")) expect(line).toMatch(/^assert (\w+)\(.*\) == (?!None$).+$/);
+        const called = /^assert (\w+)\(/.exec(row.tests)?.[1];
+        expect(String(row.response)).toContain(`def ${called}(`);
+      }
     },
     30 * 60_000,
   );

@@ -9,11 +9,14 @@ describe("sca run's defaults per LLM", () => {
   it("holds the local CPU model to the format grammars, with its own budgets and shots", () => {
     const d = defaultsFor(true, {});
     expect(d.env).toMatchObject({ SCA_FORMAT_GRAMMAR: "gbnf", LLM_MAX_TOKENS: "320", SCA_RESPONSES_MAX_TOKENS: "768", SCA_RESPONSES_SHOTS: "1" });
+    expect(d.env).toMatchObject({ SCA_RESPONSES_TESTS: "after-code", SCA_TESTS_TEMPERATURE: "0.2", LLM_TIMEOUT_MS: "3600000" });
   });
 
   it("lets the user's own settings win", () => {
     const d = defaultsFor(true, { SCA_FORMAT_GRAMMAR: "off", LLM_MAX_TOKENS: "900" });
     expect(d.env).not.toHaveProperty("SCA_FORMAT_GRAMMAR");
+    // After-code tests need the grammar the user turned off.
+    expect(d.env).not.toHaveProperty("SCA_RESPONSES_TESTS");
     expect(d.env).not.toHaveProperty("LLM_MAX_TOKENS");
     expect(d.env).not.toHaveProperty("SCA_RESPONSES_MAX_TOKENS");
   });

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { DlqEnvelope, Response } from "../../schemas/records.ts";
-import { FORMAT_GRAMMAR, grammarId } from "../../services/llm/format-grammar.ts";
+import { afterCodeGrammarId, CODE_GRAMMAR, FORMAT_GRAMMAR, grammarId, testsGrammar } from "../../services/llm/format-grammar.ts";
 import { createStage } from "../../services/stages/responses/stage.ts";
 import { BAD, ctx, GOOD, instructionFixture, kit, metricValue } from "../llm/support.ts";
 import { startScriptedServer, type ScriptedServer } from "../llm/scripted-server.ts";
@@ -59,6 +59,41 @@ describe("responses stage (I→R)", () => {
     const r = Response.parse(out[0].value);
     expect(r.lineage.sampling).toMatchObject({ grammar: grammarId("responses"), repetition_penalty: 1.1 });
     expect(grammarId("responses")).toMatch(/^sca-gbnf-v2:[0-9a-f]{16}$/);
+  });
+
+  it("with SCA_RESPONSES_TESTS=after-code samples the code, then per sample tests that may call only the functions it defines", async () => {
+    const code = [
+      "\nSum the cubes.\n\n```python\ndef sum_of_cubes(xs):\n    return sum(x ** 3 for x in xs)\n```\n",
+      // Only a method: nothing a test can call.
+      "\nA method.\n\n```python\ndef area(self):\n    return 1\n```\n",
+    ];
+    const testsText = "\nIt sums.\n</response>\n\n<tests>\n```python\nassert sum_of_cubes([1, 2]) == 9\n```\n";
+    srv = await startScriptedServer({
+      respond: (r) => (r.body.guided_grammar === CODE_GRAMMAR ? { texts: code } : { text: testsText }),
+    });
+    const env = { SCA_FORMAT_GRAMMAR: "gbnf", SCA_RESPONSES_TESTS: "after-code", SCA_TESTS_TEMPERATURE: "0.2", SCA_RESPONSES_SAMPLES: "2" };
+    const stage = await createStage({}, { kit: kit("responses", srv.url, env) });
+    const ins = instruction(8);
+    const out = await stage.process(ins, ctx());
+    expect(srv.requests).toHaveLength(2);
+    expect(srv.requests[0].body).toMatchObject({ n: 2, temperature: 0.7, guided_grammar: CODE_GRAMMAR });
+    const tests = srv.requests[1].body;
+    expect(tests).toMatchObject({ n: 1, temperature: 0.2, guided_grammar: testsGrammar(["sum_of_cubes"]) });
+    // The tests continue the prompt and the sample's own code.
+    expect(String(tests.prompt).endsWith(`<response>${code[0]}`)).toBe(true);
+    const r = Response.parse(out[0].value);
+    expect(r).toMatchObject({ code: "def sum_of_cubes(xs):\n    return sum(x ** 3 for x in xs)", tests: "assert sum_of_cubes([1, 2]) == 9", n_samples: 1 });
+    expect(r.raw).toBe(code[0] + testsText);
+    expect(r.lineage.sampling).toMatchObject({ grammar: afterCodeGrammarId(), temperature: 0.7, tests_temperature: 0.2 });
+    const dlq = DlqEnvelope.parse(out[1].value);
+    expect(dlq).toMatchObject({ reason: "unparsable_output", detail: { reason: "untestable", choice_index: 1 } });
+    expect(dlq.error).toContain("defines no function a test can call");
+  });
+
+  it("refuses after-code tests without the format grammar, naming both settings", () => {
+    expect(() => kit("responses", "http://127.0.0.1:1", { SCA_RESPONSES_TESTS: "after-code" })).toThrow(
+      /SCA_RESPONSES_TESTS=after-code needs SCA_FORMAT_GRAMMAR=gbnf \(got "off"\)/,
+    );
   });
 
   it("keeps the parsable samples (renumbered, n_samples = how many parsed) and DLQs each unparsable one with its raw text", async () => {

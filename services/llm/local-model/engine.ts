@@ -23,6 +23,8 @@ export interface Sample {
   completionTokens: number;
 }
 
+const GRAMMARS_KEPT = 16;
+
 interface Slot {
   completion: LlamaCompletion;
   meter: () => { usedInputTokens: number; usedOutputTokens: number };
@@ -51,18 +53,23 @@ export class LocalModelEngine {
     private readonly pool: SlotPool<Slot>,
   ) {}
 
-  /** Compiled once per grammar text: requests of a stage share one. */
+  /**
+   * Compiled once per grammar text, the most recently used few kept: requests of a stage share one,
+   * while after-code tests grammars (one per sample, naming its functions) are used once each.
+   */
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
 
-  /** Compiles a GBNF grammar (once per text); rejects when it does not parse. */
+  /** Compiles a GBNF grammar (once per text while cached); rejects when it does not parse. */
   grammar(text: string): Promise<LlamaGrammar> {
     let g = this.grammars.get(text);
-    if (!g) {
+    if (g) this.grammars.delete(text);
+    else {
       g = this.llama.createGrammar({ grammar: text });
-      this.grammars.set(text, g);
       // A grammar that does not compile is the request's fault; do not keep the rejection cached.
       g.catch(() => this.grammars.delete(text));
     }
+    this.grammars.set(text, g);
+    if (this.grammars.size > GRAMMARS_KEPT) this.grammars.delete(this.grammars.keys().next().value as string);
     return g;
   }
 

@@ -2,6 +2,7 @@
 import { contentId } from "../../../schemas/common.ts";
 import type { DlqEnvelope, Instruction, Response } from "../../../schemas/records.ts";
 import type { CompletionChoice, CompletionRequest } from "../../llm/client.ts";
+import { afterCodeGrammarId, testableNames, testsGrammar } from "../../llm/format-grammar.ts";
 import { constraintsFor, type Generation, idParams, lineageFor } from "../../llm/generation.ts";
 import { type Parsed, parseResponse, truncation } from "../../llm/parsers.ts";
 import { responsesPrompt, STOP } from "../../llm/prompts.ts";
@@ -21,17 +22,53 @@ export function responsesRequest(ins: Instruction, g: Generation): CompletionReq
   };
 }
 
+type Failure = Extract<Parsed<unknown>, { ok: false }>;
+
+/**
+ * After-code tests (SCA_RESPONSES_TESTS=after-code): the request that continues sample `i`'s code
+ * with its tests, held to a grammar that lets them call only the functions that code defines; or
+ * why there is none (the code was cut off, or defines nothing a test can call).
+ */
+export function testsRequest(
+  ins: Instruction,
+  req: CompletionRequest,
+  code: CompletionChoice,
+  i: number,
+): { request: CompletionRequest } | { failure: Failure } {
+  const cut = truncation(code.finish_reason);
+  if (cut) return { failure: cut };
+  const names = testableNames(/```python\n([\s\S]*?)```/.exec(code.text)?.[1] ?? "");
+  if (names.length === 0) return { failure: { ok: false, reason: "untestable", message: "the code defines no function a test can call" } };
+  return {
+    request: {
+      prompt: req.prompt + code.text,
+      n: 1,
+      max_tokens: req.max_tokens,
+      temperature: req.tests_temperature ?? req.temperature,
+      stop: req.stop,
+      grammar: { id: req.grammar?.id ?? afterCodeGrammarId(), gbnf: testsGrammar(names) },
+      seed: deriveSeed(req.seed ?? 0, "tests", ins.id, i),
+    },
+  };
+}
+
+/** One sample of after-code decoding: its code completion followed by its tests completion. */
+export function joinTests(code: CompletionChoice, tests: CompletionChoice | undefined): CompletionChoice {
+  return tests ? { text: code.text + tests.text, finish_reason: tests.finish_reason } : code;
+}
+
 export interface SampleFailure {
   /** index of the choice in the server's answer */
   choice_index: number;
-  failure: Extract<Parsed<unknown>, { ok: false }>;
+  failure: Failure;
   choice: CompletionChoice;
 }
 
 /**
- * One record per parsable sample. The parsable ones are numbered 0..k-1 and all carry n_samples = k,
- * so the selector knows how many verdicts to wait for; ids hash the choice's own index, so they do
- * not depend on which other samples parsed.
+ * One record per parsable sample (`found[i]`: why sample i already failed before parsing, if it
+ * did). The parsable ones are numbered 0..k-1 and all carry n_samples = k, so the selector knows
+ * how many verdicts to wait for; ids hash the choice's own index, so they do not depend on which
+ * other samples parsed.
  */
 export function responseRecords(
   ins: Instruction,
@@ -39,8 +76,9 @@ export function responseRecords(
   choices: CompletionChoice[],
   g: Generation,
   now: Date,
+  found: ReadonlyArray<Failure | undefined> = [],
 ): { responses: Response[]; failures: SampleFailure[] } {
-  const parsed = choices.map((choice, i) => ({ choice, i, p: truncation(choice.finish_reason) ?? parseResponse(choice.text) }));
+  const parsed = choices.map((choice, i) => ({ choice, i, p: found[i] ?? truncation(choice.finish_reason) ?? parseResponse(choice.text) }));
   const good = parsed.filter((x) => x.p.ok);
   const failures = parsed.flatMap((x) => (x.p.ok ? [] : [{ choice_index: x.i, failure: x.p, choice: x.choice }]));
   const lineage = lineageFor(g, req, now);

@@ -4,7 +4,7 @@ import { dlqTopicName } from "../../../schemas/topics.ts";
 import { LlmStageKit } from "../../llm/stage-kit.ts";
 import { PoisonError } from "../../runtime/errors.ts";
 import type { PipelineStage, StageEmit } from "../../runtime/stage.ts";
-import { responseRecords, responsesRequest, sampleDlqEnvelope } from "./logic.ts";
+import { joinTests, responseRecords, responsesRequest, sampleDlqEnvelope, testsRequest } from "./logic.ts";
 
 /**
  * `sca service responses`: instructions → responses, one record per parsable sample, keyed by
@@ -19,9 +19,24 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
     dependencies: kit.dependencies,
     async process(ins, ctx) {
       const req = responsesRequest(ins, kit.gen);
-      const { choices } = await kit.complete(req, ctx.signal);
+      const first = await kit.complete(req, ctx.signal);
+      let choices = first.choices;
+      let found: ReturnType<typeof testsRequest>[] = [];
+      if (kit.gen.settings.tests === "after-code") {
+        // After-code tests: each sample's code gets its own tests completion.
+        found = choices.map((c, i) => testsRequest(ins, req, c, i));
+        const tests = await Promise.all(found.map(async (f) => ("request" in f ? (await kit.complete(f.request, ctx.signal)).choices[0] : undefined)));
+        choices = choices.map((c, i) => joinTests(c, tests[i]));
+      }
       const now = new Date();
-      const { responses, failures } = responseRecords(ins, req, choices, kit.gen, now);
+      const { responses, failures } = responseRecords(
+        ins,
+        req,
+        choices,
+        kit.gen,
+        now,
+        found.map((f) => ("failure" in f ? f.failure : undefined)),
+      );
       const reasons = failures.map((f) => kit.countParseFailure(f.failure, f.choice));
       if (responses.length === 0) {
         throw new PoisonError(

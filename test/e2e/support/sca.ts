@@ -40,6 +40,7 @@ export interface Row {
   response_id: string;
   instruction: string;
   response: string;
+  tests: string;
   seed: string;
   n_passed: number;
 }

@@ -8,7 +8,11 @@ import { FewShotPool } from "../../../services/llm/fewshot/pool.ts";
 import { type Generation, generationSettingsFromEnv } from "../../../services/llm/generation.ts";
 import { type LocalModelServer, startLocalModelServer } from "../../../services/llm/local-model/server.ts";
 import { parseResponse } from "../../../services/llm/parsers.ts";
+import { testableNames } from "../../../services/llm/format-grammar.ts";
 import { responsesRequest } from "../../../services/stages/responses/logic.ts";
+import { createStage } from "../../../services/stages/responses/stage.ts";
+import { Response } from "../../../schemas/records.ts";
+import { ctx, instructionFixture, kit } from "../support.ts";
 import type { Instruction } from "../../../schemas/records.ts";
 import { installedModelPath } from "./model-env.ts";
 
@@ -58,6 +62,31 @@ describe("the responses format grammar on the real Gemma 3 270M", () => {
       expect(lines.length).toBeGreaterThanOrEqual(1);
       expect(lines.length).toBeLessThanOrEqual(3);
       for (const line of lines) expect(line).toMatch(/^assert [A-Za-z_][\w.]*\(.*\)( == .+)?$/);
+    }
+  }, 600_000);
+
+  it("after-code: each sample's tests call only the function its own code defines, asserting equality with a literal", async () => {
+    const env = {
+      LLM_MODEL: server.model,
+      SCA_FORMAT_GRAMMAR: "gbnf",
+      SCA_RESPONSES_TESTS: "after-code",
+      SCA_TESTS_TEMPERATURE: "0.2",
+      SCA_RESPONSES_SAMPLES: "2",
+    };
+    const stage = await createStage({}, { kit: kit("responses", server.baseURL, { ...env, SCA_RESPONSES_MAX_TOKENS: "768" }) });
+    const ins = {
+      ...instructionFixture(1),
+      instruction: "Write a Python function is_even(n) that returns True when the integer n is even and False otherwise.",
+    };
+    const out = await stage.process(ins, ctx());
+    const responses = out.filter((o) => o.topic === "responses").map((o) => Response.parse(o.value));
+    expect(responses.length, JSON.stringify(out)).toBeGreaterThanOrEqual(1);
+    for (const r of responses) {
+      execFileSync("/usr/bin/python3", ["-c", PYTHON_CHECK], { input: JSON.stringify(r) });
+      // One definition, and every test calls it by name: no name the code does not define.
+      expect(r.code.match(/^def /gm), r.code).toHaveLength(1);
+      const [name] = testableNames(r.code);
+      for (const line of r.tests.split("\n")) expect(line.startsWith(`assert ${name}(`) && / == (?!None$).+$/.test(line), line).toBe(true);
     }
   }, 600_000);
 });
