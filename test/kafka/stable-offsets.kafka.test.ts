@@ -65,24 +65,17 @@ describe("offset fetches wait for the transactions committing them", () => {
     expect(patchedOffsetFetch()).toBe(true);
   });
 
-  it("a group's offsets read while a transaction commits them are the committed ones, once it has", async () => {
-    const group = `g1-${id}`;
+  it.each([
+    ["commits: the committed ones, once it has", "commit", "7"],
+    ["aborts: the previous ones, once it has", "abort", "2"],
+  ] as const)("a group's offsets read while a transaction that %s", async (_, end, expected) => {
+    const group = `g-${end}-${id}`;
     await t.admin().setGroupOffsets(group, [{ topic, partition: 0, offset: "2" }]);
     const txn = await openTransaction(group, 7);
     const read = t.admin().groupOffsets(group, topic);
     expect(await within(read, 1_500)).toBe("pending");
-    await txn.commit();
-    expect(await read).toEqual([{ topic, partition: 0, offset: "7" }]);
-  });
-
-  it("and the previous ones when it aborts", async () => {
-    const group = `g2-${id}`;
-    await t.admin().setGroupOffsets(group, [{ topic, partition: 0, offset: "3" }]);
-    const txn = await openTransaction(group, 8);
-    const read = t.admin().groupOffsets(group, topic);
-    expect(await within(read, 1_500)).toBe("pending");
-    await txn.abort();
-    expect(await read).toEqual([{ topic, partition: 0, offset: "3" }]);
+    await txn[end]();
+    expect(await read).toEqual([{ topic, partition: 0, offset: expected }]);
   });
 
   it("a consumer joining while a transaction commits its group's offsets resumes after that commit", async () => {
