@@ -21,15 +21,15 @@ let protocol:
   | {
       Encoder: new () => KafkaEncoder;
       Decoder: new (b: Buffer) => KafkaDecoder;
-      failure(code: number): boolean;
-      createErrorFromCode(code: number): Error;
+      /** kafkajs' rule since v2, which its v3 and v4 share: a group or partition error fails the request (UNSTABLE_OFFSET_COMMIT, retriable, among them). */
+      parse(data: OffsetFetchResponse): Promise<OffsetFetchResponse>;
     }
   | undefined;
 function kafkajsProtocol(): NonNullable<typeof protocol> {
   protocol ??= {
     Encoder: require("kafkajs/src/protocol/encoder.js"),
     Decoder: require("kafkajs/src/protocol/decoder.js"),
-    ...(require("kafkajs/src/protocol/error.js") as Pick<NonNullable<typeof protocol>, "failure" | "createErrorFromCode">),
+    parse: (require("kafkajs/src/protocol/requests/offsetFetch/v2/response.js") as Pick<NonNullable<typeof protocol>, "parse">).parse,
   };
   return protocol;
 }
@@ -104,15 +104,6 @@ function decodeV7(raw: Buffer): OffsetFetchResponse {
   return { throttleTime: 0, clientSideThrottleTime: throttleTime, responses, errorCode };
 }
 
-/** kafkajs' v2–v4 rule: a group or partition error fails the request, UNSTABLE_OFFSET_COMMIT (retriable) among them. */
-function parse(data: OffsetFetchResponse): OffsetFetchResponse {
-  const { failure, createErrorFromCode } = kafkajsProtocol();
-  if (failure(data.errorCode)) throw createErrorFromCode(data.errorCode);
-  const failed = data.responses.flatMap((r) => r.partitions).find((p) => failure(p.errorCode));
-  if (failed) throw createErrorFromCode(failed.errorCode);
-  return data;
-}
-
 /** OffsetFetch v7 with require_stable, in kafkajs' request shape (the broker picks it over v4 when it supports it). */
 export function offsetFetchV7({ groupId, topics }: { groupId: string; topics: Array<{ topic: string; partitions: Array<{ partition: number }> }> | null }) {
   const { Encoder } = kafkajsProtocol();
@@ -139,7 +130,7 @@ export function offsetFetchV7({ groupId, topics }: { groupId: string; topics: Ar
           .writeInt8(1) // require_stable
           .writeUVarInt(0),
     },
-    response: { decode: async (raw: Buffer) => decodeV7(raw), parse: async (data: OffsetFetchResponse) => parse(data) },
+    response: { decode: async (raw: Buffer) => decodeV7(raw), parse: (data: OffsetFetchResponse) => kafkajsProtocol().parse(data) },
   };
 }
 
