@@ -73,7 +73,8 @@ export interface ParsedResponse {
 
 const FENCE = /```[^\n`]*\n([\s\S]*?)```/g;
 
-function fencedBlocks(text: string): string[] {
+/** The non-empty fenced code blocks of a text, whatever their tag, trimmed. */
+export function fencedBlocks(text: string): string[] {
   return [...text.matchAll(FENCE)].map((m) => m[1].trim()).filter((b) => b.length > 0);
 }
 

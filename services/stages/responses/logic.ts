@@ -4,7 +4,7 @@ import type { DlqEnvelope, Instruction, Response } from "../../../schemas/record
 import type { CompletionChoice, CompletionRequest } from "../../llm/client.ts";
 import { afterCodeGrammarId, testableNames, testsGrammar } from "../../llm/format-grammar.ts";
 import { constraintsFor, type Generation, idParams, lineageFor } from "../../llm/generation.ts";
-import { type Parsed, parseResponse, truncation } from "../../llm/parsers.ts";
+import { fencedBlocks, type Parsed, parseResponse, truncation } from "../../llm/parsers.ts";
 import { responsesPrompt, STOP } from "../../llm/prompts.ts";
 import { deriveSeed, SeededRng } from "../../llm/rng.ts";
 
@@ -37,7 +37,8 @@ export function testsRequest(
 ): { request: CompletionRequest } | { failure: Failure } {
   const cut = truncation(code.finish_reason);
   if (cut) return { failure: cut };
-  const names = testableNames(/```python\n([\s\S]*?)```/.exec(code.text)?.[1] ?? "");
+  // the blocks parseResponse will take for the response's code, once the tests are appended
+  const names = testableNames(fencedBlocks(code.text).join("\n\n"));
   if (names.length === 0) return { failure: { ok: false, reason: "untestable", message: "the code defines no function a test can call" } };
   return {
     request: {
