@@ -16,8 +16,8 @@ import { loadCurationConfig } from "../stages/curation/config.ts";
 import { collectStats } from "../stages/sink/collect-stats.ts";
 import type { SinkStage } from "../stages/sink/stage.ts";
 import type { DatasetStats } from "../stages/sink/stats.ts";
-import { maxTokensVar } from "../llm/generation.ts";
-import { AFTER_CODE_NOTE, afterCodeGrammarId, FORMAT_GRAMMAR_NOTE, grammarId, LLM_MODES } from "../llm/format-grammar.ts";
+import { constraintsFor, generationSettingsFromEnv, maxTokensVar } from "../llm/generation.ts";
+import { AFTER_CODE_NOTE, FORMAT_GRAMMAR_NOTE, LLM_MODES } from "../llm/format-grammar.ts";
 import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
 import { dlqSummary, zeroRowCause } from "./run-summary.ts";
@@ -121,21 +121,18 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       .admin()
       .createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs, compacted: t.compacted })));
     const afterCode = env.SCA_RESPONSES_TESTS === "after-code";
+    const constraintsOf = (m: Mode) => constraintsFor(m, generationSettingsFromEnv(env, m));
     const runConfig = {
       llm: { base_url: localLlm ? "local small model (sca model serve)" : env.LLM_BASE_URL, model: env.LLM_MODEL },
       corpus: o.seeds ? { seeds_file: o.seeds } : { paths: o.corpus.length ? o.corpus : ["python stdlib"] },
       limit,
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
+      // What each stage's requests will carry, from the settings the stages read.
       ...(env.SCA_FORMAT_GRAMMAR === "gbnf"
-        ? {
-            format_grammar: {
-              what: FORMAT_GRAMMAR_NOTE,
-              ...Object.fromEntries(LLM_MODES.map((m) => [m, m === "responses" && afterCode ? afterCodeGrammarId() : grammarId(m)])),
-            },
-          }
+        ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, constraintsOf(m).grammar?.id])) } }
         : {}),
-      ...(afterCode ? { responses_tests: { what: AFTER_CODE_NOTE, tests_temperature: env.SCA_TESTS_TEMPERATURE ?? env.LLM_TEMPERATURE ?? "0.7" } } : {}),
+      ...(afterCode ? { responses_tests: { what: AFTER_CODE_NOTE, tests_temperature: String(constraintsOf("responses").tests_temperature) } } : {}),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       selection_policy: o.policy,
