@@ -573,7 +573,7 @@ function bTable(k: number, rated: ReturnType<typeof rate>, n: number, cpus: numb
   const range = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : "");
   const reached = rated.filter((r) => r.kind === "relay" && r.ratio >= 0.5);
   return [
-    `(b) ${k} hop${k > 1 ? "s" : ""}, ${n} records (after a ${WARMUP}-record warm-up), 4 partitions, each path in each round. Producer and sink (raw: producer and consumer) share the bench process; every relay or service is its own process. CPU-s per 50k records, from /proc and the processes' own counters, native threads included.`,
+    `(b) ${k} hop${k > 1 ? "s" : ""}, ${n} records (after a ${WARMUP}-record warm-up), 4 partitions, each path in each round, after a round not kept that warms the broker up. Producer and sink (raw: producer and consumer) share the bench process; every relay or service is its own process. CPU-s per 50k records, from /proc and the processes' own counters, native threads included.`,
     "",
     `| path | rec/s vs raw kafkajs, per round | ceiling ratio (${cpus} cores ÷ this path's CPU per record, vs 1 core ÷ raw kafkajs process's), per round | CPU-s per 50k per hop | all CPU-s per 50k (producer+sink, hops, broker) |`,
     "|---|---|---|---|---|",
@@ -629,16 +629,18 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
     await sleep(5_000);
     const brokerIdle = (cpuTicks().broker - idle0) / USER_HZ / 5;
     const clients = [kafkajsClient(brokers), platformaticClient(brokers), ...(cfk ? [confluentClient(cfk)] : [])];
-    // a fresh broker's JVM compiles its hot paths during the first records it sees, which would weigh on the first path alone
-    await rawKafka(clients[0], opts.nB);
     const runs = [];
     for (const k of opts.stagesB) {
       const paths = bPaths(clients, brokers, opts, k);
       const results: PathRun[] = [];
-      for (let round = 1; round <= opts.roundsB; round++)
+      // round 0 is not kept: a fresh broker's JVM compiles its hot paths (fetch, produce, transactions) during
+      // the first minute or two of traffic, and without it the broker's CPU per record of every path was
+      // 1.5-3x higher in round 1 than in round 2, whichever order the round ran in
+      for (let round = 0; round <= opts.roundsB; round++)
         for (const p of round % 2 ? paths : paths.toReversed()) {
           const loadAverage = os.loadavg()[0];
-          results.push({ round, path: p.path, client: p.client, kind: p.kind, loadAverage, ...(await p.run()) });
+          const run = await p.run();
+          if (round > 0) results.push({ round, path: p.path, client: p.client, kind: p.kind, loadAverage, ...run });
         }
       const rated = rate(results, opts.nB, os.cpus().length);
       runs.push({ stages: k, paths: rated });
