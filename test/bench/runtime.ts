@@ -339,7 +339,12 @@ async function bareRelay(
     }
     const cpu = () => relays.map((r) => processTicks(r.proc.pid!));
     let before: number[] = [];
-    const run = await timed(producer.send, sink.seen, n, `relay ${client.name}`, async () => void (before = cpu()));
+    // a relay that dies mid-run would leave the sink short until the timeout, with its error unseen
+    const seen = () => {
+      for (const [i, r] of relays.entries()) if (r.proc.exitCode !== null) throw new Error(`relay ${i} of ${client.name} exited: ${r.stderrTail()}`);
+      return sink.seen();
+    };
+    const run = await timed(producer.send, seen, n, `relay ${client.name}`, async () => void (before = cpu()));
     const relayCpuSeconds = cpu().map((t, i) => (t - before[i]) / USER_HZ);
     await Promise.all([sink.close(), producer.close()]);
     return { ...run, relayCpuSeconds };
