@@ -1,9 +1,13 @@
-// `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N] [--stages-b N,M] [--concurrency-b N] [--commit-records-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
+// `npm run bench -- runtime [--only a|b] [--n-a N] [--n-b N] [--stages-b N,M] [--rounds-b N] [--concurrency-b N] [--commit-records-b N]`, under test/infra/with-infra.sh (it needs KAFKA_BROKERS).
 // (a) one partition, process = wait 200 ms, 100 in flight: records/s against the ideal 500, embedded and Kafka.
 // (b) a no-op 3-stage pipeline on Kafka against raw kafkajs produce→consume of the same records, in the same run;
 //     and, for context, raw produce→consume and the same hops as bare and as transactional relays in
-//     each client measured (kafkajs, @platformatic/kafka): what the topology and the client's
-//     transactions alone cost on this machine, per client, with each relay's CPU-seconds.
+//     each client measured (kafkajs, @platformatic/kafka, and @confluentinc/kafka-javascript when
+//     SCA_BENCH_CONFLUENT_DIR points at a build of it, support/confluent.ts): what the topology and the
+//     client's transactions alone cost on this machine, per client. Every path runs in each of
+//     --rounds-b rounds, every other round in reverse order, so load that drifts during the run weighs on
+//     all paths alike; each reports the CPU-seconds of every process in it and of the broker, which
+//     other work on the machine disturbs less than records/s.
 //     By default also with one stage: what each stage keeps when it does not share the CPUs with two others,
 //     as in a deployment with a pod per stage. SCA_PROF=<dir> writes a CPU profile of every spawned process.
 import { randomBytes } from "node:crypto";
@@ -21,6 +25,7 @@ import type { StageDef } from "../../services/runtime/stage.ts";
 import type { Producer, Transport } from "../../services/runtime/transport.ts";
 import { type Item, item, itemCodec } from "../runtime/support/items.ts";
 import { spawnTs } from "../runtime/support/killer.ts";
+import { type ConfluentKafka, confluentKafka, confluentProducer, confluentSink, confluentTopics } from "./support/confluent.ts";
 import { platformaticProducer, platformaticSink, platformaticTopics } from "./support/platformatic.ts";
 
 const Args = z.object({
@@ -40,6 +45,8 @@ const Args = z.object({
    * within noise (19-24% of raw for 3 stages): a lane commits whatever is done when its previous
    * transaction lands, so transaction size follows the commit latency rather than this cap.
    */
+  /** (b): how many times every path runs, alternating the order. */
+  roundsB: z.coerce.number().int().positive().default(2),
   concurrencyB: z.coerce.number().int().positive().default(5_000),
   commitRecordsB: z.coerce.number().int().positive().default(5_000),
 });
@@ -87,6 +94,8 @@ const WARMUP = 10_000;
 
 interface Timed {
   seconds: number;
+  /** CPU-seconds of this process in the run: the producer and the sink (raw: the producer and the consumer). */
+  benchCpuSeconds: number;
   /** Share of all the machine's cores busy during the run, and the broker's CPU-seconds in it: is the run CPU-bound? */
   machine: { busy: number; brokerCpuSeconds: number };
 }
@@ -105,6 +114,7 @@ async function timed(
   );
   await warm?.();
   const cpu0 = cpuTicks();
+  const own0 = process.cpuUsage();
   const t0 = performance.now();
   await send(WARMUP, n);
   await until(
@@ -112,8 +122,13 @@ async function timed(
     () => `${what}: sink saw ${seen() - WARMUP} of ${n} records`,
   );
   const seconds = (performance.now() - t0) / 1_000;
+  const own = process.cpuUsage(own0);
   const cpu1 = cpuTicks();
-  return { seconds, machine: { busy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), brokerCpuSeconds: (cpu1.broker - cpu0.broker) / USER_HZ } };
+  return {
+    seconds,
+    benchCpuSeconds: (own.user + own.system) / 1e6,
+    machine: { busy: (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total), brokerCpuSeconds: (cpu1.broker - cpu0.broker) / USER_HZ },
+  };
 }
 
 /** Linux's clock ticks per second in /proc (USER_HZ), 100 on every mainstream architecture. */
@@ -137,7 +152,7 @@ function cpuTicks(): { busy: number; total: number; broker: number } {
   return { busy: total - idle, total, broker };
 }
 
-/** User + system ticks a process has used (/proc/<pid>/stat). */
+/** User + system ticks a process has used (/proc/<pid>/stat): all its threads, librdkafka's native ones included. */
 function processTicks(pid: string | number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -225,7 +240,7 @@ async function kafkajsProducer(kafka: kafkajs.Kafka, topic: string): Promise<{ s
 
 /** A client's bare paths: what raw produce→consume and the relays are made of. */
 interface BareClient {
-  name: "kafkajs" | "@platformatic/kafka";
+  name: "kafkajs" | "@platformatic/kafka" | "@confluentinc/kafka-javascript";
   createTopics(topics: string[]): Promise<void>;
   sink(topic: string): Promise<{ seen: () => number; close: () => Promise<void> }>;
   producer(topic: string): Promise<{ send: (from: number, n: number) => Promise<void>; close: () => Promise<void> }>;
@@ -260,6 +275,20 @@ function platformaticClient(brokers: string[]): BareClient {
     },
     relayScript: "test/bench/support/platformatic-relay.ts",
     txRelayScript: "test/bench/support/platformatic-tx-relay.ts",
+  };
+}
+
+function confluentClient(kafka: ConfluentKafka): BareClient {
+  return {
+    name: "@confluentinc/kafka-javascript",
+    createTopics: (topics) => confluentTopics(kafka, topics),
+    sink: (topic) => confluentSink(kafka, topic, `bench-sink-${uid()}`),
+    producer: async (topic) => {
+      const p = await confluentProducer(kafka);
+      return { send: (from, n) => sendItems((messages) => p.send({ topic, messages }), from, n), close: () => p.disconnect() };
+    },
+    relayScript: "test/bench/support/confluent-relay.ts",
+    txRelayScript: "test/bench/support/confluent-tx-relay.ts",
   };
 }
 
@@ -310,7 +339,12 @@ async function bareRelay(
     }
     const cpu = () => relays.map((r) => processTicks(r.proc.pid!));
     let before: number[] = [];
-    const run = await timed(producer.send, sink.seen, n, `relay ${client.name}`, async () => void (before = cpu()));
+    // a relay that dies mid-run would leave the sink short until the timeout, with its error unseen
+    const seen = () => {
+      for (const [i, r] of relays.entries()) if (r.proc.exitCode !== null) throw new Error(`relay ${i} of ${client.name} exited: ${r.stderrTail()}`);
+      return sink.seen();
+    };
+    const run = await timed(producer.send, seen, n, `relay ${client.name}`, async () => void (before = cpu()));
     const relayCpuSeconds = cpu().map((t, i) => (t - before[i]) / USER_HZ);
     await Promise.all([sink.close(), producer.close()]);
     return { ...run, relayCpuSeconds };
@@ -447,6 +481,126 @@ function serviceStats(metrics: string): ServiceStats {
   };
 }
 
+/** One path of (b) in one round: what it moved and the CPU each of its processes used meanwhile. */
+interface PathRun extends Timed {
+  round: number;
+  path: string;
+  client: BareClient["name"];
+  kind: "raw" | "relay" | "txRelay" | "pipeline";
+  /** 1-minute load average when the path started. */
+  loadAverage: number;
+  /** CPU-seconds of each relay or service process, in hop order (none for raw). */
+  hopCpuSeconds: number[];
+  services?: ServiceStats[];
+}
+
+function bPaths(
+  clients: BareClient[],
+  brokers: string[],
+  opts: z.output<typeof Args>,
+  k: number,
+): Array<Pick<PathRun, "path" | "client" | "kind"> & { run: () => Promise<Timed & Pick<PathRun, "hopCpuSeconds" | "services">> }> {
+  const n = opts.nB;
+  const hops = `${k} hop${k > 1 ? "s" : ""}`;
+  return [
+    ...clients.flatMap((c) => [
+      {
+        path: `raw ${c.name} produce→consume, one process`,
+        client: c.name,
+        kind: "raw" as const,
+        run: async () => ({ ...(await rawKafka(c, n)), hopCpuSeconds: [] }),
+      },
+      {
+        path: `${hops}, bare ${c.name} relays (auto-commit, no transactions, no codec)`,
+        client: c.name,
+        kind: "relay" as const,
+        run: async () => {
+          const r = await bareRelay(c, brokers, n, k);
+          return { ...r, hopCpuSeconds: r.relayCpuSeconds };
+        },
+      },
+      {
+        path: `${hops}, transactional ${c.name} relays (read_committed, input offsets in the transaction, no codec, no runner)`,
+        client: c.name,
+        kind: "txRelay" as const,
+        run: async () => {
+          const r = await bareRelay(c, brokers, n, k, true);
+          return { ...r, hopCpuSeconds: r.relayCpuSeconds };
+        },
+      },
+    ]),
+    {
+      path: `no-op ${k}-stage pipeline, ${k} sca service process${k > 1 ? "es" : ""} on kafkajs (transactions, read_committed)`,
+      client: "kafkajs",
+      kind: "pipeline",
+      run: async () => {
+        const r = await pipeline(brokers, n, k, opts.concurrencyB, opts.commitRecordsB);
+        return { ...r, hopCpuSeconds: r.services.map((s) => s.cpuSeconds) };
+      },
+    },
+  ];
+}
+
+/**
+ * Each run against raw kafkajs of its round, in records/s and as "ceilingRatio". Records/s also count
+ * how much CPU each path got from the scheduler, and of a loaded machine five processes get more than
+ * one. The ceiling ratio takes the CPU-seconds instead: raw kafkajs is one process whose JS thread
+ * does nearly all its work, so it cannot move more than 1 core ÷ its CPU per record (on an idle
+ * machine it comes close: 1 core, with the machine 67–73% busy); a path of several processes can use
+ * every core, so at most `cpus` cores ÷ the CPU per record of all its processes and the broker.
+ */
+function rate(results: PathRun[], n: number, cpus: number) {
+  const per50k = 50_000 / n;
+  const all = (r: PathRun) => r.benchCpuSeconds + r.hopCpuSeconds.reduce((a, b) => a + b, 0) + r.machine.brokerCpuSeconds;
+  return results.map((r) => {
+    const raw = results.find((x) => x.round === r.round && x.kind === "raw" && x.client === "kafkajs")!;
+    return {
+      ...r,
+      perSecond: n / r.seconds,
+      ratio: raw.seconds / r.seconds,
+      cpuPer50k: {
+        bench: r.benchCpuSeconds * per50k,
+        hops: r.hopCpuSeconds.map((x) => x * per50k),
+        broker: r.machine.brokerCpuSeconds * per50k,
+        all: all(r) * per50k,
+      },
+      coresUsed: all(r) / r.seconds,
+      ceilingRatio: (cpus * raw.benchCpuSeconds) / all(r),
+    };
+  });
+}
+
+function bTable(k: number, rated: ReturnType<typeof rate>, n: number, cpus: number): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const f2 = (x: number) => x.toFixed(2);
+  const paths = [...new Set(rated.map((r) => r.path))];
+  const of = (p: string) => rated.filter((r) => r.path === p);
+  const range = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : "");
+  const reached = rated.filter((r) => r.kind === "relay" && r.ratio >= 0.5);
+  return [
+    `(b) ${k} hop${k > 1 ? "s" : ""}, ${n} records (after a ${WARMUP}-record warm-up), 4 partitions, each path in each round, after a round not kept that warms the broker up. Producer and sink (raw: producer and consumer) share the bench process; every relay or service is its own process. CPU-s per 50k records, from /proc and the processes' own counters, native threads included.`,
+    "",
+    `| path | rec/s vs raw kafkajs, per round | ceiling ratio (${cpus} cores ÷ this path's CPU per record, vs 1 core ÷ raw kafkajs process's), per round | CPU-s per 50k per hop | all CPU-s per 50k (producer+sink, hops, broker) |`,
+    "|---|---|---|---|---|",
+    ...paths.map((p) => {
+      const rs = of(p);
+      return `| ${p} | ${rs.map((r) => pct(r.ratio)).join(", ")} | ${rs.map((r) => pct(r.ceilingRatio)).join(", ")} | ${range(
+        rs.flatMap((r) => r.cpuPer50k.hops),
+        f2,
+      )} | ${rs.map((r) => f2(r.cpuPer50k.all)).join(", ")} |`;
+    }),
+    "",
+    `Bare ${k}-hop relay chains at ≥ 50% of raw kafkajs in records/s: ${reached.length ? `**${reached.map((r) => `${r.client} (round ${r.round}, ${pct(r.ratio)})`).join(", ")}**` : "none"}.`,
+    "",
+    "| round | path | load (1 min) | machine busy | rec/s | vs raw kafkajs | CPU-s per 50k: producer+sink | each hop | broker | all | cores used by the path |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rated.map(
+      (r) =>
+        `| ${r.round} | ${r.path} | ${r.loadAverage.toFixed(1)} | ${pct(r.machine.busy)} | ${r.perSecond.toFixed(0)} | ${pct(r.ratio)} | ${f2(r.cpuPer50k.bench)} | ${r.cpuPer50k.hops.map(f2).join(", ")} | ${f2(r.cpuPer50k.broker)} | ${f2(r.cpuPer50k.all)} | ${f2(r.coresUsed)} |`,
+    ),
+  ].join("\n");
+}
+
 export async function run(args: string[]): Promise<{ table: string; data: unknown }> {
   const opts = parseArgs(args);
   const env = process.env.KAFKA_BROKERS;
@@ -472,77 +626,52 @@ export async function run(args: string[]): Promise<{ table: string; data: unknow
       `| (a) 1 partition, 200 ms/record, 100 in flight, ${opts.nA} records | kafka | ${k.perSecond.toFixed(0)} rec/s | ${((k.perSecond / 500) * 100).toFixed(1)}% of ideal 500 | target ≥ 90% |`,
     );
   }
+  const sections: string[] = [];
   if (opts.only !== "a") {
+    const cfk = confluentKafka(brokers);
+    // the broker's CPU while no client talks to it: each path's broker CPU-seconds include this much per second of the run
+    const idle0 = cpuTicks().broker;
+    await sleep(5_000);
+    const brokerIdle = (cpuTicks().broker - idle0) / USER_HZ / 5;
+    const clients = [kafkajsClient(brokers), platformaticClient(brokers), ...(cfk ? [confluentClient(cfk)] : [])];
     const runs = [];
-    const clients = [kafkajsClient(brokers), platformaticClient(brokers)];
-    const machine = (m: Timed["machine"]) => `machine ${(m.busy * 100).toFixed(0)}% busy, broker ${m.brokerCpuSeconds.toFixed(2)} CPU-s`;
     for (const k of opts.stagesB) {
-      const hops = `${k} hop${k > 1 ? "s" : ""}`;
-      // raw right before each pipeline, so every ratio compares runs seconds apart on the same machine state
-      const rawRun = await rawKafka(clients[0], opts.nB);
-      const raw = rawRun.seconds;
-      rows.push(
-        `| (b) raw kafkajs produce→consume, ${opts.nB} records, 4 partitions; ${machine(rawRun.machine)} | kafka | ${(opts.nB / raw).toFixed(0)} rec/s | baseline | |`,
-      );
-      const bare: Record<string, { raw: Timed; relay: Timed & { relayCpuSeconds: number[] }; txRelay: Timed & { relayCpuSeconds: number[] } }> = {};
-      for (const c of clients) {
-        const cRaw = c === clients[0] ? rawRun : await rawKafka(c, opts.nB);
-        const relayRun = await bareRelay(c, brokers, opts.nB, k);
-        const txRelayRun = await bareRelay(c, brokers, opts.nB, k, true);
-        bare[c.name] = { raw: cRaw, relay: relayRun, txRelay: txRelayRun };
-        if (c !== clients[0])
-          rows.push(
-            `| (b) raw ${c.name} produce→consume, same records; ${machine(cRaw.machine)} | kafka | ${(opts.nB / cRaw.seconds).toFixed(0)} rec/s | ${((raw / cRaw.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
-          );
-        rows.push(
-          `| (b) context: the same ${hops} in bare ${c.name} (${k} relay process${k > 1 ? "es" : ""}, auto-commit, no transactions, no codec); ${machine(relayRun.machine)}, each relay ${relayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / relayRun.seconds).toFixed(0)} rec/s | ${((raw / relayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
-          `| (b) context: the same ${hops} as transactional ${c.name} relays (read_committed, outputs and input offsets in one transaction, no codec, no runner); ${machine(txRelayRun.machine)}, each relay ${txRelayRun.relayCpuSeconds.map((x) => x.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / txRelayRun.seconds).toFixed(0)} rec/s | ${((raw / txRelayRun.seconds) * 100).toFixed(1)}% of raw kafkajs | |`,
-        );
-      }
-      const relay = bare.kafkajs.relay.seconds;
-      const pipeRun = await pipeline(brokers, opts.nB, k, opts.concurrencyB, opts.commitRecordsB);
-      const pipe = pipeRun.seconds;
-      const { services } = pipeRun;
-      const ratio = raw / pipe;
-      runs.push({
-        stages: k,
-        rawSeconds: raw,
-        rawPerSecond: opts.nB / raw,
-        relaySeconds: relay,
-        relayPerSecond: opts.nB / relay,
-        bare: Object.fromEntries(
-          Object.entries(bare).map(([name, b]) => [
-            name,
-            {
-              rawPerSecond: opts.nB / b.raw.seconds,
-              relayPerSecond: opts.nB / b.relay.seconds,
-              relayCpuSeconds: b.relay.relayCpuSeconds,
-              txRelayPerSecond: opts.nB / b.txRelay.seconds,
-              txRelayCpuSeconds: b.txRelay.relayCpuSeconds,
-              machine: { raw: b.raw.machine, relay: b.relay.machine, txRelay: b.txRelay.machine },
-            },
-          ]),
-        ),
-        pipelineSeconds: pipe,
-        pipelinePerSecond: opts.nB / pipe,
-        ratio,
-        ratioToRelay: relay / pipe,
-        machine: { raw: rawRun.machine, relay: bare.kafkajs.relay.machine, pipeline: pipeRun.machine },
-        services,
-      });
-      rows.push(
-        `| (b) no-op ${k}-stage pipeline, ${k} sca service process${k > 1 ? "es" : ""} (transactions, read_committed), same records; ${machine(pipeRun.machine)}, each service ${services.map((s) => s.cpuSeconds.toFixed(2)).join(", ")} CPU-s | kafka | ${(opts.nB / pipe).toFixed(0)} rec/s | **${(ratio * 100).toFixed(1)}% of raw**, ${((relay / pipe) * 100).toFixed(1)}% of the bare ${hops} | ${k === 3 ? "target ≥ 50% of raw" : "context: one stage alone"} |`,
-      );
+      const paths = bPaths(clients, brokers, opts, k);
+      const results: PathRun[] = [];
+      // round 0 is not kept: a fresh broker's JVM compiles its hot paths (fetch, produce, transactions) during
+      // the first minute or two of traffic, and without it the broker's CPU per record of every path was
+      // 1.5-3x higher in round 1 than in round 2, whichever order the round ran in
+      for (let round = 0; round <= opts.roundsB; round++)
+        for (const p of round % 2 ? paths : paths.toReversed()) {
+          const loadAverage = os.loadavg()[0];
+          const run = await p.run();
+          if (round > 0) results.push({ round, path: p.path, client: p.client, kind: p.kind, loadAverage, ...run });
+        }
+      const rated = rate(results, opts.nB, os.cpus().length);
+      runs.push({ stages: k, paths: rated });
+      sections.push(bTable(k, rated, opts.nB, os.cpus().length));
     }
-    data.b = { records: opts.nB, concurrency: opts.concurrencyB, commitRecords: opts.commitRecordsB, runs };
+    data.b = {
+      records: opts.nB,
+      rounds: opts.roundsB,
+      concurrency: opts.concurrencyB,
+      commitRecords: opts.commitRecordsB,
+      clients: clients.map((c) => c.name),
+      brokerIdleCpuPerSecond: brokerIdle,
+      runs,
+    };
+    sections.push(
+      `Broker CPU while idle, before (b): ${brokerIdle.toFixed(3)} CPU-s per second (part of every path's broker figure, more in slower runs).`,
+      cfk
+        ? "@confluentinc/kafka-javascript: measured, from the build in SCA_BENCH_CONFLUENT_DIR."
+        : "@confluentinc/kafka-javascript: **skipped**, SCA_BENCH_CONFLUENT_DIR is not set (support/confluent.ts says why it is not a dependency).",
+    );
   }
   const load = (data.loadAverageAtStart as number[]).map((x) => x.toFixed(1)).join(", ");
   const table = [
     `Load average at start: ${load} on ${data.cpus} cores (other work on the machine skews throughput; CPU-seconds less so).`,
-    "",
-    "| case | transport | throughput | vs | target |",
-    "|---|---|---|---|---|",
-    ...rows,
+    ...(rows.length ? ["", "| case | transport | throughput | vs | target |", "|---|---|---|---|---|", ...rows] : []),
+    ...sections.flatMap((x) => ["", x]),
   ].join("\n");
   return { table, data };
 }
