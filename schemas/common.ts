@@ -18,6 +18,8 @@ export const Sampling = z.object({
   repetition_penalty: z.number().optional(),
   /** Responses whose tests were sampled after the code (SCA_RESPONSES_TESTS=after-code): their temperature. */
   tests_temperature: z.number().min(0).optional(),
+  /** After-code tests drawn per code sample (SCA_TESTS_PER_CODE), when more than one: each pairing is its own sample. */
+  tests_per_code: z.number().int().min(2).optional(),
 });
 export type Sampling = z.infer<typeof Sampling>;
 

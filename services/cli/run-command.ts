@@ -75,7 +75,7 @@ export async function runFromCli(o: RunOptions, opts: { stages?: readonly string
       // A shell reports a run stopped by a signal as 128 + its number (130 for Ctrl-C), even though we stopped cleanly.
       process.exitCode = signalExitCode(stoppedBy ?? "SIGINT");
     } else {
-      process.stdout.write(`\ndone: ${result.rows} rows in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
+      process.stdout.write(`\ndone: ${result.rows} row${result.rows === 1 ? "" : "s"} in ${resolve(o.out)} (train.jsonl, train.parquet, README.md)\n`);
       if (result.zeroRowCause) process.stdout.write(`why no rows: ${result.zeroRowCause}\n`);
     }
     return result;

@@ -27,6 +27,8 @@ export interface CompletionRequest {
   repetition_penalty?: number;
   /** Responses with after-code tests: the temperature of each sample's tests request. Lineage only, never sent. */
   tests_temperature?: number;
+  /** ... and how many tests requests' choices each code sample gets (`n` of its tests request). Lineage only, never sent. */
+  tests_per_code?: number;
 }
 
 /**

@@ -1,9 +1,17 @@
 import { z } from "zod";
 import { type Lineage, SCHEMA_VERSION, type Sampling } from "../../schemas/common.ts";
 import type { CompletionRequest } from "./client.ts";
-import { type FewShotPool, ShotOrder } from "./fewshot/pool.ts";
+import { Category, Difficulty } from "../../schemas/records.ts";
+import { type FewShotPool, PoolName, ShotOrder } from "./fewshot/pool.ts";
 import { afterCodeGrammarId, CODE_GRAMMAR, FORMAT_GRAMMAR, grammarId } from "./format-grammar.ts";
 import type { Mode } from "./prompts.ts";
+
+function commaList<T extends z.ZodType<string, string>>(item: T) {
+  return z
+    .string()
+    .transform((v) => v.split(",").map((x) => x.trim()).filter((x) => x !== ""))
+    .pipe(z.array(item));
+}
 
 /** The knobs of one generation stage, defaulting to the reference's values. */
 export const GenerationSettings = z.object({
@@ -26,6 +34,20 @@ export const GenerationSettings = z.object({
   tests: z.enum(["joint", "after-code"]),
   /** The temperature of the after-code tests completion. */
   testsTemperature: z.coerce.number().min(0).max(2),
+  /**
+   * After-code only: tests drawn per code sample. A small model that wrote a correct function often
+   * misjudges its values; a few draws of tests (about a tenth of a sample's tokens) give that code
+   * more chances, and each code + tests pairing is judged as its own sample.
+   */
+  testsPerCode: z.coerce.number().int().min(1).max(16),
+  /** Which built-in few-shot pool the prompts draw from (fewshot/pool.ts). */
+  pool: PoolName,
+  /**
+   * Instructions only: the categories and difficulties a task's properties are drawn from, comma-
+   * separated; empty is the reference's draw (instructions/logic.ts). Each record names its own.
+   */
+  categories: commaList(Category),
+  difficulties: commaList(Difficulty),
 });
 export type GenerationSettings = z.infer<typeof GenerationSettings>;
 
@@ -64,6 +86,10 @@ export function generationSettingsFromEnv(env: NodeJS.ProcessEnv, mode: Mode): G
     repetitionPenalty: ["LLM_REPETITION_PENALTY", env.LLM_REPETITION_PENALTY ?? "1"],
     tests: ["SCA_RESPONSES_TESTS", env.SCA_RESPONSES_TESTS ?? "joint"],
     testsTemperature: ["SCA_TESTS_TEMPERATURE", env.SCA_TESTS_TEMPERATURE ?? env.LLM_TEMPERATURE ?? "0.7"],
+    testsPerCode: ["SCA_TESTS_PER_CODE", env.SCA_TESTS_PER_CODE ?? "1"],
+    pool: ["SCA_FEWSHOT_POOL", env.SCA_FEWSHOT_POOL ?? "default"],
+    categories: ["SCA_INSTRUCTIONS_CATEGORIES", env.SCA_INSTRUCTIONS_CATEGORIES ?? ""],
+    difficulties: ["SCA_INSTRUCTIONS_DIFFICULTIES", env.SCA_INSTRUCTIONS_DIFFICULTIES ?? ""],
   };
   const raw = Object.fromEntries(Object.entries(vars).map(([k, [, v]]) => [k, v]));
   const r = GenerationSettings.safeParse(raw);
@@ -90,11 +116,15 @@ export function samplingOf(req: CompletionRequest): Sampling {
     ...(req.grammar ? { grammar: req.grammar.id } : {}),
     ...(req.repetition_penalty !== undefined ? { repetition_penalty: req.repetition_penalty } : {}),
     ...(req.tests_temperature !== undefined ? { tests_temperature: req.tests_temperature } : {}),
+    ...(req.tests_per_code !== undefined && req.tests_per_code > 1 ? { tests_per_code: req.tests_per_code } : {}),
   };
 }
 
 /** The request fields a stage adds for its decoding constraints, when its settings ask for them. */
-export function constraintsFor(mode: Mode, s: GenerationSettings): Pick<CompletionRequest, "grammar" | "repetition_penalty" | "tests_temperature"> {
+export function constraintsFor(
+  mode: Mode,
+  s: GenerationSettings,
+): Pick<CompletionRequest, "grammar" | "repetition_penalty" | "tests_temperature" | "tests_per_code"> {
   // The settings refuse after-code without a grammar, so after-code here always has one.
   const afterCode = mode === "responses" && s.tests === "after-code";
   const grammar = afterCode ? { id: afterCodeGrammarId(), gbnf: CODE_GRAMMAR } : { id: grammarId(mode), gbnf: FORMAT_GRAMMAR[mode] };
@@ -102,6 +132,7 @@ export function constraintsFor(mode: Mode, s: GenerationSettings): Pick<Completi
     ...(s.grammar === "gbnf" ? { grammar } : {}),
     ...(s.repetitionPenalty !== 1 ? { repetition_penalty: s.repetitionPenalty } : {}),
     ...(afterCode ? { tests_temperature: s.testsTemperature } : {}),
+    ...(afterCode && s.testsPerCode > 1 ? { tests_per_code: s.testsPerCode } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { PoisonError } from "../runtime/errors.ts";
 import { type CompletionChoice, type CompletionRequest, type CompletionResult, sharedLlmClient } from "./client.ts";
 import { llmConfigFromEnv } from "./config.ts";
 import { LlmError } from "./errors.ts";
-import { FewShotPool } from "./fewshot/pool.ts";
+import { FewShotPool, POOLS } from "./fewshot/pool.ts";
 import { type Generation, generationSettingsFromEnv } from "./generation.ts";
 import { llmMetrics, type LlmMetrics } from "./metrics.ts";
 import type { Parsed } from "./parsers.ts";
@@ -38,8 +38,8 @@ export class LlmStageKit {
 
   static fromEnv(env: NodeJS.ProcessEnv, mode: Mode, registry?: Registry): LlmStageKit {
     const config = llmConfigFromEnv(env);
-    const pool = new FewShotPool();
     const settings = generationSettingsFromEnv(env, mode);
+    const pool = new FewShotPool(POOLS[settings.pool]);
     return new LlmStageKit(
       mode,
       sharedLlmClient(config, registry),

@@ -26,6 +26,8 @@ export interface IngestSeedsOptions {
   limit: number;
   stateDir: string;
   typecheck: boolean;
+  /** Spread the seeds over the corpus, its files shuffled by this seed (ingest's `spread`); absent: corpus order. */
+  spreadSeed?: number;
   /** Ask the configured LLM whether each docstring matches its code (the reference's last seed filter). */
   judge?: boolean;
   runId: string;
@@ -48,7 +50,8 @@ export async function ingestSeeds(o: IngestSeedsOptions): Promise<number> {
     try {
       const funnel = await ingest({
         parser: await pythonParser(),
-        corpus: openCorpus(inputs),
+        corpus: openCorpus(inputs, { shuffleSeed: o.spreadSeed }),
+        spread: o.spreadSeed !== undefined,
         decontaminator: new Decontaminator(seedBenchmarks(o.env), "exact"),
         dedup,
         sink: { write: async (s) => void (await publisher.write(s)), flush: () => publisher.flush(), close: async () => {} },

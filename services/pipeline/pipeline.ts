@@ -16,7 +16,7 @@ import { loadCurationConfig } from "../stages/curation/config.ts";
 import { collectStats } from "../stages/sink/collect-stats.ts";
 import type { SinkStage } from "../stages/sink/stage.ts";
 import type { DatasetStats } from "../stages/sink/stats.ts";
-import { constraintsFor, generationSettingsFromEnv, maxTokensVar } from "../llm/generation.ts";
+import { constraintsFor, type GenerationSettings, generationSettingsFromEnv, maxTokensVar } from "../llm/generation.ts";
 import { AFTER_CODE_NOTE, FORMAT_GRAMMAR_NOTE, LLM_MODES } from "../llm/format-grammar.ts";
 import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
@@ -91,6 +91,8 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   };
   // The 270M CPU model cannot judge docstrings usefully and would spend minutes per seed.
   const judge = o.judge && !local;
+  // The CPU model's few seeds should be plain functions from many modules, not the first files' internals.
+  const spreadSeed = (o.spreadSeeds ?? local) ? generationSettingsFromEnv(env, "concepts").runSeed : undefined;
   const stageNames = ctx.stages ?? PIPELINE_STAGES;
   const needsLlm = stageNames.some((s) => LLM_STAGES.includes(s));
   const localLlm = env.LLM_BASE_URL || !needsLlm ? undefined : await startLocalLlm(log);
@@ -132,9 +134,20 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       ...(env.SCA_FORMAT_GRAMMAR === "gbnf"
         ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, constraintsOf(m).grammar?.id])) } }
         : {}),
-      ...(afterCode ? { responses_tests: { what: AFTER_CODE_NOTE, tests_temperature: String(constraintsOf("responses").tests_temperature) } } : {}),
+      ...(afterCode
+        ? {
+            responses_tests: {
+              what: AFTER_CODE_NOTE,
+              tests_temperature: String(constraintsOf("responses").tests_temperature),
+              tests_per_code: String(constraintsOf("responses").tests_per_code ?? 1),
+            },
+          }
+        : {}),
+      fewshot_pool: generationSettingsFromEnv(env, "responses").pool,
+      ...taskProperties(generationSettingsFromEnv(env, "instructions")),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
+      ...(spreadSeed !== undefined && !o.seeds ? { seeds_spread: `public functions, one per file, files shuffled by seed ${spreadSeed}` } : {}),
       selection_policy: o.policy,
       curation: curationSettings(env),
       run_id: runId,
@@ -165,7 +178,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     const ingesting = (
       ctx.ingest === false
         ? Promise.resolve(0)
-        : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, judge, runId, env, log })
+        : ingestSeeds({ transport, codec, seedsFile: o.seeds, corpus: o.corpus, limit, stateDir, typecheck: o.typecheck, spreadSeed, judge, runId, env, log })
     )
       .then((n) => {
         if (ctx.ingest !== false) log.info({ seeds: n }, "seeds in the log");
@@ -265,4 +278,10 @@ function curationSettings(env: NodeJS.ProcessEnv): Record<string, unknown> {
     minhash: { threshold: c.threshold, ngram: c.ngram, num_perm: c.numPerm, min_tokens: c.minTokens },
     keeps: "smallest instruction id among duplicates",
   };
+}
+
+/** The card names a narrowed draw of task properties; the reference's full draw needs no mention. */
+function taskProperties(s: GenerationSettings): { task_properties?: { categories: string; difficulties: string } } {
+  if (s.categories.length === 0 && s.difficulties.length === 0) return {};
+  return { task_properties: { categories: s.categories.join(", ") || "all", difficulties: s.difficulties.join(", ") || "all" } };
 }

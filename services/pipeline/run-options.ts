@@ -41,6 +41,8 @@ export const RunOptions = z
     /** Curation rules switched off, comma-separated (validated by the curation stage's config). */
     curationSkip: z.string().optional(),
     typecheck: z.boolean().default(true),
+    /** Seeds spread over the corpus (ingest's `spread`); by default on with the local model only. */
+    spreadSeeds: z.boolean().optional(),
     /** The seed quality judge; it runs only against a real LLM server. */
     judge: z.boolean().default(true),
     progress: z.enum(["auto", "bars", "lines", "none"]).default("auto"),
@@ -68,7 +70,7 @@ export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: nu
   // An explicit LLM_MAX_TOKENS (or --max-tokens) is the user's budget for every stage.
   const budget = env.LLM_MAX_TOKENS ? {} : { ...pick("LLM_MAX_TOKENS", "320"), ...pick("SCA_RESPONSES_MAX_TOKENS", "768") };
   return {
-    limit: 6,
+    limit: 10,
     samples: 4,
     env: {
       ...budget,
@@ -77,9 +79,13 @@ export function defaultsFor(local: boolean, env: NodeJS.ProcessEnv): { limit: nu
       // only throws its samples away and queues it again.
       ...pick("LLM_TIMEOUT_MS", "3600000"),
       ...pick("SCA_FORMAT_GRAMMAR", "gbnf"),
-      // Tests sampled after the code, calling only what it defines, cooler than the code (after-code
+      // Tests sampled after the code, calling only what it defines, three draws per code (after-code
       // needs the grammar, so not when the user turned it off).
-      ...((env.SCA_FORMAT_GRAMMAR ?? "gbnf") === "gbnf" ? { ...pick("SCA_RESPONSES_TESTS", "after-code"), ...pick("SCA_TESTS_TEMPERATURE", "0.2") } : {}),
+      ...((env.SCA_FORMAT_GRAMMAR ?? "gbnf") === "gbnf" ? { ...pick("SCA_RESPONSES_TESTS", "after-code"), ...pick("SCA_TESTS_PER_CODE", "3") } : {}),
+      // Easy one-function tasks, shown by short examples: what a 270M model can answer and test.
+      ...pick("SCA_FEWSHOT_POOL", "easy"),
+      ...pick("SCA_INSTRUCTIONS_CATEGORIES", "function implementation"),
+      ...pick("SCA_INSTRUCTIONS_DIFFICULTIES", "easy"),
       ...pick("SCA_CONCEPTS_SHOTS", "2"),
       ...pick("SCA_INSTRUCTIONS_SHOTS", "2"),
       ...pick("SCA_RESPONSES_SHOTS", "1"),

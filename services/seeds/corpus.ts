@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { z } from "zod";
+import { sha256Hex } from "../../schemas/common.ts";
 import { describeZodError } from "../shared/zod-error.ts";
 import { readJsonLines } from "../shared/json-lines.ts";
 import type { SourceMeta } from "./candidate.ts";
@@ -25,7 +26,7 @@ const SKIP_DIRS = new Set(["__pycache__", "site-packages", "node_modules", ".git
  * files, and dumps in The Stack's shape (`.jsonl`, `.jsonl.gz`, `.parquet`) with `content`,
  * `path`, `repo` and `license` fields (or The Stack v1's `max_stars_repo_*` names).
  */
-export function openCorpus(inputs: readonly string[]): Corpus {
+export function openCorpus(inputs: readonly string[], opts: { shuffleSeed?: number } = {}): Corpus {
   const local: CorpusFile[] = [];
   const dumps: string[] = [];
   for (const input of inputs) {
@@ -37,8 +38,12 @@ export function openCorpus(inputs: readonly string[]): Corpus {
     else if (abs.endsWith(".py")) local.push(fileEntry(abs, projectOf(dirname(abs))));
     else throw new Error(`corpus input ${JSON.stringify(input)} is neither a folder, a .py file, nor a .jsonl/.jsonl.gz/.parquet dump`);
   }
+  // A fixed pseudo-random order (by a hash of the seed and the path): a run that takes only a few
+  // seeds samples the whole corpus instead of its alphabetical head, and a resumed run walks the same order.
+  const order = (f: CorpusFile) => sha256Hex(`${opts.shuffleSeed}\0${f.repo}\0${f.path}`);
+  const files = opts.shuffleSeed === undefined ? local : local.map((f) => [order(f), f] as const).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, f]) => f);
   async function* all(): AsyncIterable<CorpusFile> {
-    yield* local;
+    yield* files;
     for (const d of dumps) yield* d.endsWith(".parquet") ? parquetRows(d) : jsonlRows(d);
   }
   return { files: all(), total: dumps.length === 0 ? local.length : null };

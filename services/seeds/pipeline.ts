@@ -15,6 +15,7 @@ import type { ChainFilter } from "./filters/filter.ts";
 import { hasParams } from "./filters/has-params.ts";
 import { hasReturn } from "./filters/has-return.ts";
 import { maxLines } from "./filters/max-lines.ts";
+import { publicFunction } from "./filters/public-function.ts";
 import { qualityJudgeFilter } from "./filters/quality-judge.ts";
 import { standaloneFilter } from "./filters/standalone.ts";
 import { typecheckFilter } from "./filters/typecheck.ts";
@@ -34,6 +35,8 @@ export interface ChainOptions {
   judge?: Completer | null;
   /** also mine methods and nested functions; the reference takes module-level functions only */
   methods?: boolean;
+  /** A short run's seeds spread over the corpus: public functions only, at most one per file (see `ingest`). */
+  spread?: boolean;
 }
 
 /**
@@ -46,6 +49,7 @@ export function seedFilters(o: ChainOptions): ChainFilter[] {
   return [
     hasReturn,
     hasParams,
+    ...(o.spread ? [publicFunction] : []),
     maxLines(o.maxLines),
     badWords,
     tripleQuotedDocstring,
@@ -87,8 +91,14 @@ export async function ingest(o: IngestOptions): Promise<Funnel> {
   const funnel = new Funnel(filters);
   let emitted = 0;
   const limit = o.limit ?? Infinity;
+  // Spread: one seed per file, so a few seeds come from as many modules (the corpus is walked in a
+  // shuffled order then, see openCorpus). A skipped survivor is not added to the dedup index.
+  const filesSeeded = new Set<string>();
   const emit = async (c: Candidate): Promise<void> => {
     if (emitted >= limit || !c.id || !c.signature) return;
+    const file = `${c.source.repo}\0${c.source.path}`;
+    if (o.spread && filesSeeded.has(file)) return;
+    filesSeeded.add(file);
     emitted++;
     o.dedup.add(c.id, c.signature); // before any await: the next candidate must see it
     funnel.seeds++;

@@ -38,6 +38,10 @@ const NOT_DEPLOYED: Record<string, string> = {
   LLM_REPETITION_PENALTY: "off by default (1), as the reference samples",
   SCA_RESPONSES_TESTS: "joint by default, as the reference samples: after-code tests are for the small CPU model of `sca run`",
   SCA_TESTS_TEMPERATURE: "only with after-code tests (SCA_RESPONSES_TESTS), which a vLLM deployment does not use",
+  SCA_TESTS_PER_CODE: "only with after-code tests (SCA_RESPONSES_TESTS), which a vLLM deployment does not use",
+  SCA_FEWSHOT_POOL: "the default pool, as the reference samples: the easy pool is for the small CPU model of `sca run`",
+  SCA_INSTRUCTIONS_CATEGORIES: "empty by default: the reference's draw of task categories",
+  SCA_INSTRUCTIONS_DIFFICULTIES: "empty by default: the reference's draw of task difficulties",
 };
 
 describe("k8s", () => {

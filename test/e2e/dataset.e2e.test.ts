@@ -15,7 +15,7 @@ describe("sca run with a scripted LLM whose responses pass or fail by design", (
 
   it("exports exactly one row per instruction with a passing sample, and the chosen response passed", async () => {
     const r = await runSca(["run", "--seeds", ws.seedsFile, "--limit", "100", "--samples", String(SAMPLES), ...ws.flags("a")]);
-    expect(r.stdout).toMatch(/done: \d+ rows/);
+    expect(r.stdout).toMatch(/done: \d+ rows?/);
     const rows = readRows(ws.out("a"));
     const plans = rows.map(planOfRow);
     expect(new Set(rows.map((x) => x.instruction_id)).size).toBe(rows.length);

@@ -34,7 +34,11 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
       expect(card).toMatch(/"format_grammar"[\s\S]*sca-gbnf-v2:/);
       // ... and that each response's tests were sampled after its code, at their own temperature.
       expect(card).toMatch(/"responses": "sca-gbnf-v2-after-code:[0-9a-f]{16}"/);
-      expect(card).toMatch(/"responses_tests"[\s\S]*"tests_temperature": "0.2"/);
+      expect(card).toMatch(/"responses_tests"[\s\S]*"tests_per_code": "3"/);
+      // ... and that the prompts drew on the easy pool, for easy function tasks, from spread seeds.
+      expect(card).toContain(`"fewshot_pool": "easy"`);
+      expect(card).toMatch(/"task_properties"[\s\S]*"categories": "function implementation"[\s\S]*"difficulties": "easy"/);
+      expect(card).toContain(`"seeds_spread"`);
     },
     30 * 60_000,
   );
@@ -43,12 +47,12 @@ describe("sca run with its defaults: stdlib corpus, the real small model on CPU"
     "earns a verified row from the seed whose default-run samples passed: the real model's code passes its own tests in the sandbox",
     async () => {
       const out = join(dir, "out-row");
-      // decimal's _sqrt_nearest, one of the six seeds `npm start` mines, exported from that run's log,
-      // with every other default (format grammars, after-code tests at 0.2, 4 samples). Requests are
-      // seeded by record id, so the task is the same each time; the samples may still differ (likely llama.cpp's
-      // numerics depend on what a sequence's cache held before), but in each of 4 runs (2 npm starts, 2
-      // runs of this test) at least one of its 4 samples passed.
-      const seeds = fileURLToPath(new URL("fixtures/sqrt-nearest.seed.jsonl", import.meta.url));
+      // distutils' strtobool, one of the ten seeds `npm start` mines, exported from that run's log,
+      // with every other default (easy pool, format grammars, after-code tests drawn 3 per code, 4
+      // samples). Requests are seeded by record id, so the task is the same each time; the samples may
+      // still differ (likely llama.cpp's numerics depend on what a sequence's cache held before), but in
+      // that run 6 of its 12 samples passed. A change to prompts, pool, grammar or model may need a new seed.
+      const seeds = fileURLToPath(new URL("fixtures/strtobool.seed.jsonl", import.meta.url));
       const r = await runSca(["run", "--seeds", seeds, "--out", out, "--state", join(dir, "state-row"), "--progress", "lines"], { LLM_BASE_URL: "" });
       const passing = /^samples passing: (\d+) of (\d+)/m.exec(r.stdout);
       expect(Number(passing?.[1]), r.stdout).toBeGreaterThanOrEqual(1);

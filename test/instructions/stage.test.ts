@@ -29,6 +29,26 @@ describe("instructions stage (C→I)", () => {
     expect(otherRun.req.prompt).not.toBe(plans[7].req.prompt);
   });
 
+  it("draws only the categories and difficulties it is told to, and names a wrong one with its variable", () => {
+    const env = { SCA_INSTRUCTIONS_CATEGORIES: "function implementation", SCA_INSTRUCTIONS_DIFFICULTIES: "easy, medium" };
+    const k = kit("instructions", "http://127.0.0.1:9/v1", env);
+    const plans = Array.from({ length: 300 }, (_, i) => instructionPlan(concepts(i), k.gen));
+    expect(new Set(plans.map((p) => p.category))).toEqual(new Set(["function implementation"]));
+    expect(new Set(plans.map((p) => p.difficulty))).toEqual(new Set(["easy", "medium"]));
+    expect(plans[3].req.prompt).toContain(`category: function implementation\nlanguage: Python\ndifficulty: ${plans[3].difficulty}`);
+    expect(() => kit("instructions", "http://127.0.0.1:9/v1", { SCA_INSTRUCTIONS_DIFFICULTIES: "easy,trivial" })).toThrow(
+      /SCA_INSTRUCTIONS_DIFFICULTIES: .*\(got "easy,trivial"\)/,
+    );
+  });
+
+  it("takes its shots from the pool SCA_FEWSHOT_POOL names, which the prompt hash tells apart", () => {
+    const easy = kit("instructions", "http://127.0.0.1:9/v1", { SCA_FEWSHOT_POOL: "easy" });
+    const plan = instructionPlan(concepts(2), easy.gen);
+    expect(plan.req.prompt).toMatch(/Write a Python function (count_vowels|clamp|is_palindrome|has_duplicates|is_sorted|is_leap_year)\(/);
+    expect(easy.gen.promptHash).not.toBe(kit("instructions", "http://127.0.0.1:9/v1").gen.promptHash);
+    expect(() => kit("instructions", "http://127.0.0.1:9/v1", { SCA_FEWSHOT_POOL: "tiny" })).toThrow(/SCA_FEWSHOT_POOL: .*\(got "tiny"\)/);
+  });
+
   it("writes one Instruction keyed by its own id, carrying the sampled properties, the concepts and the seed", async () => {
     srv = await startScriptedServer({ respond: () => ({ text: GOOD.instructions(0) }) });
     const k = kit("instructions", srv.url);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EASY_EXAMPLES } from "../../services/llm/fewshot/easy-examples.ts";
 import { EXAMPLES } from "../../services/llm/fewshot/examples.ts";
 import { FewShotPool } from "../../services/llm/fewshot/pool.ts";
 import { parseResponse } from "../../services/llm/parsers.ts";
@@ -22,8 +23,19 @@ describe("few-shot pool", () => {
     for (const d of ["easy", "medium", "hard"]) expect(pool.examples.filter((e) => e.difficulty === d).length).toBeGreaterThanOrEqual(3);
   });
 
+  it("holds, in its easy pool, short one-function tasks whose tests fit the after-code tests grammar", () => {
+    const easy = new FewShotPool(EASY_EXAMPLES);
+    expect(easy.examples.length).toBeGreaterThanOrEqual(5);
+    for (const e of easy.examples) {
+      expect(e).toMatchObject({ category: "function implementation", difficulty: "easy" });
+      expect(e.response.code.match(/^def /gm)).toHaveLength(1);
+      const name = /^def (\w+)\(/m.exec(e.response.code)?.[1];
+      for (const line of e.tests.split("\n")) expect(line).toMatch(new RegExp(`^assert ${name}\\(.*\\) == .+$`));
+    }
+  });
+
   // The program is assembled as the execution stage does, from the completion the example teaches.
-  it.each(EXAMPLES.map((e) => [e.name, e] as const))(
+  it.each([...EXAMPLES, ...EASY_EXAMPLES].map((e) => [e.name, e] as const))(
     "%s: its response passes its own tests in the sandbox, and a broken response fails them",
     async (name, e) => {
       const raw = `${responseText(e)}\n</response>\n\n<tests>\n\`\`\`python\n${e.tests}\n\`\`\`\n`;

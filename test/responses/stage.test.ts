@@ -90,6 +90,26 @@ describe("responses stage (I→R)", () => {
     expect(dlq.error).toContain("defines no function a test can call");
   });
 
+  it("with SCA_TESTS_PER_CODE draws several tests per code, each pairing a sample of its own, recorded in lineage", async () => {
+    const code = ["\nSquare it.\n\n```python\ndef square(x):\n    return x * x\n```\n", "\nA method.\n\n```python\ndef area(self):\n    return 1\n```\n"];
+    const tests = [2, 3, 4].map((v) => `\nIt squares.\n</response>\n\n<tests>\n\`\`\`python\nassert square(${v}) == ${v * v}\n\`\`\`\n`);
+    srv = await startScriptedServer({ respond: (r) => (r.body.guided_grammar === CODE_GRAMMAR ? { texts: code } : { texts: tests }) });
+    const env = { SCA_FORMAT_GRAMMAR: "gbnf", SCA_RESPONSES_TESTS: "after-code", SCA_TESTS_PER_CODE: "3", SCA_RESPONSES_SAMPLES: "2" };
+    const stage = await createStage({}, { kit: kit("responses", srv.url, env) });
+    const out = await stage.process(instruction(9), ctx());
+    // One tests request for the code that defines a function, asking for 3 draws.
+    expect(srv.requests.map((r) => r.body.n)).toEqual([2, 3]);
+    const rs = out.filter((o) => o.topic === "responses").map((o) => Response.parse(o.value));
+    expect(rs.map((r) => r.tests)).toEqual(["assert square(2) == 4", "assert square(3) == 9", "assert square(4) == 16"]);
+    expect(rs.map((r) => [r.sample_index, r.n_samples])).toEqual([[0, 3], [1, 3], [2, 3]]);
+    expect(new Set(rs.map((r) => r.id)).size).toBe(3);
+    expect(rs.every((r) => r.code === "def square(x):\n    return x * x")).toBe(true);
+    expect(rs[0].lineage.sampling).toMatchObject({ n: 2, tests_per_code: 3 });
+    // The method-only code is one failed sample, named by its index among all pairings.
+    const dlq = out.filter((o) => o.topic === "instructions.dlq").map((o) => DlqEnvelope.parse(o.value));
+    expect(dlq.map((d) => d.detail?.choice_index)).toEqual([3]);
+  });
+
   it("refuses after-code tests without the format grammar, naming both settings", () => {
     expect(() => kit("responses", "http://127.0.0.1:1", { SCA_RESPONSES_TESTS: "after-code" })).toThrow(
       /SCA_RESPONSES_TESTS=after-code needs SCA_FORMAT_GRAMMAR=gbnf \(got "off"\)/,

@@ -109,7 +109,7 @@ export function humanEval(): HumanEvalProblem[] {
 /** Runs the whole seeds pipeline over `inputs` into a JSONL file and returns the funnel and the seeds. */
 export async function runIngest(
   inputs: string[],
-  opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[]; methods?: boolean },
+  opts: { dedupDir: string; typecheck?: boolean; limit?: number; extraBenchmarks?: string[]; methods?: boolean; spreadSeed?: number },
 ) {
   const out = join(tempDir("out"), "seeds.jsonl");
   const sink = new JsonlSink(out);
@@ -117,7 +117,8 @@ export async function runIngest(
   try {
     const funnel = await ingest({
       parser: await pythonParser(),
-      corpus: openCorpus(inputs),
+      corpus: openCorpus(inputs, { shuffleSeed: opts.spreadSeed }),
+      spread: opts.spreadSeed !== undefined,
       decontaminator: new Decontaminator([...seedBenchmarks({}), ...loadBenchmarks(opts.extraBenchmarks ?? [])]),
       dedup,
       sink,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { sha256Hex, stableJson } from "../../../schemas/common.ts";
 import { describeZodError } from "../../shared/zod-error.ts";
 import type { SeededRng } from "../rng.ts";
+import { EASY_EXAMPLES } from "./easy-examples.ts";
 import { EXAMPLES } from "./examples.ts";
 import { FewShotExample } from "./schema.ts";
 
@@ -12,6 +13,11 @@ import { FewShotExample } from "./schema.ts";
  */
 export const ShotOrder = z.enum(["random", "fixed"]);
 export type ShotOrder = z.infer<typeof ShotOrder>;
+
+/** The built-in pools (SCA_FEWSHOT_POOL): `default` is the diverse pool, `easy` the one for small local models. */
+export const POOLS = { default: EXAMPLES, easy: EASY_EXAMPLES } as const;
+export const PoolName = z.enum(["default", "easy"]);
+export type PoolName = z.infer<typeof PoolName>;
 
 export class FewShotPool {
   readonly examples: readonly FewShotExample[];

@@ -26,8 +26,8 @@ export interface InstructionPlan {
 export function instructionPlan(concepts: Concepts, g: Generation): InstructionPlan {
   const s = g.settings;
   const rng = new SeededRng(s.runSeed, "instructions", concepts.id);
-  const category = rng.pick(CATEGORIES);
-  const difficulty = rng.pick(DIFFICULTIES);
+  const category = rng.pick(s.categories.length ? s.categories : CATEGORIES);
+  const difficulty = rng.pick(s.difficulties.length ? s.difficulties : DIFFICULTIES);
   const shots = g.pool.pick(s.shots, s.shotOrder, rng);
   return {
     category,

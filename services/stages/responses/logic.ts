@@ -43,7 +43,7 @@ export function testsRequest(
   return {
     request: {
       prompt: req.prompt + code.text,
-      n: 1,
+      n: req.tests_per_code ?? 1,
       max_tokens: req.max_tokens,
       temperature: req.tests_temperature ?? req.temperature,
       stop: req.stop,
@@ -53,9 +53,22 @@ export function testsRequest(
   };
 }
 
-/** One sample of after-code decoding: its code completion followed by its tests completion. */
-export function joinTests(code: CompletionChoice, tests: CompletionChoice | undefined): CompletionChoice {
-  return tests ? { text: code.text + tests.text, finish_reason: tests.finish_reason } : code;
+/**
+ * The samples of after-code decoding: each code completion followed by each of its tests
+ * completions, in code order (with one tests draw per code, sample i is code i), and for each
+ * why it already failed, if it did (a code without tests request stays one failed sample).
+ */
+export function joinTests(
+  codes: readonly CompletionChoice[],
+  found: ReadonlyArray<ReturnType<typeof testsRequest>>,
+  tests: ReadonlyArray<readonly CompletionChoice[] | undefined>,
+): { choices: CompletionChoice[]; found: Array<Failure | undefined> } {
+  const pairs = codes.flatMap((code, i) => {
+    const f = found[i];
+    if ("failure" in f) return [{ choice: code, failure: f.failure as Failure | undefined }];
+    return (tests[i] ?? []).map((t) => ({ choice: { text: code.text + t.text, finish_reason: t.finish_reason }, failure: undefined }));
+  });
+  return { choices: pairs.map((p) => p.choice), found: pairs.map((p) => p.failure) };
 }
 
 export interface SampleFailure {

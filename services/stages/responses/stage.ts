@@ -21,22 +21,15 @@ export async function createStage(env: NodeJS.ProcessEnv, deps: { registry?: Reg
       const req = responsesRequest(ins, kit.gen);
       const first = await kit.complete(req, ctx.signal);
       let choices = first.choices;
-      let found: ReturnType<typeof testsRequest>[] = [];
+      let found: Parameters<typeof responseRecords>[5] = [];
       if (kit.gen.settings.tests === "after-code") {
-        // After-code tests: each sample's code gets its own tests completion.
-        found = choices.map((c, i) => testsRequest(ins, req, c, i));
-        const tests = await Promise.all(found.map(async (f) => ("request" in f ? (await kit.complete(f.request, ctx.signal)).choices[0] : undefined)));
-        choices = choices.map((c, i) => joinTests(c, tests[i]));
+        // After-code tests: each sample's code gets its own tests completions.
+        const requests = choices.map((c, i) => testsRequest(ins, req, c, i));
+        const tests = await Promise.all(requests.map(async (f) => ("request" in f ? (await kit.complete(f.request, ctx.signal)).choices : undefined)));
+        ({ choices, found } = joinTests(choices, requests, tests));
       }
       const now = new Date();
-      const { responses, failures } = responseRecords(
-        ins,
-        req,
-        choices,
-        kit.gen,
-        now,
-        found.map((f) => ("failure" in f ? f.failure : undefined)),
-      );
+      const { responses, failures } = responseRecords(ins, req, choices, kit.gen, now, found);
       const reasons = failures.map((f) => kit.countParseFailure(f.failure, f.choice));
       if (responses.length === 0) {
         throw new PoisonError(
