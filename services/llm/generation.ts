@@ -9,7 +9,12 @@ import type { Mode } from "./prompts.ts";
 function commaList<T extends z.ZodType<string, string>>(item: T) {
   return z
     .string()
-    .transform((v) => v.split(",").map((x) => x.trim()).filter((x) => x !== ""))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== ""),
+    )
     .pipe(z.array(item));
 }
 

@@ -41,7 +41,13 @@ export function openCorpus(inputs: readonly string[], opts: { shuffleSeed?: numb
   // A fixed pseudo-random order (by a hash of the seed and the path): a run that takes only a few
   // seeds samples the whole corpus instead of its alphabetical head, and a resumed run walks the same order.
   const order = (f: CorpusFile) => sha256Hex(`${opts.shuffleSeed}\0${f.repo}\0${f.path}`);
-  const files = opts.shuffleSeed === undefined ? local : local.map((f) => [order(f), f] as const).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, f]) => f);
+  const files =
+    opts.shuffleSeed === undefined
+      ? local
+      : local
+          .map((f) => [order(f), f] as const)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([, f]) => f);
   async function* all(): AsyncIterable<CorpusFile> {
     yield* files;
     for (const d of dumps) yield* d.endsWith(".parquet") ? parquetRows(d) : jsonlRows(d);

@@ -101,7 +101,11 @@ describe("responses stage (I→R)", () => {
     expect(srv.requests.map((r) => r.body.n)).toEqual([2, 3]);
     const rs = out.filter((o) => o.topic === "responses").map((o) => Response.parse(o.value));
     expect(rs.map((r) => r.tests)).toEqual(["assert square(2) == 4", "assert square(3) == 9", "assert square(4) == 16"]);
-    expect(rs.map((r) => [r.sample_index, r.n_samples])).toEqual([[0, 3], [1, 3], [2, 3]]);
+    expect(rs.map((r) => [r.sample_index, r.n_samples])).toEqual([
+      [0, 3],
+      [1, 3],
+      [2, 3],
+    ]);
     expect(new Set(rs.map((r) => r.id)).size).toBe(3);
     expect(rs.every((r) => r.code === "def square(x):\n    return x * x")).toBe(true);
     expect(rs[0].lineage.sampling).toMatchObject({ n: 2, tests_per_code: 3 });

@@ -56,7 +56,10 @@ describe("seed mining: which functions are seeds", () => {
       writeFileSync(
         join(dir, `${f}.py`),
         [`${f}_one`, `${f}_two`, `_${f}_private`]
-          .map((n, i) => `def ${n}(values):\n    """Return the values scaled by ${i + 2} (${n})."""\n    return [v * ${i + 2} + ${f.charCodeAt(0)} for v in values]\n`)
+          .map(
+            (n, i) =>
+              `def ${n}(values):\n    """Return the values scaled by ${i + 2} (${n})."""\n    return [v * ${i + 2} + ${f.charCodeAt(0)} for v in values]\n`,
+          )
           .join("\n\n"),
       );
     mkdirSync(join(dir, "tests"));

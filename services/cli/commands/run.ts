@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .option("--seeds <file>", "take seed records from this JSONL file (as `sca ingest --output` writes) instead of mining a corpus")
     .option("--limit <n>", "seeds to take (default 10, with the local CPU model too)")
     .option("--no-typecheck", "skip the Pyright check while mining seeds (faster)")
-    .option("--spread-seeds", "take the seeds spread over the corpus: files in a shuffled order (by SCA_SEED), public functions only, one per file (default with the local CPU model)")
+    .option(
+      "--spread-seeds",
+      "take the seeds spread over the corpus: files in a shuffled order (by SCA_SEED), public functions outside test files, one per file (default with the local CPU model)",
+    )
     .option("--no-spread-seeds", "take the seeds in corpus order, every function the filters pass (default with a real LLM server)")
     .option("--no-judge", "skip the seed quality judge (the reference's last seed filter; on with a real LLM server, always off on the CPU model)");
   stageSettingFlags(cmd).action(async (corpus: string[], raw: Record<string, unknown>) => {

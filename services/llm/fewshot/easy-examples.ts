@@ -129,7 +129,8 @@ assert is_sorted([3, 1, 2]) == False`,
     """Days are numbered 0 (Monday) to 6 (Sunday)."""
     return day_number % 7 in (5, 6)`,
     concepts: ["modulo arithmetic", "boolean operators", "calendar rules"],
-    instruction: "Write a Python function is_leap_year(year) that returns True if year is a leap year (divisible by 4, except centuries that are not divisible by 400), and False otherwise.",
+    instruction:
+      "Write a Python function is_leap_year(year) that returns True if year is a leap year (divisible by 4, except centuries that are not divisible by 400), and False otherwise.",
     response: {
       approach: "Combine the three divisibility rules in one boolean expression.",
       code: String.raw`def is_leap_year(year):

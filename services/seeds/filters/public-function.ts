@@ -14,7 +14,8 @@ export const publicFunction: Filter = {
     if (c.fn.name.startsWith("_")) return `private name ${c.fn.name}`;
     const parts = c.source.path.split("/");
     const file = parts.at(-1) ?? "";
-    if (parts.slice(0, -1).some((d) => d === "test" || d === "tests") || /^test_|_test\.py$|^conftest\.py$/.test(file)) return `in a test file (${c.source.path})`;
+    if (parts.slice(0, -1).some((d) => d === "test" || d === "tests") || /^test_|_test\.py$|^conftest\.py$/.test(file))
+      return `in a test file (${c.source.path})`;
     return null;
   },
 };
