@@ -147,7 +147,9 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       ...taskProperties(generationSettingsFromEnv(env, "instructions")),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
-      ...(spreadSeed !== undefined && !o.seeds ? { seeds_spread: `public functions, one per file, files shuffled by seed ${spreadSeed}` } : {}),
+      ...(spreadSeed !== undefined && !o.seeds
+        ? { seeds_spread: `public functions outside test files, one per file, files shuffled by seed ${spreadSeed}` }
+        : {}),
       selection_policy: o.policy,
       curation: curationSettings(env),
       run_id: runId,
