@@ -5,18 +5,7 @@ import { Category, Difficulty } from "../../schemas/records.ts";
 import { type FewShotPool, PoolName, ShotOrder } from "./fewshot/pool.ts";
 import { afterCodeGrammarId, CODE_GRAMMAR, FORMAT_GRAMMAR, grammarId } from "./format-grammar.ts";
 import type { Mode } from "./prompts.ts";
-
-function commaList<T extends z.ZodType<string, string>>(item: T) {
-  return z
-    .string()
-    .transform((v) =>
-      v
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== ""),
-    )
-    .pipe(z.array(item));
-}
+import { commaList } from "../shared/comma-list.ts";
 
 /** The knobs of one generation stage, defaulting to the reference's values. */
 export const GenerationSettings = z.object({

@@ -1,19 +1,12 @@
 import { z } from "zod";
 import { CURATION_RULES } from "../../../schemas/records.ts";
+import { commaList } from "../../shared/comma-list.ts";
 
 /** The reference's settings (sanitize_data.py, minhash_dedup.py as sanitize.sh calls it). */
 export const CurationConfig = z.object({
   /** Rules switched off, comma-separated (an ablation): any of CURATION_RULES. */
-  skip: z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((r) => r.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.enum(CURATION_RULES, { error: (i) => `unknown curation rule ${JSON.stringify(i.input)}; have: ${CURATION_RULES.join(", ")}` })))
+  skip: commaList(z.enum(CURATION_RULES, { error: (i) => `unknown curation rule ${JSON.stringify(i.input)}; have: ${CURATION_RULES.join(", ")}` }))
+    .default([])
     .transform((a) => new Set<string>(a)),
   /** Instructions of more words than this are dropped (the reference's `remove_strange`). */
   maxInstructionWords: z.coerce.number().int().positive().default(200),
