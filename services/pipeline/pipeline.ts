@@ -16,7 +16,7 @@ import { loadCurationConfig } from "../stages/curation/config.ts";
 import { collectStats } from "../stages/sink/collect-stats.ts";
 import type { SinkStage } from "../stages/sink/stage.ts";
 import type { DatasetStats } from "../stages/sink/stats.ts";
-import { constraintsFor, type GenerationSettings, generationSettingsFromEnv, maxTokensVar } from "../llm/generation.ts";
+import { constraintsFor, type GenerationSettings, generationSettingsFromEnv } from "../llm/generation.ts";
 import { AFTER_CODE_NOTE, FORMAT_GRAMMAR_NOTE, LLM_MODES } from "../llm/format-grammar.ts";
 import { dlqReasons } from "./dlq-reasons.ts";
 import { funnelTable } from "./funnel-table.ts";
@@ -91,8 +91,10 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
   };
   // The 270M CPU model cannot judge docstrings usefully and would spend minutes per seed.
   const judge = o.judge && !local;
+  // What each LLM stage will read from this env: parsed once, for the card and the seed spread.
+  const stageSettings = Object.fromEntries(LLM_MODES.map((m) => [m, generationSettingsFromEnv(env, m)])) as Record<Mode, GenerationSettings>;
   // The CPU model's few seeds should be plain functions from many modules, not the first files' internals.
-  const spreadSeed = (o.spreadSeeds ?? local) ? generationSettingsFromEnv(env, "concepts").runSeed : undefined;
+  const spreadSeed = (o.spreadSeeds ?? local) ? stageSettings.concepts.runSeed : undefined;
   const stageNames = ctx.stages ?? PIPELINE_STAGES;
   const needsLlm = stageNames.some((s) => LLM_STAGES.includes(s));
   const localLlm = env.LLM_BASE_URL || !needsLlm ? undefined : await startLocalLlm(log);
@@ -122,8 +124,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     await transport
       .admin()
       .createTopics(allTopicSpecs().map((t) => ({ name: t.name, partitions: t.partitions, retentionMs: t.retentionMs, compacted: t.compacted })));
-    const afterCode = env.SCA_RESPONSES_TESTS === "after-code";
-    const constraintsOf = (m: Mode) => constraintsFor(m, generationSettingsFromEnv(env, m));
+    const constraints = Object.fromEntries(LLM_MODES.map((m) => [m, constraintsFor(m, stageSettings[m])])) as Record<Mode, ReturnType<typeof constraintsFor>>;
     const runConfig = {
       llm: { base_url: localLlm ? "local small model (sca model serve)" : env.LLM_BASE_URL, model: env.LLM_MODEL },
       corpus: o.seeds ? { seeds_file: o.seeds } : { paths: o.corpus.length ? o.corpus : ["python stdlib"] },
@@ -131,20 +132,20 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
       samples,
       ...(local ? { local_model_defaults: defaults.env } : {}),
       // What each stage's requests will carry, from the settings the stages read.
-      ...(env.SCA_FORMAT_GRAMMAR === "gbnf"
-        ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, constraintsOf(m).grammar?.id])) } }
+      ...(stageSettings.responses.grammar === "gbnf"
+        ? { format_grammar: { what: FORMAT_GRAMMAR_NOTE, ...Object.fromEntries(LLM_MODES.map((m) => [m, constraints[m].grammar?.id])) } }
         : {}),
-      ...(afterCode
+      ...(stageSettings.responses.tests === "after-code"
         ? {
             responses_tests: {
               what: AFTER_CODE_NOTE,
-              tests_temperature: String(constraintsOf("responses").tests_temperature),
-              tests_per_code: String(constraintsOf("responses").tests_per_code ?? 1),
+              tests_temperature: String(constraints.responses.tests_temperature),
+              tests_per_code: String(constraints.responses.tests_per_code ?? 1),
             },
           }
         : {}),
-      fewshot_pool: generationSettingsFromEnv(env, "responses").pool,
-      ...taskProperties(generationSettingsFromEnv(env, "instructions")),
+      fewshot_pool: stageSettings.responses.pool,
+      ...taskProperties(stageSettings.instructions),
       sandbox: { backend: o.sandbox, timeout_s: o.sandboxTimeout ?? "default" },
       seed_judge: judge ? "on" : local ? "off (the CPU model)" : "off (--no-judge)",
       ...(spreadSeed !== undefined && !o.seeds
@@ -240,7 +241,7 @@ export async function runPipeline(o: RunOptions, ctx: PipelineContext): Promise<
     const stats = await collectStats(transport, codec);
     const rows = sink?.dir.rows.length ?? 0;
     const dlq = await dlqReasons(transport, codec, watched);
-    const settings = { local, maxTokens: Object.fromEntries(LLM_STAGES.map((m) => [m, Number(maxTokensVar(env, m as Mode)[1])])) };
+    const settings = { local, maxTokens: Object.fromEntries(LLM_STAGES.map((m) => [m, stageSettings[m as Mode].maxTokens])) };
     return {
       progress,
       stats,
